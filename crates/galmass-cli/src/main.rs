@@ -1,0 +1,223 @@
+//! `galmass`: infer galaxy mass profiles from mock observations of simulated galaxies.
+//!
+//! Run `galmass --help` for the subcommands. Logs go to stderr through `tracing` (`-v`, `-vv`, or `RUST_LOG`).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use galmass_core::geometry::{DirectionSet, Rotation};
+use galmass_core::Species;
+use galmass_snapshot::galaxy_file;
+use serde::Serialize;
+use tracing_subscriber::EnvFilter;
+
+/// galmass infers the mass profiles of galaxies (stellar, dark and total mass within given radii, with calibrated
+/// uncertainties) from what a telescope sees, learning from simulations where the truth is known.
+#[derive(Debug, Parser)]
+#[command(name = "galmass", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Summarise a galaxy file: metadata, particle counts and masses per species, fields present, truth profile.
+    Info {
+        /// The galaxy file (HDF5, format `galmass-galaxy`).
+        galaxy: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the lines of sight of a direction set with their sky-plane bases (e1, e2), as used by every projection.
+    ///
+    /// Directions are unit vectors from the observer to the galaxy in the box frame; v_los = v . n is positive
+    /// when receding; (e1, e2, n) is right-handed. Inclination series need a galaxy's rotation_to_aligned.
+    Directions {
+        /// Which set.
+        #[arg(long, value_enum, default_value_t = SetKind::Fibonacci)]
+        set: SetKind,
+        /// Number of directions (ignored for box axes).
+        #[arg(long, default_value_t = 64)]
+        n: usize,
+        /// Smallest inclination in degrees (inclination series).
+        #[arg(long, default_value_t = 0.0)]
+        min_deg: f64,
+        /// Largest inclination in degrees (inclination series).
+        #[arg(long, default_value_t = 90.0)]
+        max_deg: f64,
+        /// Azimuth about the angular momentum in degrees (inclination series).
+        #[arg(long, default_value_t = 0.0)]
+        azimuth_deg: f64,
+        /// Seed (random set).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Galaxy file whose rotation_to_aligned defines inclinations (default: the identity).
+        #[arg(long)]
+        galaxy: Option<PathBuf>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SetKind {
+    /// Quasi-uniform Fibonacci lattice on the sphere (sarrato2025).
+    Fibonacci,
+    /// Increasing inclinations about the stellar angular momentum (exposito2026).
+    Inclination,
+    /// The box axes x, y, z (chu2024).
+    BoxAxes,
+    /// Uniform random directions from --seed.
+    Random,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let default_level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Info { galaxy, json } => info(&galaxy, json),
+        Command::Directions { set, n, min_deg, max_deg, azimuth_deg, seed, galaxy, json } => {
+            let set = match set {
+                SetKind::Fibonacci => DirectionSet::Fibonacci { n },
+                SetKind::Inclination => DirectionSet::InclinationSeries { n, min_deg, max_deg, azimuth_deg },
+                SetKind::BoxAxes => DirectionSet::BoxAxes,
+                SetKind::Random => DirectionSet::Random { n, seed },
+            };
+            directions(&set, galaxy.as_deref(), json)
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct SpeciesInfo {
+    species: Species,
+    n_particles: usize,
+    total_mass_msun: f64,
+    fields: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct GalaxyInfo {
+    path: PathBuf,
+    suite: String,
+    galaxy_id: i64,
+    redshift: f64,
+    source: String,
+    source_halo_id: Option<i64>,
+    rotation_to_aligned: [[f64; 3]; 3],
+    species: Vec<SpeciesInfo>,
+    truth_source: Option<String>,
+    truth_n_radii: Option<usize>,
+    half_mass_radius_kpc: Vec<(String, f64)>,
+}
+
+fn info(path: &std::path::Path, json: bool) -> Result<()> {
+    tracing::info!(path = %path.display(), "reading galaxy file");
+    let galaxy = galaxy_file::read(path).with_context(|| format!("cannot read galaxy file {}", path.display()))?;
+    let species = galaxy
+        .all_species()
+        .map(|(s, p)| {
+            let mut fields: Vec<String> = vec!["pos".into(), "vel".into(), "mass".into()];
+            fields.extend(p.ids().map(|_| "id".to_string()));
+            fields.extend(p.fields().map(|(f, _)| f.dataset_name().to_string()));
+            fields.extend(p.high_res().map(|_| "high_res".to_string()));
+            fields.extend(p.luminosities().map(|(b, _)| format!("lum_{b}")));
+            SpeciesInfo { species: s, n_particles: p.len(), total_mass_msun: p.total_mass_msun(), fields }
+        })
+        .collect();
+    let truth = galaxy.truth.as_ref();
+    let mut half_mass_radius_kpc = Vec::new();
+    if let Some(t) = truth {
+        for s in t.species() {
+            if let Some(r) = t.half_mass_radius_kpc(Some(s)) {
+                half_mass_radius_kpc.push((s.to_string(), r));
+            }
+        }
+        if let Some(r) = t.half_mass_radius_kpc(None) {
+            half_mass_radius_kpc.push(("total".into(), r));
+        }
+    }
+    let report = GalaxyInfo {
+        path: path.to_owned(),
+        suite: galaxy.meta.suite.clone(),
+        galaxy_id: galaxy.meta.galaxy_id,
+        redshift: galaxy.meta.redshift,
+        source: galaxy.meta.source.clone(),
+        source_halo_id: galaxy.meta.source_halo_id,
+        rotation_to_aligned: galaxy.meta.rotation_to_aligned.matrix(),
+        species,
+        truth_source: truth.map(|t| t.source.to_attribute()),
+        truth_n_radii: truth.map(|t| t.radii_kpc().len()),
+        half_mass_radius_kpc,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!("{}", report.path.display());
+    println!("  suite {}  galaxy {}  z = {}", report.suite, report.galaxy_id, report.redshift);
+    println!("  source {}{}", report.source, report.source_halo_id.map(|h| format!(" (halo {h})")).unwrap_or_default());
+    for s in &report.species {
+        println!("  {:<5} {:>9} particles  {:.4e} Msun  fields: {}", s.species.to_string(), s.n_particles, s.total_mass_msun, s.fields.join(", "));
+    }
+    match (&report.truth_source, report.truth_n_radii) {
+        (Some(src), Some(n)) => {
+            println!("  truth: {n} radii, {src}");
+            for (s, r) in &report.half_mass_radius_kpc {
+                println!("    half-mass radius {s:<5} {r:.4} kpc");
+            }
+        }
+        _ => println!("  truth: none"),
+    }
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+struct DirectionRow {
+    index: usize,
+    direction: [f64; 3],
+    e1: [f64; 3],
+    e2: [f64; 3],
+    inclination_deg: f64,
+}
+
+fn directions(set: &DirectionSet, galaxy: Option<&std::path::Path>, json: bool) -> Result<()> {
+    let rotation = match galaxy {
+        Some(path) => galaxy_file::read(path).with_context(|| format!("cannot read galaxy file {}", path.display()))?.meta.rotation_to_aligned,
+        None => Rotation::identity(),
+    };
+    let lines = set.directions(&rotation).context("invalid direction set")?;
+    let rows: Vec<DirectionRow> = lines
+        .iter()
+        .enumerate()
+        .map(|(index, l)| {
+            let (e1, e2) = l.sky_basis();
+            DirectionRow { index, direction: l.direction(), e1, e2, inclination_deg: l.inclination_deg(&rotation) }
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    println!("{:>4}  {:>28}  {:>28}  {:>28}  {:>8}", "idx", "n", "e1", "e2", "incl");
+    let fmt = |v: [f64; 3]| format!("({:8.5}, {:8.5}, {:8.5})", v[0], v[1], v[2]);
+    for r in rows {
+        println!("{:>4}  {}  {}  {}  {:8.3}", r.index, fmt(r.direction), fmt(r.e1), fmt(r.e2), r.inclination_deg);
+    }
+    Ok(())
+}

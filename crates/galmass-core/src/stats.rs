@@ -1,0 +1,93 @@
+//! Small statistics helpers whose conventions every crate must share.
+//!
+//! Percentiles use numpy's default ("linear") interpolation: for sorted values `v[0..n]` and `q` in percent, the
+//! position is `q / 100 * (n - 1)` and the result interpolates linearly between its neighbours.
+//!
+//! ```
+//! use galmass_core::stats::{percentile, median};
+//! let v = [4.0, 1.0, 3.0, 2.0];
+//! assert_eq!(median(&v), Some(2.5));
+//! assert!((percentile(&v, 98.0).unwrap() - 3.94).abs() < 1e-12);
+//! ```
+
+/// The `q`-th percentile (0..=100) with numpy's default linear interpolation; `None` for an empty slice, a
+/// percentile outside 0..=100 or any NaN in the data.
+pub fn percentile(values: &[f64], q: f64) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sort_finite(&mut sorted)?;
+    percentile_sorted(&sorted, q)
+}
+
+/// Like [`percentile`] for data already sorted ascending (not checked).
+pub fn percentile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
+    if sorted.is_empty() || !(0.0..=100.0).contains(&q) {
+        return None;
+    }
+    let pos = q / 100.0 * (sorted.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    let frac = pos - lo as f64;
+    // numpy's linear method: lerp between the neighbours (frac = 0 returns the lower value exactly).
+    Some(if frac == 0.0 { sorted[lo] } else { sorted[lo] + frac * (sorted[hi] - sorted[lo]) })
+}
+
+/// The median (50th percentile, numpy convention).
+pub fn median(values: &[f64]) -> Option<f64> {
+    percentile(values, 50.0)
+}
+
+/// Arithmetic mean; `None` when empty.
+pub fn mean(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    Some(values.iter().sum::<f64>() / values.len() as f64)
+}
+
+/// Variance with `ddof` delta degrees of freedom (numpy's `var(ddof=...)`), computed in two passes;
+/// `None` when there are not more than `ddof` values.
+pub fn variance(values: &[f64], ddof: usize) -> Option<f64> {
+    if values.len() <= ddof {
+        return None;
+    }
+    let m = mean(values)?;
+    let ss: f64 = values.iter().map(|v| (v - m) * (v - m)).sum();
+    Some(ss / (values.len() - ddof) as f64)
+}
+
+/// Sorts ascending; `None` if any value is NaN.
+pub fn sort_finite(values: &mut [f64]) -> Option<()> {
+    if values.iter().any(|v| v.is_nan()) {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_abs_diff_eq;
+
+    #[test]
+    fn percentiles_match_numpy_linear() {
+        // numpy.percentile([1, 2, 3, 4, 10], [0, 16, 50, 84, 98, 100])
+        let v = [10.0, 2.0, 4.0, 1.0, 3.0];
+        let expected = [(0.0, 1.0), (16.0, 1.64), (50.0, 3.0), (84.0, 6.16), (98.0, 9.52), (100.0, 10.0)];
+        for (q, e) in expected {
+            assert_abs_diff_eq!(percentile(&v, q).unwrap(), e, epsilon = 1e-12);
+        }
+        assert_eq!(percentile(&[], 50.0), None);
+        assert_eq!(percentile(&[1.0], 101.0), None);
+        assert_eq!(percentile(&[1.0, f64::NAN], 50.0), None);
+        assert_eq!(percentile(&[7.0], 98.0), Some(7.0));
+    }
+
+    #[test]
+    fn variance_matches_closed_form() {
+        let v = [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0];
+        assert_abs_diff_eq!(variance(&v, 0).unwrap(), 4.0, epsilon = 1e-12);
+        assert_abs_diff_eq!(variance(&v, 1).unwrap(), 32.0 / 7.0, epsilon = 1e-12);
+        assert_eq!(variance(&[1.0], 1), None);
+    }
+}

@@ -1,0 +1,23 @@
+//! # galmass-models
+//!
+//! The only galmass crate that links libtorch (through `tch`). It will hold the CNN branches of sarrato2025,
+//! exposito2026, chu2024 and delosrios2023, and the masked autoregressive flow; the foundation issue lays down the
+//! device choice ([`device`]) and the dense building block ([`mlp`]) they share.
+//!
+//! No `tch` type appears in another crate's public API: other crates talk to models through plain Rust types
+//! ([`ComputeDevice`], slices, ndarray arrays).
+//!
+//! ## Run-time library path
+//! Binaries need libtorch's `torch/lib` at run time. This crate's build script embeds it as an rpath and exports it
+//! to dependents as `DEP_GALMASS_TORCH_LIBTORCH_LIB`; `cargo xtask` also sets `LD_LIBRARY_PATH` when it runs things.
+//!
+//! ```
+//! use galmass_models::ComputeDevice;
+//! let device = ComputeDevice::preferred();
+//! println!("training on {device}");
+//! ```
+
+pub mod device;
+pub mod mlp;
+
+pub use device::ComputeDevice;

@@ -1,0 +1,74 @@
+//! Errors of the snapshot crate: every variant names the file, and the field where there is one.
+
+use std::path::PathBuf;
+
+use galmass_core::CoreError;
+use thiserror::Error;
+
+/// An error reading or writing a snapshot or galaxy file.
+#[derive(Debug, Error)]
+pub enum SnapshotError {
+    /// The HDF5 library refused an operation.
+    #[error("{}: {context}: {source}", path.display())]
+    Hdf5 {
+        /// The file.
+        path: PathBuf,
+        /// What was being done, naming the object (`reading dataset stars/pos`).
+        context: String,
+        /// The library's error.
+        #[source]
+        source: hdf5::Error,
+    },
+    /// A required attribute, dataset or group is absent.
+    #[error("{}: missing {kind} `{name}`", path.display())]
+    Missing {
+        /// The file.
+        path: PathBuf,
+        /// `attribute`, `dataset` or `group`.
+        kind: &'static str,
+        /// Its full name (`stars/pos`, `redshift`).
+        name: String,
+    },
+    /// A field has the wrong type or shape.
+    #[error("{}: field `{field}`: expected {expected}, got {got}", path.display())]
+    BadField {
+        /// The file.
+        path: PathBuf,
+        /// The field's full name.
+        field: String,
+        /// What was expected.
+        expected: String,
+        /// What was found.
+        got: String,
+    },
+    /// The file is HDF5 but not a galaxy file.
+    #[error("{}: not a galmass galaxy file: {reason}", path.display())]
+    NotAGalaxyFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The data read are invalid (NaN, negative mass, inconsistent lengths); `group` says where.
+    #[error("{}: group `{group}`: {source}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The group (`stars`, `truth`, `/`).
+        group: String,
+        /// What is wrong.
+        #[source]
+        source: CoreError,
+    },
+    /// A file-system operation failed.
+    #[error("{}: {context}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What was being done.
+        context: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,20 @@
+//! # galmass-snapshot
+//!
+//! Reading and writing galaxies: the galmass galaxy file ([`galaxy_file`], the interchange every stage reads) and,
+//! with the snapshot issue, the simulations' own formats (TNG/Arepo and AURIGA HDF5 with Subfind, FIRE-2/Gizmo
+//! HDF5, NIHAO tipsy with AHF) behind one reader trait, plus galaxy extraction.
+//!
+//! This crate and the pipeline/CLI are the only ones that link HDF5 (ARCHITECTURE.md). Readers know nothing of maps
+//! or models.
+//!
+//! ```no_run
+//! use galmass_snapshot::galaxy_file;
+//! let galaxy = galaxy_file::read("galaxy_000001.h5".as_ref())?;
+//! println!("{} stars", galaxy.stars()?.len());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod error;
+pub mod galaxy_file;
+
+pub use error::SnapshotError;

@@ -1,0 +1,156 @@
+//! `cargo xtask`: galmass's task runner. Thin on purpose: it bootstraps the toolchain, orders stages and runs cargo
+//! and the `galmass` binary; the science lives in the library crates.
+//!
+//! Commands:
+//! - `cargo xtask setup`: installs what the build needs (see [`setup`]); re-running a complete set-up takes seconds.
+//! - `cargo xtask test [ARGS]`: set-up when missing, then `cargo test --workspace ARGS` with libtorch found.
+//! - `cargo xtask reproduce-paper [--paper NAME]`: set-up when missing, then the stages of the paper pipelines.
+//! - `cargo xtask env`: prints the shell exports that let plain `cargo` build and run galmass.
+
+mod setup;
+
+use std::process::{Command, ExitCode};
+
+use anyhow::{bail, Context, Result};
+
+const USAGE: &str = "\
+cargo xtask: galmass task runner
+
+USAGE:
+    cargo xtask <COMMAND> [ARGS]
+
+COMMANDS:
+    setup             Install what the build needs: Debian's libhdf5-dev, libcfitsio-dev and pkg-config (as root, or
+                      say what to install), and the PyPI torch wheel pinned to tch's libtorch in a per-user virtual
+                      environment. Complete set-ups are detected and skipped in seconds.
+    test [ARGS]       Set up when missing, then run `cargo test --workspace ARGS` with libtorch on the paths.
+    reproduce-paper   Set up when missing, then run the paper pipelines on the embedded synthetic suites
+      [--paper NAME]  (sarrato2025, exposito2026, chu2024, delosrios2023, or all; default all).
+    env               Print shell `export` lines so that plain cargo finds libtorch and shares xtask's target dir.
+    help              This text.
+
+ENVIRONMENT:
+    GALMASS_CACHE_DIR   per-user cache (default $XDG_CACHE_HOME/galmass or ~/.cache/galmass)
+    GALMASS_TORCH_VENV  the torch virtual environment (default <cache>/torch-<version>)
+    GALMASS_PYTHON      the Python that creates it (default python3)
+    CARGO_TARGET_DIR    build folder (default <cache>/target, shared by every clone)
+";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let command = args.next().unwrap_or_else(|| "help".into());
+    let rest: Vec<String> = args.collect();
+    match command.as_str() {
+        "setup" => setup::run(true).map(|_| ()),
+        "test" => test(&rest),
+        "reproduce-paper" => reproduce_paper(&rest),
+        "env" => {
+            let toolchain = setup::run(false)?;
+            for (key, value) in toolchain.cargo_env() {
+                println!("export {key}={}", shell_quote(&value));
+            }
+            Ok(())
+        }
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Runs a command to completion, failing on a non-zero exit.
+fn run_command(mut command: Command) -> Result<()> {
+    let shown = std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let status = command.status().with_context(|| format!("cannot start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed with {status}");
+    }
+    Ok(())
+}
+
+fn cargo(toolchain: &setup::Toolchain) -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(setup::workspace_root());
+    command.envs(toolchain.cargo_env());
+    command
+}
+
+fn test(extra: &[String]) -> Result<()> {
+    let toolchain = setup::run(false)?;
+    let mut command = cargo(&toolchain);
+    command.args(["test", "--workspace", "--no-fail-fast"]).args(extra);
+    eprintln!("xtask: cargo test --workspace --no-fail-fast {} (target dir {})", extra.join(" "), toolchain.target_dir.display());
+    run_command(command)
+}
+
+/// A stage of a paper pipeline, and the issue that makes it run.
+struct Stage {
+    name: &'static str,
+    what: &'static str,
+    issue: u32,
+}
+
+const PAPERS: &[(&str, &str)] = &[
+    ("sarrato2025", "stars-only CNN + MAF on NIHAO/AURIGA/FIRE-like suites (mass profile at 10 radii)"),
+    ("exposito2026", "stars + HI gas, five-branch CNN + MAF (Star, Gas, StarGas models)"),
+    ("chu2024", "TNG-like images and kinematic maps, ResNet-18 branches and the GBDT baseline"),
+    ("delosrios2023", "ugriz + HI moments, dark-matter profile at 20 radii"),
+];
+
+const STAGES: &[Stage] = &[
+    Stage { name: "synth", what: "generate the synthetic suites (galaxy files with analytic truth)", issue: 3 },
+    Stage { name: "snapshot", what: "write and re-read them in native simulation formats, extract galaxies", issue: 4 },
+    Stage { name: "mock", what: "project each galaxy along its lines of sight and build the maps", issue: 5 },
+    Stage { name: "estimators", what: "classic mass estimators and the GBDT baseline on the same projections", issue: 6 },
+    Stage { name: "metrics", what: "bias, scatter, TARP calibration of every method", issue: 6 },
+    Stage { name: "gbdt", what: "LightGBM-class tree on summary statistics (chu2024)", issue: 7 },
+];
+
+fn reproduce_paper(args: &[String]) -> Result<()> {
+    let mut paper = "all".to_string();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--paper" => paper = it.next().context("--paper needs a value")?.clone(),
+            "--help" | "-h" => {
+                print!("{USAGE}");
+                return Ok(());
+            }
+            other => bail!("unknown argument `{other}` to reproduce-paper"),
+        }
+    }
+    let selected: Vec<&(&str, &str)> = PAPERS.iter().filter(|(name, _)| paper == "all" || *name == paper).collect();
+    if selected.is_empty() {
+        bail!("unknown paper `{paper}`: choose one of all, {}", PAPERS.iter().map(|p| p.0).collect::<Vec<_>>().join(", "));
+    }
+    let toolchain = setup::run(false)?;
+    println!("galmass reproduce-paper: {} (outputs under {})", paper, setup::workspace_root().join("out").display());
+    println!("toolchain: torch {} at {}", setup::TORCH_VERSION, toolchain.torch_lib.display());
+    for (name, what) in selected {
+        println!("\n== {name}: {what}");
+        for (i, stage) in STAGES.iter().enumerate() {
+            println!("  {}. {:<10} {:<72} [not yet implemented: issue #{}]", i + 1, stage.name, stage.what, stage.issue);
+        }
+    }
+    println!("\nNo stage runs yet: the foundation issue lays down the plan; each stage's issue makes it run.");
+    Ok(())
+}
