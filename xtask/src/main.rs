@@ -102,27 +102,67 @@ fn test(extra: &[String]) -> Result<()> {
     run_command(command)
 }
 
-/// A stage of a paper pipeline, and the issue that makes it run.
+/// A stage of a paper pipeline, and the issue that makes it run (`None`: not filed yet).
 struct Stage {
     name: &'static str,
     what: &'static str,
-    issue: u32,
+    issue: Option<u32>,
 }
 
-const PAPERS: &[(&str, &str)] = &[
-    ("sarrato2025", "stars-only CNN + MAF on NIHAO/AURIGA/FIRE-like suites (mass profile at 10 radii)"),
-    ("exposito2026", "stars + HI gas, five-branch CNN + MAF (Star, Gas, StarGas models)"),
-    ("chu2024", "TNG-like images and kinematic maps, ResNet-18 branches and the GBDT baseline"),
-    ("delosrios2023", "ugriz + HI moments, dark-matter profile at 20 radii"),
-];
+const fn stage(name: &'static str, what: &'static str, issue: Option<u32>) -> Stage {
+    Stage { name, what, issue }
+}
 
-const STAGES: &[Stage] = &[
-    Stage { name: "synth", what: "generate the synthetic suites (galaxy files with analytic truth)", issue: 3 },
-    Stage { name: "snapshot", what: "write and re-read them in native simulation formats, extract galaxies", issue: 4 },
-    Stage { name: "mock", what: "project each galaxy along its lines of sight and build the maps", issue: 5 },
-    Stage { name: "estimators", what: "classic mass estimators and the GBDT baseline on the same projections", issue: 6 },
-    Stage { name: "metrics", what: "bias, scatter, TARP calibration of every method", issue: 6 },
-    Stage { name: "gbdt", what: "LightGBM-class tree on summary statistics (chu2024)", issue: 7 },
+/// Each paper: its name, what galmass reproduces of it, and its stages in order.
+const PAPERS: &[(&str, &str, &[Stage])] = &[
+    (
+        "sarrato2025",
+        "stars-only CNN + MAF on NIHAO/AURIGA/FIRE-like suites (mass profile at 10 radii)",
+        &[
+            stage("synth", "nihao-like, auriga-like and fire-like suites with analytic truth", Some(3)),
+            stage("snapshot", "native tipsy / Arepo / Gizmo files, re-read and extracted", Some(4)),
+            stage("maps", "KDE star maps along 64 Fibonacci lines of sight", Some(5)),
+            stage("estimators", "Walker, Wolf, Amorisco-Evans, Campbell, Errani on the same projections", Some(6)),
+            stage("train", "two-branch CNN, then the MAF on its 32 penultimate features", None),
+            stage("metrics", "pred/true percentiles per radius, TARP coverage, held-out fire-like suite", Some(6)),
+        ],
+    ),
+    (
+        "exposito2026",
+        "stars + HI gas, five-branch CNN + MAF (Star, Gas, StarGas models)",
+        &[
+            stage("synth", "nihao-like and auriga-like suites with HI discs", Some(3)),
+            stage("snapshot", "native tipsy / Arepo files, re-read and extracted", Some(4)),
+            stage("maps", "KDE star maps along 12 inclinations, disjoint star subsets", Some(5)),
+            stage("hi-cubes", "MARTINI-like HI cubes and moments 0, 1, 2", None),
+            stage("train", "Star, Gas and StarGas CNN + MAF", None),
+            stage("metrics", "pred/true percentiles, cross-suite tests, inclination bias", Some(6)),
+        ],
+    ),
+    (
+        "chu2024",
+        "TNG-like images and kinematic maps, ResNet-18 branches and the GBDT baseline",
+        &[
+            stage("synth", "tng-like box population", Some(3)),
+            stage("snapshot", "TNG-layout box with group catalogue and offsets, re-read by subhalo", Some(4)),
+            stage("images", "r-band, g-r and kinematic maps along the box axes", None),
+            stage("gbdt", "LightGBM-class tree on ten summary statistics, gain importance", Some(7)),
+            stage("train", "ResNet-18 branches for M*, M_tot, M*/L", None),
+            stage("metrics", "mean and scatter of log10(pred/true) in dex", Some(6)),
+        ],
+    ),
+    (
+        "delosrios2023",
+        "ugriz + HI moments, dark-matter profile at 20 radii",
+        &[
+            stage("synth", "tng-like centrals with HI", Some(3)),
+            stage("snapshot", "TNG-layout box, re-read by subhalo", Some(4)),
+            stage("images", "ugriz images with PSF and sky noise, HI moment maps", None),
+            stage("baselines", "Tully-Fisher (Hall 2012)", Some(6)),
+            stage("train", "networks A, B, C on 6 channels", None),
+            stage("metrics", "RMSE and MAE per radius", Some(6)),
+        ],
+    ),
 ];
 
 fn reproduce_paper(args: &[String]) -> Result<()> {
@@ -138,17 +178,21 @@ fn reproduce_paper(args: &[String]) -> Result<()> {
             other => bail!("unknown argument `{other}` to reproduce-paper"),
         }
     }
-    let selected: Vec<&(&str, &str)> = PAPERS.iter().filter(|(name, _)| paper == "all" || *name == paper).collect();
+    let selected: Vec<_> = PAPERS.iter().filter(|(name, _, _)| paper == "all" || *name == paper).collect();
     if selected.is_empty() {
         bail!("unknown paper `{paper}`: choose one of all, {}", PAPERS.iter().map(|p| p.0).collect::<Vec<_>>().join(", "));
     }
     let toolchain = setup::run(false)?;
     println!("galmass reproduce-paper: {} (outputs under {})", paper, setup::workspace_root().join("out").display());
     println!("toolchain: torch {} at {}", setup::TORCH_VERSION, toolchain.torch_lib.display());
-    for (name, what) in selected {
+    for (name, what, stages) in selected {
         println!("\n== {name}: {what}");
-        for (i, stage) in STAGES.iter().enumerate() {
-            println!("  {}. {:<10} {:<72} [not yet implemented: issue #{}]", i + 1, stage.name, stage.what, stage.issue);
+        for (i, stage) in stages.iter().enumerate() {
+            let pending = match stage.issue {
+                Some(n) => format!("pending: issue #{n}"),
+                None => "pending: issue not filed yet".to_string(),
+            };
+            println!("  {}. {:<10} {:<76} [{pending}]", i + 1, stage.name, stage.what);
         }
     }
     println!("\nNo stage runs yet: the foundation issue lays down the plan; each stage's issue makes it run.");

@@ -187,8 +187,7 @@ impl ProjectedStars {
 
     /// Projected half-number radius R_h in kpc: the median projected radius. Needs at least one star.
     pub fn half_number_radius_kpc(&self) -> Result<f64, CoreError> {
-        let radii = self.radii_kpc();
-        stats::median(radii.as_slice().unwrap_or(&radii.to_vec()))
+        stats::median(&self.radii_kpc().to_vec())
             .ok_or_else(|| too_few("projected half-number radius", 1, self.len()))
     }
 
