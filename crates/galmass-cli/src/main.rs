@@ -34,6 +34,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Classic dynamical mass estimators (Walker, Wolf, Amorisco & Evans, Campbell, Errani) of one projection,
+    /// with bootstrap uncertainties and the true enclosed mass at each estimator's radius.
+    ///
+    /// R_h is the projected half-number radius and sigma_los the line-of-sight dispersion of the (sub)sampled stars,
+    /// the same numbers the kinematic maps use. The truth is the total 3D mass within the radius from the galaxy
+    /// file's truth profile (counted from its particles when the file has none).
+    Estimate(EstimateArgs),
     /// List the lines of sight of a direction set with their sky-plane bases (e1, e2), as used by every projection.
     ///
     /// Directions are unit vectors from the observer to the galaxy in the box frame; v_los = v . n is positive
@@ -66,6 +73,52 @@ enum Command {
     },
 }
 
+/// Arguments of `galmass estimate`.
+#[derive(Debug, clap::Args)]
+struct EstimateArgs {
+    /// The galaxy file.
+    #[arg(long)]
+    galaxy: PathBuf,
+    /// Line of sight as X,Y,Z in the box frame (from the observer to the galaxy; normalised for you).
+    #[arg(long, value_parser = parse_vec3, allow_hyphen_values = true)]
+    los: [f64; 3],
+    /// Use a seeded random subsample of this many stars (default: every star).
+    #[arg(long)]
+    n_stars: Option<usize>,
+    /// Seed of the star subsample, the velocity errors and the bootstrap.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Add Gaussian velocity errors of this size (km/s) to each star, then correct the dispersions for them by
+    /// maximum likelihood.
+    #[arg(long)]
+    velocity_error_kms: Option<f64>,
+    /// Bootstrap resamples for the uncertainties.
+    #[arg(long, default_value_t = 200)]
+    n_bootstrap: usize,
+    /// Annulus (in R_h) where Amorisco & Evans' "dispersion at R_h" is measured, as INNER,OUTER.
+    #[arg(long, value_parser = parse_pair, default_value = "0.8,1.2")]
+    at_rh_annulus: (f64, f64),
+    /// Print one JSON object keyed by estimator instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_numbers(text: &str, n: usize) -> Result<Vec<f64>, String> {
+    let values: Result<Vec<f64>, _> = text.split(',').map(|p| p.trim().parse::<f64>()).collect();
+    match values {
+        Ok(v) if v.len() == n && v.iter().all(|x| x.is_finite()) => Ok(v),
+        _ => Err(format!("expected {n} comma-separated finite numbers, got `{text}`")),
+    }
+}
+
+fn parse_vec3(text: &str) -> Result<[f64; 3], String> {
+    parse_numbers(text, 3).map(|v| [v[0], v[1], v[2]])
+}
+
+fn parse_pair(text: &str) -> Result<(f64, f64), String> {
+    parse_numbers(text, 2).map(|v| (v[0], v[1]))
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum SetKind {
     /// Quasi-uniform Fibonacci lattice on the sphere (sarrato2025).
@@ -78,7 +131,18 @@ enum SetKind {
     Random,
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            // `{:#}` prints the whole chain of causes on one line, naming the file and field.
+            eprintln!("galmass: error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<()> {
     let cli = Cli::parse();
     let default_level = match cli.verbose {
         0 => "warn",
@@ -91,6 +155,7 @@ fn main() -> Result<()> {
         .init();
     match cli.command {
         Command::Info { galaxy, json } => info(&galaxy, json),
+        Command::Estimate(args) => estimate(&args),
         Command::Directions { set, n, min_deg, max_deg, azimuth_deg, seed, galaxy, json } => {
             let set = match set {
                 SetKind::Fibonacci => DirectionSet::Fibonacci { n },
@@ -218,6 +283,104 @@ fn directions(set: &DirectionSet, galaxy: Option<&std::path::Path>, json: bool) 
     let fmt = |v: [f64; 3]| format!("({:8.5}, {:8.5}, {:8.5})", v[0], v[1], v[2]);
     for r in rows {
         println!("{:>4}  {}  {}  {}  {:8.3}", r.index, fmt(r.direction), fmt(r.e1), fmt(r.e2), r.inclination_deg);
+    }
+    Ok(())
+}
+
+fn estimate(args: &EstimateArgs) -> Result<()> {
+    use galmass_core::galaxy::{log_spaced_radii, TruthProfiles};
+    use galmass_core::projection::{subsample_indices, ProjectedStars};
+    use galmass_core::LineOfSight;
+    use galmass_estimators::classic::{estimate_all, EstimatorParams};
+    use rand::{Rng, SeedableRng};
+
+    let path = &args.galaxy;
+    let galaxy = galaxy_file::read(path).with_context(|| format!("cannot read galaxy file {}", path.display()))?;
+    let stars = galaxy.stars().with_context(|| format!("{}: no stars to estimate from", path.display()))?;
+    let los = LineOfSight::new(args.los).context("invalid --los")?;
+    let indices = args.n_stars.map(|n| subsample_indices(stars.len(), n, args.seed));
+    let projected = ProjectedStars::new(stars, &los, indices.as_deref())?;
+    let errors = match args.velocity_error_kms {
+        Some(e) if !(e >= 0.0 && e.is_finite()) => anyhow::bail!("--velocity-error-kms must be a finite non-negative number, got {e}"),
+        Some(e) => {
+            // Perturb the observed velocities with seeded Gaussian errors (Box-Muller), stream separate from the sample.
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed ^ 0x9E37_79B9_7F4A_7C15);
+            let mut projected_with_errors = projected.clone();
+            for v in projected_with_errors.v_los_kms.iter_mut() {
+                let (u1, u2): (f64, f64) = (rng.random_range(f64::MIN_POSITIVE..1.0), rng.random());
+                *v += e * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+            }
+            Some((projected_with_errors, vec![e; projected.len()]))
+        }
+        None => None,
+    };
+    let params = EstimatorParams { at_rh_annulus: args.at_rh_annulus, n_bootstrap: args.n_bootstrap, seed: args.seed }.check()?;
+    let (observed, error_values) = match &errors {
+        Some((p, e)) => (p, Some(e.as_slice())),
+        None => (&projected, None),
+    };
+    let report = estimate_all(observed, error_values, &params)
+        .with_context(|| format!("{}: cannot estimate masses along {:?}", path.display(), args.los))?;
+    let computed;
+    let truth = match &galaxy.truth {
+        Some(t) => t,
+        None => {
+            tracing::info!("{} has no truth group: counting enclosed masses from its particles", path.display());
+            computed = TruthProfiles::from_particles(&galaxy, log_spaced_radii(1e-3, 1e4, 400)?, "all particles in the galaxy file")?;
+            &computed
+        }
+    };
+    let mut table = serde_json::Map::new();
+    for e in &report.estimates {
+        let true_mass = truth.enclosed_mass_msun(None, e.radius_kpc).ok();
+        table.insert(
+            e.estimator.key().to_string(),
+            serde_json::json!({
+                "mass_msun": e.mass_msun,
+                "mass_err_msun": e.mass_err_msun,
+                "radius_kpc": e.radius_kpc,
+                "true_mass_msun": true_mass,
+                "sigma_kms": e.sigma_kms,
+                "n_stars": e.n_stars,
+            }),
+        );
+    }
+    for (kind, reason) in &report.skipped {
+        table.insert(kind.key().to_string(), serde_json::json!({ "skipped": reason }));
+    }
+    table.insert("r_h_kpc".into(), serde_json::json!(report.r_h_kpc));
+    table.insert("sigma_los_kms".into(), serde_json::json!(report.sigma_los_kms));
+    table.insert("n_stars".into(), serde_json::json!(report.n_stars));
+    table.insert("los".into(), serde_json::json!(los.direction()));
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&table)?);
+        return Ok(());
+    }
+    println!(
+        "{}: {} stars along ({:.4}, {:.4}, {:.4}); R_h = {:.4} kpc, sigma_los = {:.3} km/s",
+        path.display(),
+        report.n_stars,
+        los.direction()[0],
+        los.direction()[1],
+        los.direction()[2],
+        report.r_h_kpc,
+        report.sigma_los_kms
+    );
+    println!("{:<15} {:>12} {:>12} {:>10} {:>12} {:>8}", "estimator", "mass [Msun]", "+- [Msun]", "r [kpc]", "true [Msun]", "ratio");
+    for e in &report.estimates {
+        let true_mass = truth.enclosed_mass_msun(None, e.radius_kpc).ok();
+        println!(
+            "{:<15} {:>12.4e} {:>12} {:>10.4} {:>12} {:>8}",
+            e.estimator.key(),
+            e.mass_msun,
+            e.mass_err_msun.map(|x| format!("{x:.3e}")).unwrap_or_else(|| "-".into()),
+            e.radius_kpc,
+            true_mass.map(|x| format!("{x:.4e}")).unwrap_or_else(|| "-".into()),
+            true_mass.map(|t| format!("{:.3}", e.mass_msun / t)).unwrap_or_else(|| "-".into()),
+        );
+    }
+    for (kind, reason) in &report.skipped {
+        println!("{:<15} skipped: {reason}", kind.key());
     }
     Ok(())
 }

@@ -14,7 +14,7 @@ fn help_lists_existing_subcommands_and_version_prints() {
     let out = galmass().arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for sub in ["info", "directions"] {
+    for sub in ["info", "estimate", "directions"] {
         assert!(text.contains(sub), "--help lacks {sub}: {text}");
     }
     let out = galmass().arg("--version").output().unwrap();
@@ -50,4 +50,67 @@ fn directions_prints_right_handed_bases() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 3);
     assert_eq!(v[2]["e1"], serde_json::json!([1.0, 0.0, 0.0]));
+}
+
+/// A galaxy whose stars sit on a ring of radius 1 kpc in the x-y plane moving +-10 km/s along z, with truth.
+fn ring_galaxy(dir: &std::path::Path) -> std::path::PathBuf {
+    use galmass_core::galaxy::{log_spaced_radii, TruthProfiles};
+    let n = 400;
+    let pos = ndarray::Array2::from_shape_fn((n, 3), |(i, k)| {
+        let phi = std::f64::consts::TAU * i as f64 / n as f64;
+        [phi.cos(), phi.sin(), 0.0][k]
+    });
+    let vel = ndarray::Array2::from_shape_fn((n, 3), |(i, k)| if k == 2 { if i % 2 == 0 { 10.0 } else { -10.0 } } else { 0.0 });
+    let mut g = Galaxy::new(GalaxyMeta::new("cli-test", 5));
+    g.set_species(Species::Stars, Particles::new(pos, vel, ndarray::Array1::from_elem(n, 1e5)).unwrap());
+    g.truth = Some(TruthProfiles::from_particles(&g, log_spaced_radii(0.01, 100.0, 200).unwrap(), "all").unwrap());
+    let path = dir.join("ring.h5");
+    galmass_snapshot::galaxy_file::write(&path, &g).unwrap();
+    path
+}
+
+#[test]
+fn estimate_prints_every_estimator_with_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = ring_galaxy(dir.path());
+    let out = galmass().args(["estimate", "--los", "0,0,1", "--n-bootstrap", "20", "--json", "--galaxy"]).arg(&path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Face-on ring: R_h = 1 kpc, sigma = 10 km/s (ddof 1 over 400 stars).
+    assert!((v["r_h_kpc"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    let sigma2 = 100.0 * 400.0 / 399.0;
+    let wolf = &v["wolf"];
+    let expected = 4.0 * sigma2 / galmass_core::units::G_KPC_KMS2_PER_MSUN;
+    assert!((wolf["mass_msun"].as_f64().unwrap() / expected - 1.0).abs() < 1e-9, "{wolf}");
+    assert!((wolf["radius_kpc"].as_f64().unwrap() - 4.0 / 3.0).abs() < 1e-9);
+    // All the ring's 4e7 Msun lies within 4/3 kpc.
+    assert!((wolf["true_mass_msun"].as_f64().unwrap() / 4e7 - 1.0).abs() < 1e-9);
+    for key in ["walker", "wolf", "errani", "campbell"] {
+        assert!(v[key]["mass_err_msun"].is_number(), "{key}: {}", v[key]);
+    }
+    // Every star sits at R = R_h exactly: the 0.8..1.2 annulus holds them all.
+    assert!(v["amorisco_evans"]["mass_msun"].is_number());
+
+    let out = galmass().args(["estimate", "--los", "0,1,0", "--n-stars", "50", "--seed", "3", "--velocity-error-kms", "2", "--galaxy"]).arg(&path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8(out.stdout).unwrap().contains("wolf"));
+}
+
+#[test]
+fn estimate_rejects_bad_input_without_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = ring_galaxy(dir.path());
+    for args in [vec!["--los", "0,0,0"], vec!["--los", "1,2"], vec!["--los", "0,0,1", "--n-stars", "1"], vec!["--los", "0,0,1", "--velocity-error-kms", "-1"]] {
+        let out = galmass().arg("estimate").args(&args).arg("--galaxy").arg(&path).output().unwrap();
+        assert!(!out.status.success(), "{args:?} should fail");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    let mut g = Galaxy::new(GalaxyMeta::new("no-stars", 1));
+    g.set_species(Species::Dm, Particles::new(array![[1.0, 0.0, 0.0]], array![[0.0, 0.0, 0.0]], array![1.0]).unwrap());
+    let no_stars = dir.path().join("dm.h5");
+    galmass_snapshot::galaxy_file::write(&no_stars, &g).unwrap();
+    let out = galmass().args(["estimate", "--los", "0,0,1", "--galaxy"]).arg(&no_stars).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8(out.stderr).unwrap().contains("no stars"));
 }

@@ -175,6 +175,12 @@ impl ProjectedStars {
         self.v_los_kms.len()
     }
 
+    /// The stars at `indices` (repeats allowed, as in a bootstrap resample). Indices must be below `len()`.
+    pub fn select(&self, indices: &[usize]) -> Self {
+        let take = |a: &Array1<f64>| a.select(ndarray::Axis(0), indices);
+        Self { x_kpc: take(&self.x_kpc), y_kpc: take(&self.y_kpc), v_los_kms: take(&self.v_los_kms), mass_msun: take(&self.mass_msun) }
+    }
+
     /// True when there are no stars.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
