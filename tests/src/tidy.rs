@@ -152,7 +152,10 @@ pub fn io_lines(source: &str) -> Vec<(usize, String)> {
 mod tests {
     use super::*;
 
-    fn metadata(packages: &[(&str, &[(&str, Option<&str>)])]) -> Metadata {
+    /// (package, [(dependency, kind)]).
+    type Spec<'a> = (&'a str, &'a [(&'a str, Option<&'a str>)]);
+
+    fn metadata(packages: &[Spec<'_>]) -> Metadata {
         Metadata {
             packages: packages
                 .iter()

@@ -198,7 +198,8 @@ impl TruthProfiles {
                 got: format!("{m}"),
             });
         }
-        if !(radii_kpc[0] > 0.0) || radii_kpc.windows(2).into_iter().any(|w| !(w[1] > w[0])) || !radii_kpc[m - 1].is_finite() {
+        let increasing = radii_kpc.windows(2).into_iter().all(|w| w[1] > w[0]);
+        if radii_kpc[0].is_nan() || radii_kpc[0] <= 0.0 || !increasing || !radii_kpc[m - 1].is_finite() {
             return Err(CoreError::Shape {
                 field: "truth/radii_kpc".into(),
                 expected: "positive, strictly increasing, finite radii".into(),
@@ -313,7 +314,7 @@ fn cumulative_at(sorted: &[(f64, f64)], radii: &Array1<f64>) -> Array1<f64> {
 /// total mass is zero.
 fn half_mass_radius(sorted: &[(f64, f64)]) -> Option<f64> {
     let total: f64 = sorted.iter().map(|p| p.1).sum();
-    if !(total > 0.0) {
+    if total.is_nan() || total <= 0.0 {
         return None;
     }
     let (mut acc, mut prev_r, mut prev_m) = (0.0, 0.0, 0.0);

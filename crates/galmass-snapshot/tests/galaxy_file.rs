@@ -1,4 +1,5 @@
 //! Galaxy-file round trips, a file written by h5py, and bad input.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail the test by panicking
 
 use std::path::{Path, PathBuf};
 
