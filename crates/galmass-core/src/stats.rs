@@ -19,16 +19,23 @@ pub fn percentile(values: &[f64], q: f64) -> Option<f64> {
 }
 
 /// Like [`percentile`] for data already sorted ascending (not checked).
+///
+/// Bit-identical to numpy's `percentile(..., method="linear")`: the virtual index is computed as numpy computes it
+/// (`(n - 1) * (percent / 100)`), and the interpolation is numpy's `_lerp`, which works from the upper neighbour when
+/// the fraction is at least 0.5.
 pub fn percentile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
     if sorted.is_empty() || !(0.0..=100.0).contains(&q) {
         return None;
     }
-    let pos = q / 100.0 * (sorted.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = (lo + 1).min(sorted.len() - 1);
-    let frac = pos - lo as f64;
-    // numpy's linear method: lerp between the neighbours (frac = 0 returns the lower value exactly).
-    Some(if frac == 0.0 { sorted[lo] } else { sorted[lo] + frac * (sorted[hi] - sorted[lo]) })
+    let n = sorted.len();
+    let quantile = q / 100.0;
+    let virtual_index = ((n - 1) as f64 * quantile).clamp(0.0, (n - 1) as f64);
+    let lo = virtual_index.floor() as usize;
+    let hi = (lo + 1).min(n - 1);
+    let gamma = virtual_index - lo as f64;
+    let (a, b) = (sorted[lo], sorted[hi]);
+    let diff = b - a;
+    Some(if gamma >= 0.5 { b - diff * (1.0 - gamma) } else { a + diff * gamma })
 }
 
 /// The median (50th percentile, numpy convention).
@@ -81,6 +88,24 @@ mod tests {
         assert_eq!(percentile(&[1.0], 101.0), None);
         assert_eq!(percentile(&[1.0, f64::NAN], 50.0), None);
         assert_eq!(percentile(&[7.0], 98.0), Some(7.0));
+    }
+
+    #[test]
+    fn percentiles_are_bit_identical_to_numpy() {
+        // repr(float(numpy.percentile(v, q))) with numpy 2.3.5.
+        let v = [0.1, 0.7, 0.3, 1.9, 2.2, 5.5, 3.3, 0.45, 7.1, 2.05];
+        let expected: [(f64, f64); 7] = [
+            (16.0, 0.366),
+            (84.0, 4.531999999999999),
+            (98.0, 6.812),
+            (33.3, 0.6992499999999999),
+            (50.0, 1.9749999999999999),
+            (2.5, 0.14500000000000002),
+            (97.5, 6.74),
+        ];
+        for (q, e) in expected {
+            assert_eq!(percentile(&v, q).unwrap().to_bits(), e.to_bits(), "q = {q}");
+        }
     }
 
     #[test]
