@@ -1,9 +1,20 @@
 //! # galmass-mock
 //!
-//! Mock observations of a galaxy along a line of sight: the stellar kinematic maps of sarrato2025 and exposito2026
-//! (KDE of positions and of radius-velocity), MARTINI-like HI data cubes and their moments, multi-band images, and
-//! FITS input and output.
+//! Mock observations of a galaxy along a line of sight:
+//! - [`kde`]: 2-d Gaussian kernel density estimation on a grid, identical to `scipy.stats.gaussian_kde` and far
+//!   faster (separable matrix-product form with exact recurrences);
+//! - [`star_maps`]: the two stellar kinematic maps of sarrato2025 and exposito2026;
+//! - [`sampling`]: the star sample of each projection (one sample per galaxy, or disjoint subsets) and optional
+//!   observational realism (velocity errors, contaminants, binary jitter);
+//! - [`fits`]: FITS images with their grid in the header.
 //!
-//! Status: laid out by the foundation issue; the maps arrive with the stellar-kinematic-maps issue. Every
-//! per-projection quantity (star subsample, R_h, sigma_los, v_p98, apertures) comes from
-//! `galmass_core::projection` and is never re-implemented here.
+//! HI data cubes and multi-band images arrive with their own issues. Every per-projection quantity (star subsample,
+//! R_h, sigma_los, v_p98, apertures) comes from `galmass_core::projection` and is never re-implemented here.
+
+pub mod error;
+pub mod fits;
+pub mod kde;
+pub mod sampling;
+pub mod star_maps;
+
+pub use error::MockError;
