@@ -43,7 +43,7 @@ def kde_on_grid(px, py, xr, yr):
 
 
 def star_maps(x, y, v, preset):
-    rad = np.hypot(x, y)
+    rad = np.sqrt(x * x + y * y)
     r_h = np.median(rad)
     v98 = np.percentile(np.abs(v) if preset == "exposito2026" else v, 98)
     r_range = (0.0, 1.0) if preset == "exposito2026" else (-0.5, 0.5)
@@ -69,7 +69,7 @@ def main():
     for n, seed in [(10, 1), (1000, 2), (10000, 3)]:
         x, y, _ = plummer_projection(n, seed)
         # Points scaled into the grid, as map 1 sees them.
-        px, py = x / (3 * np.median(np.hypot(x, y))), y / (3 * np.median(np.hypot(x, y)))
+        px, py = x / (3 * np.median(np.sqrt(x * x + y * y))), y / (3 * np.median(np.sqrt(x * x + y * y)))
         cases.append(dict(kind="kde", name=f"kde_{n}", n=n, x=save(f"kde_{n}_x", px), y=save(f"kde_{n}_y", py),
                           map=save(f"kde_{n}_map", kde_on_grid(px, py, (-0.5, 0.5), (-0.5, 0.5)))))
     for n, seed, preset in [(1000, 4, "sarrato2025"), (10000, 5, "sarrato2025"), (10000, 6, "exposito2026")]:

@@ -35,7 +35,7 @@
 //! assert_eq!(maps.star_xy.dim(), (64, 64));
 //! ```
 
-use galmass_core::projection::{Aperture, ProjectedStars, SummaryParams, VelocityScale};
+use galmass_core::projection::{half_number_radius_of, Aperture, ProjectedStars, VelocityScale};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
@@ -175,23 +175,21 @@ pub struct StarMaps {
 /// ([`MockError::TooFewPoints`]); stars in an aperture on a line ([`MockError::DegenerateCovariance`]); v_p98 = 0.
 pub fn star_maps(stars: &ProjectedStars, params: &ValidStarMapParams) -> Result<StarMaps, MockError> {
     let p = params.params();
-    let summary = stars.summary(&SummaryParams {
-        velocity_scale: p.velocity_scale,
-        dispersion_aperture: Aperture::All,
-        velocity_scale_aperture: Aperture::All,
-    })?;
-    let (r_h, v_scale) = (summary.r_h_kpc, summary.v_p98_kms);
+    // The shared per-projection quantities (galmass_core::projection), with the radii computed once.
+    let radii = stars.radii_kpc();
+    let r_h = half_number_radius_of(&radii)?;
+    let sigma_los_kms = stars.sigma_los_kms(&Aperture::All, r_h)?;
+    let v_scale = stars.v_p98_kms(p.velocity_scale, &Aperture::All, r_h)?;
     if !(r_h > 0.0) {
         return Err(MockError::BadInput { name: "stars", expected: "a positive half-number radius".into(), got: format!("{r_h}") });
     }
     if !(v_scale > 0.0) {
         return Err(MockError::BadInput { name: "v_los", expected: "a positive v_p98".into(), got: format!("{v_scale}") });
     }
-    let radii = stars.radii_kpc();
     let weights = |idx: &[usize]| -> Option<Vec<f64>> { p.weight_by_mass.then(|| idx.iter().map(|&i| stars.mass_msun[i]).collect()) };
 
-    let xy_idx = stars.in_aperture(&Aperture::WithinRh { factor: p.xy_aperture_rh }, r_h)?;
-    let rv_idx = stars.in_aperture(&Aperture::WithinRh { factor: p.rv_aperture_rh }, r_h)?;
+    let xy_idx = Aperture::WithinRh { factor: p.xy_aperture_rh }.select(&radii, r_h)?;
+    let rv_idx = Aperture::WithinRh { factor: p.rv_aperture_rh }.select(&radii, r_h)?;
     let build_xy = || -> Result<Array2<f64>, MockError> {
         let x: Vec<f64> = xy_idx.iter().map(|&i| stars.x_kpc[i] / r_h).collect();
         let y: Vec<f64> = xy_idx.iter().map(|&i| stars.y_kpc[i] / r_h).collect();
@@ -209,7 +207,7 @@ pub fn star_maps(stars: &ProjectedStars, params: &ValidStarMapParams) -> Result<
         star_xy: star_xy?,
         star_rv: star_rv?,
         r_h_kpc: r_h,
-        sigma_los_kms: summary.sigma_los_kms,
+        sigma_los_kms,
         v_p98_kms: v_scale,
         n_stars: stars.len(),
         n_in_aperture: xy_idx.len(),
