@@ -128,6 +128,12 @@ impl Aperture {
         }
     }
 
+    /// Indices of the projected radii `radii_kpc` that lie inside, for a galaxy of half-number radius `r_h_kpc`.
+    pub fn select(&self, radii_kpc: &Array1<f64>, r_h_kpc: f64) -> Result<Vec<usize>, CoreError> {
+        self.check()?;
+        Ok(radii_kpc.iter().enumerate().filter(|(_, r)| self.contains(**r, r_h_kpc)).map(|(i, _)| i).collect())
+    }
+
     /// Whether a projected radius `r_kpc` lies inside, for a galaxy of half-number radius `r_h_kpc`.
     pub fn contains(&self, r_kpc: f64, r_h_kpc: f64) -> bool {
         match *self {
@@ -188,19 +194,17 @@ impl ProjectedStars {
 
     /// Projected radii sqrt(x^2 + y^2) in kpc.
     pub fn radii_kpc(&self) -> Array1<f64> {
-        self.x_kpc.iter().zip(self.y_kpc.iter()).map(|(x, y)| x.hypot(*y)).collect()
+        self.x_kpc.iter().zip(self.y_kpc.iter()).map(|(x, y)| (x * x + y * y).sqrt()).collect()
     }
 
     /// Projected half-number radius R_h in kpc: the median projected radius. Needs at least one star.
     pub fn half_number_radius_kpc(&self) -> Result<f64, CoreError> {
-        stats::median(&self.radii_kpc().to_vec())
-            .ok_or_else(|| too_few("projected half-number radius", 1, self.len()))
+        half_number_radius_of(&self.radii_kpc())
     }
 
     /// Indices of the stars inside `aperture`, given R_h.
     pub fn in_aperture(&self, aperture: &Aperture, r_h_kpc: f64) -> Result<Vec<usize>, CoreError> {
-        aperture.check()?;
-        Ok(self.radii_kpc().iter().enumerate().filter(|(_, r)| aperture.contains(**r, r_h_kpc)).map(|(i, _)| i).collect())
+        aperture.select(&self.radii_kpc(), r_h_kpc)
     }
 
     /// Line-of-sight velocity dispersion (ddof = 1) of the stars inside `aperture`. Needs at least two stars there.
@@ -215,10 +219,13 @@ impl ProjectedStars {
         if scale == VelocityScale::P98Absolute {
             v.iter_mut().for_each(|x| *x = x.abs());
         }
-        stats::percentile(&v, 98.0).ok_or_else(|| too_few("v_p98", 1, v.len()))
+        stats::percentile_in_place(&mut v, 98.0).ok_or_else(|| too_few("v_p98", 1, v.len()))
     }
 
     fn velocities_in(&self, aperture: &Aperture, r_h_kpc: f64) -> Result<Vec<f64>, CoreError> {
+        if *aperture == Aperture::All {
+            return Ok(self.v_los_kms.to_vec());
+        }
         Ok(self.in_aperture(aperture, r_h_kpc)?.into_iter().map(|i| self.v_los_kms[i]).collect())
     }
 }
@@ -274,6 +281,11 @@ impl ProjectedStars {
             v_p98_kms: self.v_p98_kms(params.velocity_scale, &params.velocity_scale_aperture, r_h_kpc)?,
         })
     }
+}
+
+/// The projected half-number radius (median, numpy's convention) of precomputed projected radii.
+pub fn half_number_radius_of(radii_kpc: &Array1<f64>) -> Result<f64, CoreError> {
+    stats::percentile_in_place(&mut radii_kpc.to_vec(), 50.0).ok_or_else(|| too_few("projected half-number radius", 1, radii_kpc.len()))
 }
 
 fn too_few(what: &str, needed: usize, got: usize) -> CoreError {

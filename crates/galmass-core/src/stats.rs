@@ -32,15 +32,37 @@ pub fn percentile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
     let virtual_index = ((n - 1) as f64 * quantile).clamp(0.0, (n - 1) as f64);
     let lo = virtual_index.floor() as usize;
     let hi = (lo + 1).min(n - 1);
-    let gamma = virtual_index - lo as f64;
-    let (a, b) = (sorted[lo], sorted[hi]);
-    let diff = b - a;
-    Some(if gamma >= 0.5 { b - diff * (1.0 - gamma) } else { a + diff * gamma })
+    Some(lerp_numpy(sorted[lo], sorted[hi], virtual_index - lo as f64))
 }
 
 /// The median (50th percentile, numpy convention).
 pub fn median(values: &[f64]) -> Option<f64> {
     percentile(values, 50.0)
+}
+
+/// Like [`percentile`] but in linear time, reordering `values` in place (selection instead of a full sort). Returns
+/// exactly the same number as [`percentile`]: the two neighbouring order statistics are the same.
+pub fn percentile_in_place(values: &mut [f64], q: f64) -> Option<f64> {
+    if values.is_empty() || !(0.0..=100.0).contains(&q) || values.iter().any(|v| v.is_nan()) {
+        return None;
+    }
+    let n = values.len();
+    let virtual_index = ((n - 1) as f64 * (q / 100.0)).clamp(0.0, (n - 1) as f64);
+    let lo = virtual_index.floor() as usize;
+    let (_, &mut a, upper) = values.select_nth_unstable_by(lo, f64::total_cmp);
+    // The next order statistic is the smallest value above position lo.
+    let b = if lo + 1 < n { upper.iter().copied().fold(f64::INFINITY, f64::min) } else { a };
+    Some(lerp_numpy(a, b, virtual_index - lo as f64))
+}
+
+/// numpy's `_lerp`: interpolates from the upper neighbour when the fraction is at least 0.5.
+fn lerp_numpy(a: f64, b: f64, gamma: f64) -> f64 {
+    let diff = b - a;
+    if gamma >= 0.5 {
+        b - diff * (1.0 - gamma)
+    } else {
+        a + diff * gamma
+    }
 }
 
 /// Arithmetic mean; `None` when empty.
@@ -106,6 +128,18 @@ mod tests {
         for (q, e) in expected {
             assert_eq!(percentile(&v, q).unwrap().to_bits(), e.to_bits(), "q = {q}");
         }
+    }
+
+    #[test]
+    fn selection_equals_sorting() {
+        let v: Vec<f64> = (0..1001).map(|i| ((i * 7919) % 1009) as f64 * 0.37 - 50.0).collect();
+        for q in [0.0, 2.5, 16.0, 50.0, 84.0, 98.0, 99.99, 100.0] {
+            let mut scratch = v.clone();
+            assert_eq!(percentile_in_place(&mut scratch, q).unwrap().to_bits(), percentile(&v, q).unwrap().to_bits(), "q = {q}");
+        }
+        assert_eq!(percentile_in_place(&mut [], 50.0), None);
+        assert_eq!(percentile_in_place(&mut [1.0, f64::NAN], 50.0), None);
+        assert_eq!(percentile_in_place(&mut [3.0], 98.0), Some(3.0));
     }
 
     #[test]
