@@ -20,3 +20,20 @@ fn projection_presets_parse_and_give_the_papers_counts() {
     // Unknown keys are rejected rather than ignored.
     assert!(toml::from_str::<DirectionSet>("kind = \"fibonacci\"\nn = 3\nseed = 1").is_err());
 }
+
+#[test]
+fn star_map_presets_equal_the_pipeline_config() {
+    use galmass_mock::star_maps::StarMapParams;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/maps/stars.toml");
+    let text = std::fs::read_to_string(&path).expect("configs/maps/stars.toml exists");
+    let configs: BTreeMap<String, StarMapParams> = toml::from_str(&text).expect("every table is a StarMapParams");
+    assert_eq!(configs.keys().map(String::as_str).collect::<Vec<_>>(), {
+        let mut names = StarMapParams::PRESETS.to_vec();
+        names.sort_unstable();
+        names
+    });
+    for (name, params) in &configs {
+        assert_eq!(Some(*params), StarMapParams::preset(name), "{name}: config and preset differ");
+        params.check().expect("valid preset");
+    }
+}

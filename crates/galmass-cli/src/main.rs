@@ -2,6 +2,8 @@
 //!
 //! Run `galmass --help` for the subcommands. Logs go to stderr through `tracing` (`-v`, `-vv`, or `RUST_LOG`).
 
+mod maps_cmd;
+
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -41,6 +43,12 @@ enum Command {
     /// the same numbers the kinematic maps use. The truth is the total 3D mass within the radius from the galaxy
     /// file's truth profile (counted from its particles when the file has none).
     Estimate(EstimateArgs),
+    /// Mock observations as maps: `galmass maps stars` makes the stellar kinematic maps of one projection.
+    Maps {
+        /// Which maps.
+        #[command(subcommand)]
+        command: maps_cmd::MapsCommand,
+    },
     /// List the lines of sight of a direction set with their sky-plane bases (e1, e2), as used by every projection.
     ///
     /// Directions are unit vectors from the observer to the galaxy in the box frame; v_los = v . n is positive
@@ -111,7 +119,7 @@ fn parse_numbers(text: &str, n: usize) -> Result<Vec<f64>, String> {
     }
 }
 
-fn parse_vec3(text: &str) -> Result<[f64; 3], String> {
+pub(crate) fn parse_vec3(text: &str) -> Result<[f64; 3], String> {
     parse_numbers(text, 3).map(|v| [v[0], v[1], v[2]])
 }
 
@@ -156,6 +164,7 @@ fn run() -> Result<()> {
     match cli.command {
         Command::Info { galaxy, json } => info(&galaxy, json),
         Command::Estimate(args) => estimate(&args),
+        Command::Maps { command } => maps_cmd::run(&command),
         Command::Directions { set, n, min_deg, max_deg, azimuth_deg, seed, galaxy, json } => {
             let set = match set {
                 SetKind::Fibonacci => DirectionSet::Fibonacci { n },

@@ -15,7 +15,7 @@ fn help_lists_existing_subcommands_and_version_prints() {
     let out = galmass().arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for sub in ["info", "estimate", "directions"] {
+    for sub in ["info", "estimate", "maps", "directions"] {
         assert!(text.contains(sub), "--help lacks {sub}: {text}");
     }
     let out = galmass().arg("--version").output().unwrap();
@@ -114,4 +114,76 @@ fn estimate_rejects_bad_input_without_panicking() {
     let out = galmass().args(["estimate", "--los", "0,0,1", "--galaxy"]).arg(&no_stars).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8(out.stderr).unwrap().contains("no stars"));
+}
+
+/// A Plummer sphere of stars with Gaussian velocities, written as a galaxy file.
+fn plummer_galaxy(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
+    let mut pos = ndarray::Array2::zeros((n, 3));
+    let mut vel = ndarray::Array2::zeros((n, 3));
+    let mut state = 12345u64;
+    let mut uniform = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    };
+    for i in 0..n {
+        let r = 0.5 / (uniform().powf(-2.0 / 3.0) - 1.0).sqrt();
+        let z = 2.0 * uniform() - 1.0;
+        let phi = std::f64::consts::TAU * uniform();
+        let s = (1.0 - z * z).sqrt();
+        for (k, x) in [r * s * phi.cos(), r * s * phi.sin(), r * z].into_iter().enumerate() {
+            pos[[i, k]] = x;
+            vel[[i, k]] = 10.0 * (-2.0 * uniform().ln()).sqrt() * (std::f64::consts::TAU * uniform()).cos();
+        }
+    }
+    let mut g = Galaxy::new(GalaxyMeta::new("cli-test", 9));
+    g.set_species(Species::Stars, Particles::new(pos, vel, ndarray::Array1::from_elem(n, 1e4)).unwrap());
+    let path = dir.join("plummer.h5");
+    galmass_snapshot::galaxy_file::write(&path, &g).unwrap();
+    path
+}
+
+#[test]
+fn maps_stars_writes_hdf5_and_fits() {
+    let dir = tempfile::tempdir().unwrap();
+    let galaxy = plummer_galaxy(dir.path(), 3000);
+    let out = dir.path().join("maps").join("m.h5");
+    let run = galmass()
+        .args(["maps", "stars", "--los", "0.3,-0.2,1", "--preset", "exposito2026", "--n-stars", "2000", "--seed", "4", "--fits", "--galaxy"])
+        .arg(&galaxy)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let file = hdf5::File::open(&out).unwrap();
+    let star_xy = file.dataset("star_xy").unwrap().read_2d::<f64>().unwrap();
+    let star_rv = file.dataset("star_rv").unwrap().read_2d::<f64>().unwrap();
+    assert_eq!(star_xy.dim(), (64, 64));
+    assert!(star_xy.iter().chain(star_rv.iter()).all(|v| v.is_finite() && *v >= 0.0));
+    assert_eq!(file.attr("n_stars").unwrap().read_scalar::<u64>().unwrap(), 2000);
+    let r_h = file.attr("r_h_kpc").unwrap().read_scalar::<f64>().unwrap();
+    assert!((r_h - 0.5).abs() < 0.1, "{r_h}");
+    let rv = file.dataset("star_rv").unwrap();
+    let axis1 = rv.attr("axis1_coords").unwrap().read_1d::<f64>().unwrap();
+    assert_eq!((axis1[0], axis1[63]), (0.0, 1.0)); // exposito2026: R / R_hl in 0..1
+    let (fits_xy, _) = galmass_mock::fits::read_image(&out.with_extension("fits"), 0).unwrap();
+    assert_eq!(fits_xy, star_xy);
+    let (fits_rv, _) = galmass_mock::fits::read_image(&out.with_extension("fits"), 1).unwrap();
+    assert_eq!(fits_rv, star_rv);
+    // Nothing but the outputs in the folder (atomic writes leave no temporaries).
+    let mut names: Vec<String> = std::fs::read_dir(out.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, vec!["m.fits", "m.h5"]);
+}
+
+#[test]
+fn maps_stars_reports_too_few_stars() {
+    let dir = tempfile::tempdir().unwrap();
+    let galaxy = plummer_galaxy(dir.path(), 3000);
+    let out = dir.path().join("m.h5");
+    let run = galmass().args(["maps", "stars", "--los", "0,0,1", "--n-stars", "5", "--galaxy"]).arg(&galaxy).arg("--out").arg(&out).output().unwrap();
+    assert!(!run.status.success());
+    let err = String::from_utf8(run.stderr).unwrap();
+    assert!(err.contains("star_xy") && err.contains("needs at least 3"), "{err}");
+    assert!(!out.exists());
 }

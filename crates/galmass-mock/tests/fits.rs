@@ -1,0 +1,48 @@
+//! FITS output read back, and a real FITS file read as astropy reads it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail the test by panicking
+
+use std::path::Path;
+
+use galmass_mock::fits::{read_image, write_images, AxisWcs, FitsImage};
+use ndarray::Array2;
+
+#[test]
+fn written_images_round_trip_with_their_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("maps.fits");
+    let a = Array2::from_shape_fn((64, 48), |(k, j)| (k * 100 + j) as f64 * 0.5);
+    let b = Array2::from_shape_fn((64, 64), |(k, j)| (k as f64 - j as f64).abs());
+    let axis = |first: f64| AxisWcs { ctype: "X_RH".into(), unit: "".into(), first, step: 1.0 / 63.0 };
+    let images = [
+        FitsImage { extname: "STAR_XY".into(), data: a.view(), x: axis(-0.5), y: axis(-0.5), keys: vec![("RH_KPC".into(), 1.25, "R_h".into())] },
+        FitsImage { extname: "STAR_RV".into(), data: b.view(), x: axis(0.0), y: axis(-1.0), keys: vec![] },
+    ];
+    write_images(&path, &images).unwrap();
+    assert_eq!(read_image(&path, 0).unwrap().0, a);
+    assert_eq!(read_image(&path, 1).unwrap().0, b);
+    let mut file = fitsio::FitsFile::open(&path).unwrap();
+    let hdu = file.primary_hdu().unwrap();
+    assert_eq!(hdu.read_key::<i64>(&mut file, "NAXIS1").unwrap(), 48); // FITS axis 1 is x (array axis 1)
+    assert_eq!(hdu.read_key::<f64>(&mut file, "CRVAL1").unwrap(), -0.5);
+    assert_eq!(hdu.read_key::<f64>(&mut file, "RH_KPC").unwrap(), 1.25);
+    assert!(read_image(&path, 5).is_err());
+    assert!(read_image(&dir.path().join("absent.fits"), 0).is_err());
+}
+
+#[test]
+fn reads_the_sdss_fixture_as_astropy_does() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
+    if !fixtures.exists() {
+        eprintln!("skipped: {} is absent (a user's clone has no ../shared)", fixtures.display());
+        return;
+    }
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures.join("expected_by_peers.json")).unwrap()).unwrap();
+    let e = &expected["fits/ic3478rss_256.fits"];
+    let (image, unit) = read_image(&fixtures.join("fits/ic3478rss_256.fits"), 0).unwrap();
+    assert_eq!([image.nrows() as u64, image.ncols() as u64], [e["shape_numpy"][0].as_u64().unwrap(), e["shape_numpy"][1].as_u64().unwrap()]);
+    assert_eq!(image.sum(), e["sum_finite"].as_f64().unwrap());
+    assert_eq!(unit.as_deref(), e["BUNIT"].as_str());
+    // The HI cube is 3-d: a typed error, not a panic.
+    assert!(read_image(&fixtures.join("fits/NGC_2903.fits"), 0).is_err());
+}
