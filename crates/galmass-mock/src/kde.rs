@@ -177,8 +177,10 @@ const MAX_FACTOR_EXPONENT: f64 = 300.0;
 struct Scratch {
     at: Vec<f64>,
     bt: Vec<f64>,
-    sums: Vec<f64>,
 }
+
+/// From this many points on, the separable sum is split in two halves that may run in parallel.
+const PARALLEL_MIN_STARS: usize = 1024;
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
@@ -338,23 +340,34 @@ impl GaussianKde2 {
             rows_a.push((alpha, beta));
             rows_b.push((gamma, delta));
         }
-        SCRATCH.with(|scratch| {
-            let mut scratch = scratch.borrow_mut();
-            let Scratch { at, bt, sums } = &mut *scratch;
-            fill_geometric_rows(at, &rows_a, Some(&self.w), xs[0], grid.x.step(), nx);
-            fill_geometric_rows(bt, &rows_b, None, ys[0], grid.y.step(), ny);
-            sums.clear();
-            sums.resize(nx * ny, 0.0);
-            outer_product_sum(at, bt, n, nx, ny, sums);
-            let mut out = Array2::zeros((ny, nx));
-            for (k, &yk) in ys.iter().enumerate() {
-                for (j, &xj) in xs.iter().enumerate() {
-                    let quadratic = 0.5 * a * xj * xj + 0.5 * c * yk * yk + b * xj * yk;
-                    out[[k, j]] = self.norm * (-quadratic).exp() * sums[j * ny + k];
-                }
+        // Stars split in halves (fixed by n, so the bytes do not depend on the thread count) that rayon may run on
+        // two threads; each half sums its outer products, then the halves are added.
+        let partial = |range: std::ops::Range<usize>| -> Vec<f64> {
+            SCRATCH.with(|scratch| {
+                let mut scratch = scratch.borrow_mut();
+                let Scratch { at, bt } = &mut *scratch;
+                fill_geometric_rows(at, &rows_a[range.clone()], Some(&self.w[range.clone()]), xs[0], grid.x.step(), nx);
+                fill_geometric_rows(bt, &rows_b[range.clone()], None, ys[0], grid.y.step(), ny);
+                let mut sums = vec![0.0; nx * ny];
+                outer_product_sum(at, bt, range.len(), nx, ny, &mut sums);
+                sums
+            })
+        };
+        let sums = if n >= PARALLEL_MIN_STARS {
+            let (mut first, second) = rayon::join(|| partial(0..n / 2), || partial(n / 2..n));
+            first.iter_mut().zip(&second).for_each(|(a, b)| *a += b);
+            first
+        } else {
+            partial(0..n)
+        };
+        let mut out = Array2::zeros((ny, nx));
+        for (k, &yk) in ys.iter().enumerate() {
+            for (j, &xj) in xs.iter().enumerate() {
+                let quadratic = 0.5 * a * xj * xj + 0.5 * c * yk * yk + b * xj * yk;
+                out[[k, j]] = self.norm * (-quadratic).exp() * sums[j * ny + k];
             }
-            Some(out)
-        })
+        }
+        Some(out)
     }
 
     /// Column by column: `exp(-a' dx^2/2) exp(-c (dy + beta dx)^2 / 2)`, `a' = a - b^2/c`, `beta = b/c`.
