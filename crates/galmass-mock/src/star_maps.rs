@@ -169,6 +169,14 @@ pub struct StarMaps {
     pub n_in_rv_aperture: usize,
 }
 
+/// Maps of many projections, in parallel over projections (rayon's current pool), in input order. Each result is
+/// independent: a projection that fails (too few stars, a degenerate sample) does not stop the others, so a
+/// dataset builder can record it as a skip.
+pub fn star_maps_many(projections: &[ProjectedStars], params: &ValidStarMapParams) -> Vec<Result<StarMaps, MockError>> {
+    use rayon::prelude::*;
+    projections.par_iter().map(|p| star_maps(p, params)).collect()
+}
+
 /// Builds both maps of one projection.
 ///
 /// Errors (typed, never NaN): fewer than two sampled stars; fewer than three stars in an aperture

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use galmass_core::projection::ProjectedStars;
 use galmass_mock::kde::{Bandwidth, GaussianKde2, Grid2, GridAxis, GridSampling};
-use galmass_mock::star_maps::{star_maps, StarMapParams};
+use galmass_mock::star_maps::{star_maps, star_maps_many, StarMapParams};
 use galmass_mock::MockError;
 use ndarray::{Array1, Array2};
 
@@ -103,4 +103,18 @@ fn degenerate_samples_are_typed_errors_never_nan() {
     // All velocities zero: v_p98 = 0.
     let still = stars((0..50).map(|i| (i as f64).sin()).collect(), (0..50).map(|i| (i as f64).cos() * 0.3).collect(), vec![0.0; 50]);
     assert!(star_maps(&still, &params).is_err());
+}
+
+#[test]
+fn many_projections_equal_one_at_a_time_and_keep_failures_apart() {
+    let params = StarMapParams::SARRATO2025.check().unwrap();
+    let case = reference()["cases"].as_array().unwrap().iter().find(|c| c["name"] == "maps_sarrato2025_1000").unwrap().clone();
+    let good = stars(load(case["x"].as_str().unwrap()), load(case["y"].as_str().unwrap()), load(case["v"].as_str().unwrap()));
+    let bad = stars(vec![0.1], vec![0.2], vec![3.0]);
+    let results = star_maps_many(&[good.clone(), bad, good.clone()], &params);
+    assert_eq!(results.len(), 3);
+    let single = star_maps(&good, &params).unwrap();
+    assert_eq!(results[0].as_ref().unwrap(), &single);
+    assert!(results[1].is_err());
+    assert_eq!(results[2].as_ref().unwrap(), &single);
 }
