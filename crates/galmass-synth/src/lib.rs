@@ -1,9 +1,19 @@
 //! # galmass-synth
 //!
 //! Synthetic galaxy suites with known truth, the embedded default that lets a fresh machine run every galmass
-//! pipeline without downloads: equilibrium dark haloes (NFW and baryon-modified), spheroids sampled from
-//! distribution functions, discs, HI gas and stellar populations, organised as `nihao-like`, `auriga-like`,
-//! `fire-like` and `tng-like` suites configured under `configs/synth/`.
+//! pipeline without downloads. This first part holds the spherical machinery every suite builds on:
+//! - [`profiles`]: Plummer, Hernquist and NFW profiles with analytic density, mass and potential, and sums of them;
+//! - [`jeans`]: spherical Jeans solutions (constant beta, Osipkov-Merritt), the truth that samples are tested against;
+//! - [`df`]: equilibrium spheroids sampled from Eddington and Osipkov-Merritt distribution functions in the total
+//!   potential.
 //!
-//! Status: the crate is laid out by the foundation issue; the generators arrive with the synthetic-suites issue.
-//! It may use `galmass-snapshot` to write the simulations' native formats (ARCHITECTURE.md).
+//! Baryon-modified haloes, discs, HI gas, stellar populations and the `nihao-like`, `auriga-like`, `fire-like` and
+//! `tng-like` suites (configured under `configs/synth/`) arrive in later steps of the synthetic-suites issue. The crate
+//! may use `galmass-snapshot` to write native formats (ARCHITECTURE.md).
+
+pub mod df;
+pub mod error;
+pub mod jeans;
+pub mod profiles;
+
+pub use error::SynthError;

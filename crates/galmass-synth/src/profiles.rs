@@ -1,0 +1,176 @@
+//! Spherical mass profiles with analytic density, enclosed mass and potential.
+//!
+//! Units: kpc, Msun, (km/s)^2 for potentials, G from `galmass_core::units`. Potentials vanish at infinity.
+//!
+//! | profile | density | M(<r) |
+//! |---|---|---|
+//! | [`Plummer`] | 3M/(4 pi a^3) (1 + r^2/a^2)^(-5/2) | M r^3 / (r^2 + a^2)^(3/2) |
+//! | [`Hernquist`] | M a / (2 pi r (r + a)^3) | M r^2 / (r + a)^2 |
+//! | [`Nfw`] | rho_s / ((r/r_s)(1 + r/r_s)^2) | 4 pi rho_s r_s^3 [ln(1 + x) - x/(1 + x)] |
+//!
+//! ```
+//! use galmass_synth::profiles::{Nfw, Plummer, SphericalProfile};
+//! let halo = Nfw { rho_s_msun_kpc3: 5e7, r_s_kpc: 1.0 };
+//! let stars = Plummer { mass_msun: 1e6, a_kpc: 0.5 };
+//! assert!(halo.enclosed_mass_msun(1.0) > 100.0 * stars.enclosed_mass_msun(1.0));
+//! ```
+
+use std::f64::consts::PI;
+
+use galmass_core::units::G_KPC_KMS2_PER_MSUN as G;
+use serde::{Deserialize, Serialize};
+
+/// A spherical mass distribution.
+pub trait SphericalProfile: Send + Sync {
+    /// Density in Msun/kpc^3 at radius `r_kpc`.
+    fn density_msun_kpc3(&self, r_kpc: f64) -> f64;
+    /// Radial derivative of the density, Msun/kpc^4.
+    fn density_slope(&self, r_kpc: f64) -> f64;
+    /// Mass within the sphere of radius `r_kpc`, Msun.
+    fn enclosed_mass_msun(&self, r_kpc: f64) -> f64;
+    /// Gravitational potential in (km/s)^2 (negative, zero at infinity).
+    fn potential_kms2(&self, r_kpc: f64) -> f64;
+    /// A characteristic scale radius in kpc (for grids).
+    fn scale_kpc(&self) -> f64;
+}
+
+/// Plummer sphere of total mass `mass_msun` and scale radius `a_kpc` (projected half-mass radius = a).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Plummer {
+    /// Total mass, Msun.
+    pub mass_msun: f64,
+    /// Scale radius, kpc.
+    pub a_kpc: f64,
+}
+
+impl SphericalProfile for Plummer {
+    fn density_msun_kpc3(&self, r: f64) -> f64 {
+        let a = self.a_kpc;
+        3.0 * self.mass_msun / (4.0 * PI * a * a * a) * (1.0 + r * r / (a * a)).powf(-2.5)
+    }
+    fn density_slope(&self, r: f64) -> f64 {
+        let a2 = self.a_kpc * self.a_kpc;
+        -5.0 * r / a2 * self.density_msun_kpc3(r) / (1.0 + r * r / a2)
+    }
+    fn enclosed_mass_msun(&self, r: f64) -> f64 {
+        self.mass_msun * r * r * r / (r * r + self.a_kpc * self.a_kpc).powf(1.5)
+    }
+    fn potential_kms2(&self, r: f64) -> f64 {
+        -G * self.mass_msun / (r * r + self.a_kpc * self.a_kpc).sqrt()
+    }
+    fn scale_kpc(&self) -> f64 {
+        self.a_kpc
+    }
+}
+
+/// Hernquist sphere of total mass `mass_msun` and scale radius `a_kpc` (half-mass radius (1 + sqrt 2) a).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Hernquist {
+    /// Total mass, Msun.
+    pub mass_msun: f64,
+    /// Scale radius, kpc.
+    pub a_kpc: f64,
+}
+
+impl SphericalProfile for Hernquist {
+    fn density_msun_kpc3(&self, r: f64) -> f64 {
+        let a = self.a_kpc;
+        self.mass_msun * a / (2.0 * PI * r * (r + a).powi(3))
+    }
+    fn density_slope(&self, r: f64) -> f64 {
+        -self.density_msun_kpc3(r) * (1.0 / r + 3.0 / (r + self.a_kpc))
+    }
+    fn enclosed_mass_msun(&self, r: f64) -> f64 {
+        self.mass_msun * r * r / ((r + self.a_kpc) * (r + self.a_kpc))
+    }
+    fn potential_kms2(&self, r: f64) -> f64 {
+        -G * self.mass_msun / (r + self.a_kpc)
+    }
+    fn scale_kpc(&self) -> f64 {
+        self.a_kpc
+    }
+}
+
+/// Navarro-Frenk-White halo (untruncated).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Nfw {
+    /// Characteristic density, Msun/kpc^3.
+    pub rho_s_msun_kpc3: f64,
+    /// Scale radius, kpc.
+    pub r_s_kpc: f64,
+}
+
+impl SphericalProfile for Nfw {
+    fn density_msun_kpc3(&self, r: f64) -> f64 {
+        let x = r / self.r_s_kpc;
+        self.rho_s_msun_kpc3 / (x * (1.0 + x) * (1.0 + x))
+    }
+    fn density_slope(&self, r: f64) -> f64 {
+        let x = r / self.r_s_kpc;
+        -self.density_msun_kpc3(r) * (1.0 + 3.0 * x) / (r * (1.0 + x))
+    }
+    fn enclosed_mass_msun(&self, r: f64) -> f64 {
+        let x = r / self.r_s_kpc;
+        4.0 * PI * self.rho_s_msun_kpc3 * self.r_s_kpc.powi(3) * ((1.0 + x).ln() - x / (1.0 + x))
+    }
+    fn potential_kms2(&self, r: f64) -> f64 {
+        let x = r / self.r_s_kpc;
+        let m_s = 4.0 * PI * self.rho_s_msun_kpc3 * self.r_s_kpc.powi(3);
+        // ln(1 + x) / x -> 1 as x -> 0.
+        let lnx = if x < 1e-8 { 1.0 - 0.5 * x } else { (1.0 + x).ln() / x };
+        -G * m_s / self.r_s_kpc * lnx
+    }
+    fn scale_kpc(&self) -> f64 {
+        self.r_s_kpc
+    }
+}
+
+/// A sum of profiles (the total potential of a galaxy).
+pub struct Composite(pub Vec<Box<dyn SphericalProfile>>);
+
+impl SphericalProfile for Composite {
+    fn density_msun_kpc3(&self, r: f64) -> f64 {
+        self.0.iter().map(|p| p.density_msun_kpc3(r)).sum()
+    }
+    fn density_slope(&self, r: f64) -> f64 {
+        self.0.iter().map(|p| p.density_slope(r)).sum()
+    }
+    fn enclosed_mass_msun(&self, r: f64) -> f64 {
+        self.0.iter().map(|p| p.enclosed_mass_msun(r)).sum()
+    }
+    fn potential_kms2(&self, r: f64) -> f64 {
+        self.0.iter().map(|p| p.potential_kms2(r)).sum()
+    }
+    fn scale_kpc(&self) -> f64 {
+        self.0.iter().map(|p| p.scale_kpc()).fold(f64::INFINITY, f64::min)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    /// Density, mass and potential agree: dM/dr = 4 pi r^2 rho and dPhi/dr = G M / r^2 (numerically).
+    fn check_consistency(p: &dyn SphericalProfile) {
+        for r in [0.01, 0.3, 1.0, 4.0, 30.0] {
+            let h = 1e-5 * r;
+            let dm = (p.enclosed_mass_msun(r + h) - p.enclosed_mass_msun(r - h)) / (2.0 * h);
+            assert_relative_eq!(dm, 4.0 * PI * r * r * p.density_msun_kpc3(r), max_relative = 1e-6);
+            let dphi = (p.potential_kms2(r + h) - p.potential_kms2(r - h)) / (2.0 * h);
+            assert_relative_eq!(dphi, G * p.enclosed_mass_msun(r) / (r * r), max_relative = 1e-6);
+            let drho = (p.density_msun_kpc3(r + h) - p.density_msun_kpc3(r - h)) / (2.0 * h);
+            assert_relative_eq!(drho, p.density_slope(r), max_relative = 1e-6);
+        }
+    }
+
+    #[test]
+    fn profiles_are_self_consistent() {
+        check_consistency(&Plummer { mass_msun: 1e8, a_kpc: 0.5 });
+        check_consistency(&Hernquist { mass_msun: 1e10, a_kpc: 2.0 });
+        check_consistency(&Nfw { rho_s_msun_kpc3: 5e7, r_s_kpc: 1.0 });
+        let c = Composite(vec![Box::new(Plummer { mass_msun: 1e8, a_kpc: 0.5 }), Box::new(Nfw { rho_s_msun_kpc3: 5e7, r_s_kpc: 1.0 })]);
+        check_consistency(&c);
+        assert_relative_eq!(Hernquist { mass_msun: 1.0, a_kpc: 1.0 }.enclosed_mass_msun(1.0 + 2f64.sqrt()), 0.5, max_relative = 1e-12);
+    }
+}
