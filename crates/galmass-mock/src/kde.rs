@@ -575,7 +575,7 @@ mod tests {
         let t: Vec<f64> = (0..20).map(|i| i as f64 * 0.01).collect();
         let line: Vec<f64> = t.iter().map(|v| 0.3 * v + 0.01).collect();
         assert!(matches!(GaussianKde2::new(&t, &line, None, Bandwidth::Scott, "m"), Err(MockError::DegenerateCovariance { .. })));
-        assert!(matches!(GaussianKde2::new(&t, &vec![0.1; 20], None, Bandwidth::Scott, "m"), Err(MockError::DegenerateCovariance { .. })));
+        assert!(matches!(GaussianKde2::new(&t, &[0.1; 20], None, Bandwidth::Scott, "m"), Err(MockError::DegenerateCovariance { .. })));
         assert!(matches!(GaussianKde2::new(&[0.1, 0.2], &[0.3, 0.1], None, Bandwidth::Scott, "m"), Err(MockError::TooFewPoints { got: 2, .. })));
         assert!(matches!(GaussianKde2::new(&[], &[], None, Bandwidth::Scott, "m"), Err(MockError::TooFewPoints { got: 0, .. })));
         assert!(GaussianKde2::new(&[0.1, f64::NAN, 0.2], &[0.0, 0.1, 0.3], None, Bandwidth::Scott, "m").is_err());
