@@ -1,0 +1,37 @@
+//! Benchmark (not a test): particles generated per second per core by the spherical DF sampler.
+//! `cargo run --release -p galmass-synth --example synth_bench -- [N]`; prints one line per model.
+
+use std::time::Instant;
+
+use galmass_synth::df::{DfAnisotropy, SphericalDf};
+use galmass_synth::profiles::{Composite, Hernquist, Nfw, Plummer};
+
+fn main() {
+    let n: usize = std::env::args().nth(1).map(|a| a.parse().expect("N")).unwrap_or(1_000_000);
+    let tracer = Plummer { mass_msun: 1e6, a_kpc: 0.5 };
+    let halo = Nfw { rho_s_msun_kpc3: 5e7, r_s_kpc: 1.0 };
+    let bulge = Hernquist { mass_msun: 1e10, a_kpc: 1.0 };
+    let total = Composite(vec![Box::new(bulge), Box::new(Nfw { rho_s_msun_kpc3: 1e7, r_s_kpc: 10.0 })]);
+    let cases: Vec<(&str, SphericalDf)> = vec![
+        ("plummer-in-nfw isotropic", SphericalDf::new(&tracer, &halo, DfAnisotropy::Isotropic).expect("df")),
+        ("plummer-in-nfw beta=-0.5", SphericalDf::new(&tracer, &halo, DfAnisotropy::ConstantBeta { beta: -0.5 }).expect("df")),
+        ("hernquist-in-nfw osipkov-merritt r_a=2", SphericalDf::new(&bulge, &total, DfAnisotropy::OsipkovMerritt { r_a_kpc: 2.0 }).expect("df")),
+    ];
+    for (name, _) in &cases {
+        let t = Instant::now();
+        let rebuilt = match *name {
+            "plummer-in-nfw isotropic" => SphericalDf::new(&tracer, &halo, DfAnisotropy::Isotropic),
+            "plummer-in-nfw beta=-0.5" => SphericalDf::new(&tracer, &halo, DfAnisotropy::ConstantBeta { beta: -0.5 }),
+            _ => SphericalDf::new(&bulge, &total, DfAnisotropy::OsipkovMerritt { r_a_kpc: 2.0 }),
+        };
+        std::hint::black_box(rebuilt.expect("df"));
+        println!("{name}: distribution function tabulated in {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    }
+    for (name, df) in &cases {
+        let t = Instant::now();
+        let (pos, vel) = df.sample(n, 1).expect("sample");
+        let seconds = t.elapsed().as_secs_f64();
+        std::hint::black_box((&pos, &vel));
+        println!("{name}: {n} particles in {seconds:.3} s = {:.2e} particles/s (one core)", n as f64 / seconds);
+    }
+}
