@@ -4,6 +4,8 @@
 //! pipeline without downloads. This first part holds the spherical machinery every suite builds on:
 //! - [`profiles`]: Plummer, Hernquist and NFW profiles with analytic density, mass and potential, and sums of them;
 //! - [`jeans`]: spherical Jeans solutions (constant beta, Osipkov-Merritt), the truth that samples are tested against;
+//! - [`halo`]: cosmology, NFW haloes from (M200, c), Dutton & Maccio 2014 concentrations, Moster 2013 stellar masses,
+//!   Di Cintio 2014 inner profile shapes;
 //! - [`df`]: equilibrium spheroids sampled from Eddington and Osipkov-Merritt distribution functions in the total
 //!   potential.
 //!
@@ -13,6 +15,7 @@
 
 pub mod df;
 pub mod error;
+pub mod halo;
 pub mod jeans;
 pub mod profiles;
 
