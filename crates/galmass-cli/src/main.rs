@@ -2,6 +2,7 @@
 //!
 //! Run `galmass --help` for the subcommands. Logs go to stderr through `tracing` (`-v`, `-vv`, or `RUST_LOG`).
 
+mod gbdt_cmd;
 mod maps_cmd;
 
 use std::path::PathBuf;
@@ -43,6 +44,13 @@ enum Command {
     /// the same numbers the kinematic maps use. The truth is the total 3D mass within the radius from the galaxy
     /// file's truth profile (counted from its particles when the file has none).
     Estimate(EstimateArgs),
+    /// Gradient boosted trees (LightGBM-class, chu2024 §2.3): `galmass gbdt train` fits a model on a CSV feature
+    /// table and prints loss curves, validation metrics and gain importance; `galmass gbdt predict` applies it.
+    Gbdt {
+        /// Train or predict.
+        #[command(subcommand)]
+        cmd: gbdt_cmd::GbdtCommand,
+    },
     /// Mock observations as maps: `galmass maps stars` makes the stellar kinematic maps of one projection.
     Maps {
         /// Which maps.
@@ -165,6 +173,7 @@ fn run() -> Result<()> {
         Command::Info { galaxy, json } => info(&galaxy, json),
         Command::Estimate(args) => estimate(&args),
         Command::Maps { command } => maps_cmd::run(&command),
+        Command::Gbdt { cmd } => gbdt_cmd::run(&cmd),
         Command::Directions { set, n, min_deg, max_deg, azimuth_deg, seed, galaxy, json } => {
             let set = match set {
                 SetKind::Fibonacci => DirectionSet::Fibonacci { n },

@@ -15,7 +15,7 @@ fn help_lists_existing_subcommands_and_version_prints() {
     let out = galmass().arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for sub in ["info", "estimate", "maps", "directions"] {
+    for sub in ["info", "estimate", "maps", "gbdt", "directions"] {
         assert!(text.contains(sub), "--help lacks {sub}: {text}");
     }
     let out = galmass().arg("--version").output().unwrap();

@@ -6,9 +6,9 @@
 //!   sigma_los as the maps (`galmass_core::projection`), with bootstrap uncertainties;
 //! - [`dispersion`]: line-of-sight dispersions, corrected for per-star velocity errors by maximum likelihood;
 //! - [`baselines`]: the Tully-Fisher prediction of Hall et al. 2012 (delosrios2023 §5) and the power-law
-//!   log M* - log L fit (chu2024 §4).
-//!
-//! A LightGBM-class gradient boosted tree arrives with its own issue.
+//!   log M* - log L fit (chu2024 §4);
+//! - [`gbdt`]: a LightGBM-class gradient boosted tree (chu2024 §2.3), with LightGBM's parameter names and
+//!   defaults, a JSON model file and a small CSV reader for feature tables.
 //!
 //! ```
 //! use galmass_core::{LineOfSight, Particles};
@@ -31,5 +31,6 @@ pub mod baselines;
 pub mod classic;
 pub mod dispersion;
 pub mod error;
+pub mod gbdt;
 
 pub use error::EstimatorError;
