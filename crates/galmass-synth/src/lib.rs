@@ -6,6 +6,7 @@
 //! - [`jeans`]: spherical Jeans solutions (constant beta, Osipkov-Merritt), the truth that samples are tested against;
 //! - [`halo`]: cosmology, NFW haloes from (M200, c), Dutton & Maccio 2014 concentrations, Moster 2013 stellar masses,
 //!   Di Cintio 2014 inner profile shapes;
+//! - [`tabulated`]: profiles tabulated from their density (truncated NFW haloes of finite mass, DC14 haloes);
 //! - [`df`]: equilibrium spheroids sampled from Eddington and Osipkov-Merritt distribution functions in the total
 //!   potential.
 //!
@@ -18,5 +19,6 @@ pub mod error;
 pub mod halo;
 pub mod jeans;
 pub mod profiles;
+pub mod tabulated;
 
 pub use error::SynthError;
