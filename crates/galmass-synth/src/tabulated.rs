@@ -50,7 +50,8 @@ impl TabulatedProfile {
     /// Tabulates `density` (Msun/kpc^3, finite total mass, inner power law `rho ~ r^-inner_slope` with slope < 3)
     /// from 1e-5 to 1e4 scale radii.
     pub fn new(density: Arc<DensityFn>, scale_kpc: f64, inner_slope: f64) -> Result<Self, SynthError> {
-        if !(scale_kpc.is_finite() && scale_kpc > 0.0) || !(inner_slope < 3.0) {
+        let valid = scale_kpc.is_finite() && scale_kpc > 0.0 && inner_slope.is_finite() && inner_slope < 3.0;
+        if !valid {
             return Err(SynthError::InvalidParameter { name: "profile", reason: format!("scale {scale_kpc} kpc, inner slope {inner_slope}") });
         }
         let (lo, hi) = ((1e-5 * scale_kpc).ln(), (1e4 * scale_kpc).ln());
