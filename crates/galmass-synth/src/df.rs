@@ -150,10 +150,7 @@ impl SphericalDf {
         let c = 2f64.powf(1.5 - beta) * PI.powf(1.5) * gamma(1.0 - beta) / gamma(1.5 - beta);
         let norm = 1.0 / (c * gamma(lambda) * gamma(1.0 - alpha));
         let mut ln_e = Vec::with_capacity(N_GRID);
-        let mut ln_f = Vec::with_capacity(N_GRID);
-        // The lowest energy at which f < 0 (a cored tracer in a cusped potential has no non-negative isotropic
-        // distribution function at the very centre: An & Evans 2006; Ciotti & Pellegrini 1992).
-        let mut lowest_negative = f64::INFINITY;
+        let mut values = Vec::with_capacity(N_GRID);
         for &e in &psi_up {
             // int_0^E h^(m+1)(Psi) (E - Psi)^(-alpha) dPsi = 1/(1 - alpha) int_0^(E^(1-alpha)) h^(m+1)(E - u^(1/(1-alpha))) du,
             // by Simpson's rule.
@@ -171,12 +168,21 @@ impl SphericalDf {
                 .map(|k| derivatives[k][N_GRID - 1] * e.powf(k as f64 - lambda) / gamma(k as f64 - lambda + 1.0))
                 .sum();
             let f = norm * sum * h / 3.0 / (1.0 - alpha) + boundary / (c * gamma(lambda));
-            if f < 0.0 {
-                lowest_negative = lowest_negative.min(e);
-            }
             ln_e.push(e.ln());
-            ln_f.push(f.max(f64::MIN_POSITIVE).ln());
+            values.push(f);
         }
+        // The lowest energy at which f is significantly negative (a cored tracer in a cusped potential has no
+        // non-negative isotropic distribution function at the very centre: An & Evans 2006; Ciotti & Pellegrini
+        // 1992). Negative values below 1e-10 of the maximum are rounding noise where f is negligible anyway (the far
+        // outskirts of a truncated halo) and are simply set to zero.
+        let f_max = values.iter().cloned().fold(0.0, f64::max);
+        let lowest_negative = psi_up
+            .iter()
+            .zip(&values)
+            .filter(|(_, f)| **f < -1e-10 * f_max)
+            .map(|(e, _)| *e)
+            .fold(f64::INFINITY, f64::min);
+        let ln_f: Vec<f64> = values.iter().map(|f| f.max(f64::MIN_POSITIVE).ln()).collect();
         let mass_total = tracer.enclosed_mass_msun(r[N_GRID - 1]);
         let cumulative: Vec<f64> = r.iter().map(|&x| tracer.enclosed_mass_msun(x) / mass_total).collect();
         // Where f < 0 it is set to zero. Only particles inside the radius where Psi equals the lowest such energy can

@@ -208,14 +208,30 @@ mod tests {
         assert_relative_eq!(t.enclosed_mass_msun(r), 1e11, max_relative = 1e-4);
         // The exponential tail (rising as (r/r_vir)^eps before it decays) adds about a fifth of M200.
         assert!(t.total_mass_msun() > 1e11 && t.total_mass_msun() < 1.3e11, "{}", t.total_mass_msun());
-        // Sampled dark matter reproduces the enclosed-mass profile within Poisson error.
+        // Sampled dark matter reproduces the enclosed-mass profile within Poisson error, and the Jeans dispersion.
         let df = SphericalDf::new(&t, &t, DfAnisotropy::Isotropic).unwrap();
-        let n = 50_000;
+        let n = 100_000;
         let (pos, _) = df.sample(n, 3).unwrap();
         for radius in [1.0, 10.0, 50.0, r] {
             let frac = t.enclosed_mass_msun(radius) / t.total_mass_msun();
             let counted = (0..n).filter(|&i| (pos[[i, 0]].powi(2) + pos[[i, 1]].powi(2) + pos[[i, 2]].powi(2)).sqrt() < radius).count() as f64 / n as f64;
             assert!((counted - frac).abs() < 4.0 * (frac * (1.0 - frac) / n as f64).sqrt() + 1e-3, "r = {radius}: {counted} vs {frac}");
+        }
+        let (_, vel) = df.sample(n, 3).unwrap();
+        let jeans = crate::jeans::JeansSolution::constant_beta(&t, &t, 0.0);
+        let mut rows: Vec<(f64, f64)> = (0..n)
+            .map(|i| {
+                let p = [pos[[i, 0]], pos[[i, 1]], pos[[i, 2]]];
+                let r = (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt();
+                (r, (p[0] * vel[[i, 0]] + p[1] * vel[[i, 1]] + p[2] * vel[[i, 2]]) / r)
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for bin in rows.chunks(10_000).take(9) {
+            let m = bin.len() as f64;
+            let sigma = (bin.iter().map(|x| x.1 * x.1).sum::<f64>() / m).sqrt();
+            let expected = (bin.iter().map(|x| jeans.sigma_r2_kms2(x.0)).sum::<f64>() / m).sqrt();
+            assert!((sigma / expected - 1.0).abs() < 0.03, "r = {:.2}: {sigma} vs {expected}", bin[5000].0);
         }
     }
 
