@@ -37,3 +37,13 @@ fn star_map_presets_equal_the_pipeline_config() {
         params.check().expect("valid preset");
     }
 }
+
+#[test]
+fn synth_suite_config_equals_its_preset() {
+    use galmass_synth::spheroid::SpheroidSuiteParams;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/synth/spheroids.toml");
+    let text = std::fs::read_to_string(&path).expect("configs/synth/spheroids.toml exists");
+    let params: SpheroidSuiteParams = toml::from_str(&text).expect("a SpheroidSuiteParams");
+    assert_eq!(Some(params.clone()), SpheroidSuiteParams::preset("spheroids"));
+    params.check().expect("valid suite");
+}

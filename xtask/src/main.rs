@@ -119,10 +119,10 @@ const PAPERS: &[(&str, &str, &[Stage])] = &[
         "sarrato2025",
         "stars-only CNN + MAF on NIHAO/AURIGA/FIRE-like suites (mass profile at 10 radii)",
         &[
-            stage("synth", "nihao-like, auriga-like and fire-like suites with analytic truth", Some(3)),
+            stage("synth", "nihao-like, auriga-like and fire-like suites with analytic truth (spheroids: galmass synth)", Some(3)),
             stage("snapshot", "native tipsy / Arepo / Gizmo files, re-read and extracted", Some(4)),
-            stage("maps", "KDE star maps along 64 Fibonacci lines of sight", Some(5)),
-            stage("estimators", "Walker, Wolf, Amorisco-Evans, Campbell, Errani on the same projections", Some(6)),
+            stage("maps", "KDE star maps along 64 Fibonacci lines of sight (per projection: galmass maps stars)", Some(5)),
+            stage("estimators", "the five classic estimators on the same projections (per projection: galmass estimate)", Some(6)),
             stage("train", "two-branch CNN, then the MAF on its 32 penultimate features", None),
             stage("metrics", "pred/true percentiles per radius, TARP coverage, held-out fire-like suite", Some(6)),
         ],
@@ -195,6 +195,10 @@ fn reproduce_paper(args: &[String]) -> Result<()> {
             println!("  {}. {:<10} {:<76} [{pending}]", i + 1, stage.name, stage.what);
         }
     }
-    println!("\nNo stage runs yet: the foundation issue lays down the plan; each stage's issue makes it run.");
+    println!(
+        "\nNo paper pipeline runs end to end yet. Available as commands: `galmass synth --suite spheroids` (a first\n\
+         synthetic suite), `galmass maps stars`, `galmass estimate`, `galmass gbdt train|predict`; the dataset,\n\
+         training and report stages that chain them over a suite belong to galmass-pipeline (issues not filed yet)."
+    );
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 mod gbdt_cmd;
 mod maps_cmd;
+mod synth_cmd;
 
 use std::path::PathBuf;
 
@@ -44,6 +45,9 @@ enum Command {
     /// the same numbers the kinematic maps use. The truth is the total 3D mass within the radius from the galaxy
     /// file's truth profile (counted from its particles when the file has none).
     Estimate(EstimateArgs),
+    /// Generate a synthetic suite: one galaxy file per galaxy (particles and analytic truth), catalogue.csv and
+    /// manifest.json, in parallel with a progress bar; re-running the same command resumes where it stopped.
+    Synth(synth_cmd::SynthArgs),
     /// Gradient boosted trees (LightGBM-class, chu2024 §2.3): `galmass gbdt train` fits a model on a CSV feature
     /// table and prints loss curves, validation metrics and gain importance; `galmass gbdt predict` applies it.
     Gbdt {
@@ -174,6 +178,7 @@ fn run() -> Result<()> {
         Command::Estimate(args) => estimate(&args),
         Command::Maps { command } => maps_cmd::run(&command),
         Command::Gbdt { cmd } => gbdt_cmd::run(&cmd),
+        Command::Synth(args) => synth_cmd::run(&args),
         Command::Directions { set, n, min_deg, max_deg, azimuth_deg, seed, galaxy, json } => {
             let set = match set {
                 SetKind::Fibonacci => DirectionSet::Fibonacci { n },

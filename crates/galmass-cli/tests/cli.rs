@@ -6,8 +6,13 @@ use std::process::Command;
 use galmass_core::{Galaxy, GalaxyMeta, Particles, Species};
 use ndarray::array;
 
+/// The binary under test. Tests run in parallel threads that write HDF5 files while others spawn children; the
+/// HDF5 C library opens files without close-on-exec, so a child can inherit (and hold) another test's file lock.
+/// The children therefore run without HDF5 file locking, which is what the race would otherwise break.
 fn galmass() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_galmass"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_galmass"));
+    command.env("HDF5_USE_FILE_LOCKING", "FALSE");
+    command
 }
 
 #[test]
@@ -15,7 +20,7 @@ fn help_lists_existing_subcommands_and_version_prints() {
     let out = galmass().arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for sub in ["info", "estimate", "maps", "gbdt", "directions"] {
+    for sub in ["info", "estimate", "maps", "synth", "gbdt", "directions"] {
         assert!(text.contains(sub), "--help lacks {sub}: {text}");
     }
     let out = galmass().arg("--version").output().unwrap();
@@ -186,4 +191,42 @@ fn maps_stars_reports_too_few_stars() {
     let err = String::from_utf8(run.stderr).unwrap();
     assert!(err.contains("star_xy") && err.contains("needs at least 3"), "{err}");
     assert!(!out.exists());
+}
+
+#[test]
+fn synth_writes_a_resumable_suite_that_the_other_stages_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("suite");
+    let synth = |n: &str| {
+        galmass()
+            .args(["synth", "--suite", "spheroids", "--n-galaxies", n, "--seed", "3", "--n-stars", "1500", "--n-dm", "4000", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let first = synth("2");
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let catalogue = std::fs::read_to_string(out.join("catalogue.csv")).unwrap();
+    assert_eq!(catalogue.lines().count(), 3, "{catalogue}");
+    let bytes_before = std::fs::read(out.join("galaxy_000001.h5")).unwrap();
+    // Re-running with more galaxies keeps the finished ones and adds the rest.
+    let second = synth("3");
+    assert!(second.status.success());
+    assert!(String::from_utf8(second.stdout).unwrap().contains("1 galaxies written, 2 kept"));
+    assert_eq!(std::fs::read(out.join("galaxy_000001.h5")).unwrap(), bytes_before);
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["n_galaxies"], 3);
+    assert!(manifest["skipped"].as_array().unwrap().is_empty());
+    // The galaxy files feed the estimators, with truth.
+    let est = galmass().args(["estimate", "--los", "1,0,0", "--n-bootstrap", "10", "--json", "--galaxy"]).arg(out.join("galaxy_000002.h5")).output().unwrap();
+    assert!(est.status.success(), "{}", String::from_utf8_lossy(&est.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&est.stdout).unwrap();
+    let ratio = v["wolf"]["mass_msun"].as_f64().unwrap() / v["wolf"]["true_mass_msun"].as_f64().unwrap();
+    assert!(ratio > 0.5 && ratio < 2.0, "{ratio}");
+    // A bad config is a clear error.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "suite = \"x\"\nunknown_key = 1\n").unwrap();
+    let run = galmass().args(["synth", "--n-galaxies", "1", "--config"]).arg(&bad).arg("--out").arg(dir.path().join("o")).output().unwrap();
+    assert!(!run.status.success());
+    assert!(String::from_utf8(run.stderr).unwrap().contains("bad.toml"));
 }
