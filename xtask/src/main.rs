@@ -189,8 +189,8 @@ fn reproduce_paper(args: &[String]) -> Result<()> {
         println!("\n== {name}: {what}");
         for (i, stage) in stages.iter().enumerate() {
             let pending = match stage.issue {
-                Some(n) => format!("pending: issue #{n}"),
-                None => "pending: issue not filed yet".to_string(),
+                Some(n) => format!("issue #{n}"),
+                None => "no issue filed yet".to_string(),
             };
             println!("  {}. {:<10} {:<76} [{pending}]", i + 1, stage.name, stage.what);
         }
