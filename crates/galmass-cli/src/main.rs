@@ -315,31 +315,25 @@ fn estimate(args: &EstimateArgs) -> Result<()> {
     use galmass_core::projection::{subsample_indices, ProjectedStars};
     use galmass_core::LineOfSight;
     use galmass_estimators::classic::{estimate_all, EstimatorParams};
-    use rand::{Rng, SeedableRng};
-
     let path = &args.galaxy;
     let galaxy = galaxy_file::read(path).with_context(|| format!("cannot read galaxy file {}", path.display()))?;
     let stars = galaxy.stars().with_context(|| format!("{}: no stars to estimate from", path.display()))?;
     let los = LineOfSight::new(args.los).context("invalid --los")?;
     let indices = args.n_stars.map(|n| subsample_indices(stars.len(), n, args.seed));
     let projected = ProjectedStars::new(stars, &los, indices.as_deref())?;
-    let errors = match args.velocity_error_kms {
+    // Observed velocities with seeded Gaussian errors (galmass_mock::sampling), then corrected by maximum likelihood.
+    let observed = match args.velocity_error_kms {
         Some(e) if !(e >= 0.0 && e.is_finite()) => anyhow::bail!("--velocity-error-kms must be a finite non-negative number, got {e}"),
         Some(e) => {
-            // Perturb the observed velocities with seeded Gaussian errors (Box-Muller), stream separate from the sample.
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed ^ 0x9E37_79B9_7F4A_7C15);
-            let mut projected_with_errors = projected.clone();
-            for v in projected_with_errors.v_los_kms.iter_mut() {
-                let (u1, u2): (f64, f64) = (rng.random_range(f64::MIN_POSITIVE..1.0), rng.random());
-                *v += e * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
-            }
-            Some((projected_with_errors, vec![e; projected.len()]))
+            use galmass_mock::sampling::{observe, Realism, VelocityErrors};
+            let realism = Realism { velocity_errors: Some(VelocityErrors::Fixed { kms: e }), ..Realism::default() };
+            Some(observe(&projected, &realism, args.seed)?)
         }
         None => None,
     };
     let params = EstimatorParams { at_rh_annulus: args.at_rh_annulus, n_bootstrap: args.n_bootstrap, seed: args.seed }.check()?;
-    let (observed, error_values) = match &errors {
-        Some((p, e)) => (p, Some(e.as_slice())),
+    let (observed, error_values) = match &observed {
+        Some(sample) => (&sample.stars, sample.velocity_errors_kms.as_deref()),
         None => (&projected, None),
     };
     let report = estimate_all(observed, error_values, &params)

@@ -1,7 +1,7 @@
 //! # galmass-core
 //!
 //! The shared vocabulary of galmass: internal units and constants ([`units`]), particle containers per species
-//! ([`particles`]), the [`Galaxy`](galaxy::Galaxy) with its true mass profiles and the layout of the galaxy file
+//! ([`particles`]), whole-galaxy kinematics (stellar frame, kappa_co: [`kinematics`]), the [`Galaxy`](galaxy::Galaxy) with its true mass profiles and the layout of the galaxy file
 //! ([`galaxy`]), rotations, lines of sight and direction sets ([`geometry`]), and the per-projection star quantities
 //! that maps and estimators must agree on ([`projection`]). The base error is [`CoreError`].
 //!
@@ -26,6 +26,7 @@
 pub mod error;
 pub mod galaxy;
 pub mod geometry;
+pub mod kinematics;
 pub mod particles;
 pub mod projection;
 pub mod stats;

@@ -23,6 +23,7 @@ use galmass_core::projection::{disjoint_subsets, subsample_indices, ProjectedSta
 use galmass_core::CoreError;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rand_distr::Distribution;
 use serde::{Deserialize, Serialize};
 
 use crate::error::MockError;
@@ -129,8 +130,7 @@ pub struct ObservedSample {
 }
 
 fn gaussian(rng: &mut ChaCha8Rng) -> f64 {
-    let (u1, u2): (f64, f64) = (rng.random_range(f64::MIN_POSITIVE..1.0), rng.random());
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    rand_distr::StandardNormal.sample(rng)
 }
 
 /// Applies `realism` to a projected sample, deterministically for a seed.

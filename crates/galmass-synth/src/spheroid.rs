@@ -21,8 +21,8 @@
 //! ```
 
 use galmass_core::galaxy::{log_spaced_radii, TruthProfiles, TruthSource};
-use galmass_core::{Galaxy, GalaxyMeta, Particles, Rotation, Species};
-use ndarray::{Array1, Array2};
+use galmass_core::{Galaxy, GalaxyMeta, Particles, Species};
+use ndarray::Array1;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -228,7 +228,7 @@ pub fn build_spheroid(params: &ValidSpheroidSuiteParams, index: u64, seed: u64) 
     let (dm_pos, dm_vel) = dm_df.sample(p.n_dm, stream(seed, index, 2).random())?;
     let star_particles = Particles::new(star_pos, star_vel, Array1::from_elem(p.n_stars, m_star / p.n_stars as f64))?;
     let dm_particles = Particles::new(dm_pos, dm_vel, Array1::from_elem(p.n_dm, halo.total_mass_msun() / p.n_dm as f64))?;
-    let (rotation, kappa_co) = orientation_and_kappa(&star_particles)?;
+    let (rotation, kappa_co) = galmass_core::kinematics::aligned_frame_and_kappa_co(&star_particles)?;
     let mut meta = GalaxyMeta::new(&p.suite, index as i64);
     meta.redshift = p.redshift;
     meta.source = format!("galmass-synth {} seed {seed} galaxy {index}", p.suite);
@@ -279,37 +279,6 @@ fn bisect(f: &dyn Fn(f64) -> f64, target: f64, lo: f64, hi: f64) -> f64 {
         }
     }
     (0.5 * (a + b)).exp()
-}
-
-/// `rotation_to_aligned` from the stellar angular momentum within 30 kpc, and kappa_co (Correa et al. 2017): the
-/// kinetic energy in ordered rotation (about that axis) of co-rotating stars (j_z > 0) over the total stellar kinetic
-/// energy, within 30 kpc.
-pub fn orientation_and_kappa(stars: &Particles) -> Result<(Rotation, f64), SynthError> {
-    let (pos, vel, mass) = (stars.pos_kpc(), stars.vel_kms(), stars.mass_msun());
-    let inside: Vec<usize> = (0..stars.len()).filter(|&i| (pos[[i, 0]].powi(2) + pos[[i, 1]].powi(2) + pos[[i, 2]].powi(2)).sqrt() < 30.0).collect();
-    let mut l = [0.0; 3];
-    for &i in &inside {
-        let (p, v) = ([pos[[i, 0]], pos[[i, 1]], pos[[i, 2]]], [vel[[i, 0]], vel[[i, 1]], vel[[i, 2]]]);
-        let c = galmass_core::geometry::cross(p, v);
-        for k in 0..3 {
-            l[k] += mass[i] * c[k];
-        }
-    }
-    let rotation = if galmass_core::geometry::norm(l) > 0.0 { Rotation::aligning_to_z(l)? } else { Rotation::identity() };
-    let aligned_pos: Array2<f64> = rotation.apply_rows(pos);
-    let aligned_vel: Array2<f64> = rotation.apply_rows(vel);
-    let (mut k_rot, mut k_total) = (0.0, 0.0);
-    for &i in &inside {
-        let (x, y) = (aligned_pos[[i, 0]], aligned_pos[[i, 1]]);
-        let (vx, vy, vz) = (aligned_vel[[i, 0]], aligned_vel[[i, 1]], aligned_vel[[i, 2]]);
-        let r_cyl2 = x * x + y * y;
-        let jz = x * vy - y * vx;
-        k_total += 0.5 * mass[i] * (vx * vx + vy * vy + vz * vz);
-        if jz > 0.0 && r_cyl2 > 0.0 {
-            k_rot += 0.5 * mass[i] * jz * jz / r_cyl2;
-        }
-    }
-    Ok((rotation, if k_total > 0.0 { k_rot / k_total } else { 0.0 }))
 }
 
 #[cfg(test)]
