@@ -7,6 +7,7 @@
 //! - [`halo`]: cosmology, NFW haloes from (M200, c), Dutton & Maccio 2014 concentrations, Moster 2013 stellar masses,
 //!   Di Cintio 2014 inner profile shapes;
 //! - [`tabulated`]: profiles tabulated from their density (truncated NFW haloes of finite mass, DC14 haloes);
+//! - [`disc`]: exponential discs as approximate equilibria (Jeans moments, asymmetric drift);
 //! - [`spheroid`]: the `spheroids` suite: dispersion-supported spheroids in DC14 or NFW haloes, with analytic truth;
 //! - [`df`]: equilibrium spheroids sampled from Eddington and Osipkov-Merritt distribution functions in the total
 //!   potential.
@@ -16,6 +17,7 @@
 //! may use `galmass-snapshot` to write native formats (ARCHITECTURE.md).
 
 pub mod df;
+pub mod disc;
 pub mod error;
 pub mod halo;
 pub mod jeans;
