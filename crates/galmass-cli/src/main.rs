@@ -310,17 +310,29 @@ fn directions(set: &DirectionSet, galaxy: Option<&std::path::Path>, json: bool) 
     Ok(())
 }
 
+/// Reads a galaxy file and projects its stars (optionally a seeded subsample of `n_stars`) along `los`; `purpose`
+/// completes the error "no stars to ...". Shared by `galmass estimate` and `galmass maps stars`.
+pub(crate) fn project_stars(
+    path: &std::path::Path,
+    los: [f64; 3],
+    n_stars: Option<usize>,
+    seed: u64,
+    purpose: &str,
+) -> Result<(galmass_core::Galaxy, galmass_core::LineOfSight, galmass_core::projection::ProjectedStars)> {
+    use galmass_core::projection::{subsample_indices, ProjectedStars};
+    let galaxy = galaxy_file::read(path).with_context(|| format!("cannot read galaxy file {}", path.display()))?;
+    let stars = galaxy.stars().with_context(|| format!("{}: no stars to {purpose}", path.display()))?;
+    let los = galmass_core::LineOfSight::new(los).context("invalid --los")?;
+    let indices = n_stars.map(|n| subsample_indices(stars.len(), n, seed));
+    let projected = ProjectedStars::new(stars, &los, indices.as_deref())?;
+    Ok((galaxy, los, projected))
+}
+
 fn estimate(args: &EstimateArgs) -> Result<()> {
     use galmass_core::galaxy::{log_spaced_radii, TruthProfiles};
-    use galmass_core::projection::{subsample_indices, ProjectedStars};
-    use galmass_core::LineOfSight;
     use galmass_estimators::classic::{estimate_all, EstimatorParams};
     let path = &args.galaxy;
-    let galaxy = galaxy_file::read(path).with_context(|| format!("cannot read galaxy file {}", path.display()))?;
-    let stars = galaxy.stars().with_context(|| format!("{}: no stars to estimate from", path.display()))?;
-    let los = LineOfSight::new(args.los).context("invalid --los")?;
-    let indices = args.n_stars.map(|n| subsample_indices(stars.len(), n, args.seed));
-    let projected = ProjectedStars::new(stars, &los, indices.as_deref())?;
+    let (galaxy, los, projected) = project_stars(path, args.los, args.n_stars, args.seed, "estimate from")?;
     // Observed velocities with seeded Gaussian errors (galmass_mock::sampling), then corrected by maximum likelihood.
     let observed = match args.velocity_error_kms {
         Some(e) if !(e >= 0.0 && e.is_finite()) => anyhow::bail!("--velocity-error-kms must be a finite non-negative number, got {e}"),

@@ -4,12 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use galmass_core::projection::{subsample_indices, ProjectedStars};
-use galmass_core::LineOfSight;
 use galmass_mock::fits::{write_images, AxisWcs, FitsImage};
 use galmass_mock::kde::{Grid2, GridSampling};
 use galmass_mock::star_maps::{star_maps, StarMapParams, StarMaps};
-use galmass_snapshot::galaxy_file;
 use hdf5::types::VarLenUnicode;
 
 /// Which maps to make.
@@ -56,11 +53,7 @@ pub fn run(command: &MapsCommand) -> Result<()> {
 
 fn stars(args: &StarsArgs) -> Result<()> {
     let path = &args.galaxy;
-    let galaxy = galaxy_file::read(path).with_context(|| format!("cannot read galaxy file {}", path.display()))?;
-    let stars = galaxy.stars().with_context(|| format!("{}: no stars to map", path.display()))?;
-    let los = LineOfSight::new(args.los).context("invalid --los")?;
-    let indices = args.n_stars.map(|n| subsample_indices(stars.len(), n, args.seed));
-    let projected = ProjectedStars::new(stars, &los, indices.as_deref())?;
+    let (_, los, projected) = crate::project_stars(path, args.los, args.n_stars, args.seed, "map")?;
     let preset = StarMapParams::preset(&args.preset).with_context(|| format!("unknown preset {}", args.preset))?;
     let params = preset.check()?;
     let maps = star_maps(&projected, &params)
@@ -102,9 +95,7 @@ fn write_hdf5(out: &Path, maps: &StarMaps, xy: &Grid2, rv: &Grid2, meta: &Meta<'
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    let mut tmp_name = out.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = out.with_file_name(tmp_name);
+    let tmp = galmass_core::paths::temporary_path(out);
     let result = (|| -> Result<()> {
         let file = hdf5::File::create(&tmp)?;
         for (name, value) in [

@@ -49,9 +49,7 @@ struct Manifest<'a> {
 }
 
 fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = path.with_file_name(name);
+    let tmp = galmass_core::paths::temporary_path(path);
     std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))
 }

@@ -28,6 +28,7 @@ pub mod galaxy;
 pub mod geometry;
 pub mod kinematics;
 pub mod particles;
+pub mod paths;
 pub mod projection;
 pub mod stats;
 pub mod units;

@@ -17,7 +17,7 @@
 //! # Ok::<(), galmass_mock::MockError>(())
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use fitsio::hdu::HduInfo;
 use fitsio::images::{ImageDescription, ImageType};
@@ -63,9 +63,7 @@ pub fn write_images(path: &Path, images: &[FitsImage<'_>]) -> Result<(), MockErr
     let Some(first) = images.first() else {
         return Err(MockError::BadInput { name: "images", expected: "at least one image".into(), got: "none".into() });
     };
-    let mut tmp_name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp: PathBuf = path.with_file_name(tmp_name);
+    let tmp = galmass_core::paths::temporary_path(path);
     let result = write_to(&tmp, first, &images[1..]).and_then(|()| {
         std::fs::rename(&tmp, path).map_err(|e| MockError::BadInput {
             name: "path",

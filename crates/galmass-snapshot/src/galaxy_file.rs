@@ -16,10 +16,11 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use galmass_core::galaxy::{GALAXY_FORMAT, GALAXY_FORMAT_VERSION};
 use galmass_core::particles::BandLuminosity;
+use galmass_core::paths::temporary_path;
 use galmass_core::{CoreError, Galaxy, GalaxyMeta, Particles, Rotation, ScalarField, Species, TruthProfiles, TruthSource};
 use hdf5::types::{TypeDescriptor, VarLenUnicode};
 use hdf5::{Dataset, Group, H5Type, Location};
@@ -83,12 +84,6 @@ pub fn write(path: &Path, galaxy: &Galaxy) -> Result<(), SnapshotError> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
-}
-
-fn temporary_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(format!(".tmp-{}", std::process::id()));
-    path.with_file_name(name)
 }
 
 fn write_to(path: &Path, galaxy: &Galaxy) -> Result<(), SnapshotError> {

@@ -202,9 +202,7 @@ impl GbdtModel {
     pub fn save(&self, path: &Path) -> Result<(), GbdtError> {
         let text = self.to_json()?;
         let io = |source| GbdtError::Io { path: path.to_owned(), source };
-        let mut tmp_name = path.as_os_str().to_owned();
-        tmp_name.push(".tmp");
-        let tmp = std::path::PathBuf::from(tmp_name);
+        let tmp = galmass_core::paths::temporary_path(path);
         std::fs::write(&tmp, text.as_bytes()).map_err(io)?;
         std::fs::rename(&tmp, path).map_err(io)
     }
