@@ -28,4 +28,12 @@ pub enum SynthError {
         /// Bound on the affected tracer mass fraction.
         value: f64,
     },
+    /// The SSP table is malformed.
+    #[error("ssp table, {location}: {reason}")]
+    SspTable {
+        /// Where: `line N`, `header` or `grid`.
+        location: String,
+        /// What is wrong.
+        reason: String,
+    },
 }

@@ -8,6 +8,8 @@
 //!   Di Cintio 2014 inner profile shapes;
 //! - [`tabulated`]: profiles tabulated from their density (truncated NFW haloes of finite mass, DC14 haloes);
 //! - [`disc`]: exponential discs as approximate equilibria (Jeans moments, asymmetric drift);
+//! - [`populations`]: the embedded BC03 SSP table (Chabrier IMF, SDSS ugriz) and star-formation histories and
+//!   mass-metallicity relations giving star particles ages, metallicities and luminosities;
 //! - [`spheroid`]: the `spheroids` suite: dispersion-supported spheroids in DC14 or NFW haloes, with analytic truth;
 //! - [`df`]: equilibrium spheroids sampled from Eddington and Osipkov-Merritt distribution functions in the total
 //!   potential.
@@ -21,6 +23,7 @@ pub mod disc;
 pub mod error;
 pub mod halo;
 pub mod jeans;
+pub mod populations;
 pub mod profiles;
 pub mod spheroid;
 pub mod tabulated;
