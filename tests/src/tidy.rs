@@ -69,6 +69,7 @@ const WORKSPACE_EDGES: &[(&str, Option<&[&str]>)] = &[
     ("galmass-metrics", Some(&["galmass-core"])),
     ("galmass-models", Some(&["galmass-core"])),
     ("galmass-synth", Some(&["galmass-core", "galmass-snapshot"])),
+    ("galmass-plot", Some(&[])),
     ("galmass-pipeline", None),
     ("galmass-cli", None),
     ("galmass-tests", None),
@@ -177,6 +178,7 @@ mod tests {
             ("galmass-models", &[("galmass-core", None), ("tch", None), ("torch-sys", None)]),
             ("galmass-mock", &[("galmass-core", None), ("fitsio", None), ("galmass-snapshot", Some("dev"))]),
             ("galmass-cli", &[("galmass-models", None), ("hdf5-metno", None), ("fitsio", None)]),
+            ("galmass-plot", &[("png", None), ("thiserror", None), ("tempfile", Some("dev"))]),
             ("xtask", &[("anyhow", None)]),
         ]);
         assert_eq!(check_dependencies(&m), vec![]);
@@ -188,6 +190,14 @@ mod tests {
         let v = check_dependencies(&m);
         assert_eq!(v.len(), 1);
         assert!(v[0].message.contains("must not depend on galmass-snapshot"), "{}", v[0]);
+    }
+
+    #[test]
+    fn the_plot_crate_depends_on_no_galmass_crate() {
+        let m = metadata(&[("galmass-plot", &[("png", None), ("galmass-core", None), ("galmass-synth", Some("dev"))])]);
+        let v = check_dependencies(&m);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(v[0].message.contains("must not depend on galmass-core (allowed: no galmass crate)"), "{}", v[0]);
     }
 
     #[test]

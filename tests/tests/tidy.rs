@@ -34,6 +34,7 @@ fn dependency_rules_hold() {
         "galmass-metrics",
         "galmass-models",
         "galmass-pipeline",
+        "galmass-plot",
         "galmass-cli",
         "xtask",
     ] {
