@@ -39,11 +39,13 @@ fn star_map_presets_equal_the_pipeline_config() {
 }
 
 #[test]
-fn synth_suite_config_equals_its_preset() {
-    use galmass_synth::spheroid::SpheroidSuiteParams;
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/synth/spheroids.toml");
-    let text = std::fs::read_to_string(&path).expect("configs/synth/spheroids.toml exists");
-    let params: SpheroidSuiteParams = toml::from_str(&text).expect("a SpheroidSuiteParams");
-    assert_eq!(Some(params.clone()), SpheroidSuiteParams::preset("spheroids"));
-    params.check().expect("valid suite");
+fn synth_suite_configs_equal_their_presets() {
+    use galmass_synth::suite::{SuiteParams, PRESETS};
+    for name in PRESETS {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../configs/synth/{name}.toml"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let params: SuiteParams = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(Some(params.clone()), SuiteParams::preset(name), "{} differs from the preset", path.display());
+        params.check().expect("valid suite");
+    }
 }

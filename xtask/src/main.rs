@@ -25,7 +25,9 @@ COMMANDS:
                       environment. Complete set-ups are detected and skipped in seconds.
     test [ARGS]       Set up when missing, then run `cargo test --workspace ARGS` with libtorch on the paths.
     reproduce-paper   Set up when missing, then run the paper pipelines on the embedded synthetic suites
-      [--paper NAME]  (sarrato2025, exposito2026, chu2024, delosrios2023, or all; default all).
+      [--paper NAME]  (sarrato2025, exposito2026, chu2024, delosrios2023, or all; default all)
+      [--n-galaxies N] galaxies per synthetic suite (default 64), [--seed K] (default 1). Stages that exist run
+                      (outputs under out/, resumable); the others are listed with the issue that builds them.
     env               Print shell `export` lines so that plain cargo finds libtorch and shares xtask's target dir.
     help              This text.
 
@@ -119,7 +121,7 @@ const PAPERS: &[(&str, &str, &[Stage])] = &[
         "sarrato2025",
         "stars-only CNN + MAF on NIHAO/AURIGA/FIRE-like suites (mass profile at 10 radii)",
         &[
-            stage("synth", "nihao-like, auriga-like and fire-like suites with analytic truth (spheroids: galmass synth)", Some(3)),
+            stage("synth", "nihao-like, auriga-like and fire-like suites with analytic truth", Some(3)),
             stage("snapshot", "native tipsy / Arepo / Gizmo files, re-read and extracted", Some(4)),
             stage("maps", "KDE star maps along 64 Fibonacci lines of sight (per projection: galmass maps stars)", Some(5)),
             stage("estimators", "the five classic estimators on the same projections (per projection: galmass estimate)", Some(6)),
@@ -165,12 +167,43 @@ const PAPERS: &[(&str, &str, &[Stage])] = &[
     ),
 ];
 
+/// The synthetic suites each paper's `synth` stage writes (`galmass synth`, configs/synth/<suite>.toml).
+fn paper_suites(paper: &str) -> &'static [&'static str] {
+    match paper {
+        "sarrato2025" => &["nihao-like", "auriga-like", "fire-like"],
+        "exposito2026" => &["nihao-like", "auriga-like"],
+        _ => &["tng-like"],
+    }
+}
+
+/// Runs the `synth` stage: the release `galmass` binary writes each suite (with its population plots) under
+/// out/synth/<suite>/; a suite already complete is kept (the command resumes).
+fn run_synth_stage(toolchain: &setup::Toolchain, suites: &[&str], n_galaxies: usize, seed: u64) -> Result<()> {
+    let mut build = cargo(toolchain);
+    build.args(["build", "--release", "-p", "galmass-cli"]);
+    run_command(build)?;
+    let binary = toolchain.target_dir.join("release").join("galmass");
+    for suite in suites {
+        let out = setup::workspace_root().join("out").join("synth").join(suite);
+        let mut command = Command::new(&binary);
+        command.envs(toolchain.cargo_env());
+        command.args(["synth", "--suite", suite, "--n-galaxies", &n_galaxies.to_string(), "--seed", &seed.to_string(), "--plots", "--out"]);
+        command.arg(&out);
+        run_command(command)?;
+    }
+    Ok(())
+}
+
 fn reproduce_paper(args: &[String]) -> Result<()> {
     let mut paper = "all".to_string();
+    let mut n_galaxies = 64usize;
+    let mut seed = 1u64;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--paper" => paper = it.next().context("--paper needs a value")?.clone(),
+            "--n-galaxies" => n_galaxies = it.next().context("--n-galaxies needs a value")?.parse().context("--n-galaxies: not a count")?,
+            "--seed" => seed = it.next().context("--seed needs a value")?.parse().context("--seed: not an integer")?,
             "--help" | "-h" => {
                 print!("{USAGE}");
                 return Ok(());
@@ -185,20 +218,29 @@ fn reproduce_paper(args: &[String]) -> Result<()> {
     let toolchain = setup::run(false)?;
     println!("galmass reproduce-paper: {} (outputs under {})", paper, setup::workspace_root().join("out").display());
     println!("toolchain: torch {} at {}", setup::TORCH_VERSION, toolchain.torch_lib.display());
-    for (name, what, stages) in selected {
+    let mut suites: Vec<&str> = Vec::new();
+    for (name, what, stages) in &selected {
         println!("\n== {name}: {what}");
         for (i, stage) in stages.iter().enumerate() {
-            let pending = match stage.issue {
-                Some(n) => format!("issue #{n}"),
-                None => "no issue filed yet".to_string(),
+            let status = match (stage.name, stage.issue) {
+                ("synth", _) => format!("runs: out/synth/{}", paper_suites(name).join(", out/synth/")),
+                (_, Some(n)) => format!("issue #{n}"),
+                (_, None) => "no issue filed yet".to_string(),
             };
-            println!("  {}. {:<10} {:<76} [{pending}]", i + 1, stage.name, stage.what);
+            println!("  {}. {:<10} {:<76} [{status}]", i + 1, stage.name, stage.what);
+        }
+        for suite in paper_suites(name) {
+            if !suites.contains(suite) {
+                suites.push(suite);
+            }
         }
     }
+    println!("\n== synth: {} galaxies per suite, seed {seed}: {}", n_galaxies, suites.join(", "));
+    run_synth_stage(&toolchain, &suites, n_galaxies, seed)?;
     println!(
-        "\nNo paper pipeline runs end to end yet. Available as commands: `galmass synth --suite spheroids` (a first\n\
-         synthetic suite), `galmass maps stars`, `galmass estimate`, `galmass gbdt train|predict`; the dataset,\n\
-         training and report stages that chain them over a suite belong to galmass-pipeline (issues not filed yet)."
+        "\nThe synth stage ran (galaxy files, catalogue.csv, manifest.json and plots/*.png per suite under out/synth/).\n\
+         The other stages exist as commands on one galaxy or table (`galmass maps stars`, `galmass estimate`,\n\
+         `galmass gbdt train|predict`); chaining them over a suite belongs to galmass-pipeline (issues not filed yet)."
     );
     Ok(())
 }

@@ -5,6 +5,7 @@
 mod gbdt_cmd;
 mod maps_cmd;
 mod synth_cmd;
+mod synth_plots;
 
 use std::path::PathBuf;
 

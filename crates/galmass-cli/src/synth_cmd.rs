@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, Result};
 use clap::Args;
 use galmass_snapshot::galaxy_file;
-use galmass_synth::spheroid::{build_spheroid, CatalogueRow, SpheroidSuiteParams};
+use galmass_synth::suite::{build_galaxy, CatalogueRow, SuiteParams, PRESETS};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -14,10 +14,13 @@ use serde::Serialize;
 /// Arguments of `galmass synth`.
 #[derive(Debug, Args)]
 pub struct SynthArgs {
-    /// Suite preset (configs/synth/<suite>.toml holds the same values).
-    #[arg(long, default_value = "spheroids", value_parser = clap::builder::PossibleValuesParser::new(["spheroids"]))]
+    /// Suite preset: spheroids (dispersion-supported dwarfs), nihao-like (dwarfs to Milky-Way mass, cored haloes),
+    /// auriga-like (Milky-Way-mass discs, cuspy haloes), fire-like (held-out physics: core-NFW haloes, larger sizes),
+    /// tng-like (a box population, M* 1e9.5..1e12, centrals and satellites). configs/synth/<suite>.toml holds the
+    /// same values.
+    #[arg(long, default_value = "nihao-like", value_parser = clap::builder::PossibleValuesParser::new(PRESETS))]
     suite: String,
-    /// Suite parameters from a TOML file instead of the preset (same keys as configs/synth/spheroids.toml).
+    /// Suite parameters from a TOML file instead of the preset (same keys as configs/synth/<suite>.toml).
     #[arg(long)]
     config: Option<PathBuf>,
     /// Number of galaxies.
@@ -29,12 +32,19 @@ pub struct SynthArgs {
     /// Output folder: galaxy_NNNNNN.h5 files, catalogue.csv, manifest.json and the resolved config.toml.
     #[arg(long)]
     out: PathBuf,
-    /// Override the number of star particles per galaxy.
+    /// Fix the number of star particles per galaxy (instead of the suite's mass resolution).
     #[arg(long)]
     n_stars: Option<usize>,
-    /// Override the number of dark-matter particles per galaxy.
+    /// Fix the number of dark-matter particles per galaxy.
     #[arg(long)]
     n_dm: Option<usize>,
+    /// Fix the number of gas particles per galaxy.
+    #[arg(long)]
+    n_gas: Option<usize>,
+    /// Also write the suite's population plots (stellar vs halo mass, size vs mass, kappa_co, cold gas, inner slope
+    /// vs M*/M200) as PNG under OUT/plots/, with the configured relations drawn over the galaxies.
+    #[arg(long)]
+    plots: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -45,7 +55,7 @@ struct Manifest<'a> {
     written: usize,
     resumed: usize,
     skipped: Vec<(u64, String)>,
-    config: &'a SpheroidSuiteParams,
+    config: &'a SuiteParams,
 }
 
 fn write_atomic(path: &Path, text: &str) -> Result<()> {
@@ -59,16 +69,11 @@ pub fn run(args: &SynthArgs) -> Result<()> {
     let mut params = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            toml::from_str::<SpheroidSuiteParams>(&text).with_context(|| format!("{}: not a spheroid suite config", path.display()))?
+            toml::from_str::<SuiteParams>(&text).with_context(|| format!("{}: not a synthetic suite config", path.display()))?
         }
-        None => SpheroidSuiteParams::preset(&args.suite).with_context(|| format!("unknown suite {}", args.suite))?,
+        None => SuiteParams::preset(&args.suite).with_context(|| format!("unknown suite {}", args.suite))?,
     };
-    if let Some(n) = args.n_stars {
-        params.n_stars = n;
-    }
-    if let Some(n) = args.n_dm {
-        params.n_dm = n;
-    }
+    params.particles.set_counts(args.n_stars, args.n_dm, args.n_gas);
     let valid = params.clone().check()?;
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     write_atomic(&args.out.join("config.toml"), &toml::to_string(&params)?)?;
@@ -89,7 +94,7 @@ pub fn run(args: &SynthArgs) -> Result<()> {
                     return (i, Ok(row));
                 }
             }
-            let outcome = build_spheroid(&valid, i, args.seed).map_err(|e| e.to_string()).and_then(|built| {
+            let outcome = build_galaxy(&valid, i, args.seed).map_err(|e| e.to_string()).and_then(|built| {
                 galaxy_file::write(&galaxy_path, &built.galaxy).map_err(|e| e.to_string())?;
                 let json = serde_json::to_string(&built.row).map_err(|e| e.to_string())?;
                 write_atomic(&row_path, &json).map_err(|e| format!("{e:#}"))?;
@@ -103,18 +108,26 @@ pub fn run(args: &SynthArgs) -> Result<()> {
         })
         .collect();
     bar.finish();
-    let mut csv = String::from("galaxy_id,stellar_mass_msun,halo_mass_msun,r_h_kpc,beta,kappa_co,cold_gas_mass_msun\n");
+    let mut csv = format!("{}\n", CatalogueRow::CSV_HEADER);
     let mut skipped = Vec::new();
+    let mut rows = Vec::new();
     for (i, result) in &results {
         match result {
-            Ok(r) => csv.push_str(&format!(
-                "{},{:.6e},{:.6e},{:.6},{:.4},{:.4},{:.6e}\n",
-                r.galaxy_id, r.stellar_mass_msun, r.halo_mass_msun, r.r_h_kpc, r.beta, r.kappa_co, r.cold_gas_mass_msun
-            )),
+            Ok(r) => {
+                csv.push_str(&r.csv_line());
+                csv.push('\n');
+                rows.push(*r);
+            }
             Err(reason) => skipped.push((*i, reason.clone())),
         }
     }
     write_atomic(&args.out.join("catalogue.csv"), &csv)?;
+    if args.plots {
+        let written = crate::synth_plots::write_population_plots(&args.out.join("plots"), &params, &rows)?;
+        for path in written {
+            tracing::info!(path = %path.display(), "population plot written");
+        }
+    }
     let resumed = resumed.load(Ordering::Relaxed);
     let written = results.len() - skipped.len() - resumed;
     let manifest = Manifest { suite: &params.suite, seed: args.seed, n_galaxies: args.n_galaxies, written, resumed, skipped: skipped.clone(), config: &params };

@@ -230,3 +230,29 @@ fn synth_writes_a_resumable_suite_that_the_other_stages_read() {
     assert!(!run.status.success());
     assert!(String::from_utf8(run.stderr).unwrap().contains("bad.toml"));
 }
+
+#[test]
+fn synth_suites_with_gas_write_plots_and_truth_scalars() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tng");
+    let run = galmass()
+        .args(["synth", "--suite", "tng-like", "--n-galaxies", "6", "--seed", "1", "--n-stars", "800", "--n-dm", "1500", "--n-gas", "400", "--plots", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let catalogue = std::fs::read_to_string(out.join("catalogue.csv")).unwrap();
+    let header: Vec<&str> = catalogue.lines().next().unwrap().split(',').collect();
+    for column in ["galaxy_id", "central", "stellar_mass_msun", "halo_mass_msun", "r_e_kpc", "kappa_co", "cold_gas_mass_msun"] {
+        assert!(header.contains(&column), "{column} missing from {header:?}");
+    }
+    assert_eq!(catalogue.lines().count(), 7);
+    for name in ["stellar_vs_halo_mass", "size_vs_mass", "kappa_co", "cold_gas", "inner_slope"] {
+        let png = std::fs::read(out.join("plots").join(format!("{name}.png"))).unwrap_or_else(|e| panic!("{name}.png: {e}"));
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    }
+    let info = galmass().args(["info", "--json"]).arg(out.join("galaxy_000000.h5")).output().unwrap();
+    assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
+    let text = String::from_utf8(info.stdout).unwrap();
+    assert!(text.contains("gas") && text.contains("tng-like"), "{text}");
+}

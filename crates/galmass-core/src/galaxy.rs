@@ -29,7 +29,9 @@
 //! Group `truth` (optional): `radii_kpc` (M >= 200, log-spaced, increasing), `mass_<species>_msun` (M) for each
 //! species present (cumulative mass within the 3D sphere of each radius) and `mass_total_msun` (M); float attributes
 //! `half_mass_radius_<species>_kpc` and `half_mass_radius_total_kpc`; string attribute `source` saying where the
-//! profiles come from (see [`TruthSource`]).
+//! profiles come from (see [`TruthSource`]); optionally further float attributes holding true scalars of the galaxy
+//! (the synthetic suites write `kappa_co`, `bulge_fraction`, `r_e_kpc`, `m200_msun`, `c200`, `hi_mass_msun`,
+//! `dm_inner_slope`, `central`), listed by name, comma-separated, in the string attribute `scalar_names`.
 //!
 //! ```
 //! use galmass_core::galaxy::{Galaxy, GalaxyMeta, TruthProfiles, TruthSource, log_spaced_radii};
@@ -168,6 +170,7 @@ pub struct TruthProfiles {
     cumulative_msun: BTreeMap<Species, Array1<f64>>,
     half_mass_radius_kpc: BTreeMap<Species, f64>,
     half_mass_radius_total_kpc: f64,
+    scalars: BTreeMap<String, f64>,
     /// Where the profiles come from.
     pub source: TruthSource,
 }
@@ -215,7 +218,7 @@ impl TruthProfiles {
                 return Err(CoreError::NonFinite { field, index, value });
             }
         }
-        Ok(Self { radii_kpc, cumulative_msun, half_mass_radius_kpc, half_mass_radius_total_kpc, source })
+        Ok(Self { radii_kpc, cumulative_msun, half_mass_radius_kpc, half_mass_radius_total_kpc, scalars: BTreeMap::new(), source })
     }
 
     /// Counts the mass of every species present within each radius (3D spheres about the origin) and the half-mass
@@ -237,6 +240,33 @@ impl TruthProfiles {
         all.sort_by(|a, b| a.0.total_cmp(&b.0));
         let half_total = half_mass_radius(&all).unwrap_or(f64::NAN);
         Self::new(radii_kpc, cumulative, half, half_total, TruthSource::Particles(selection.to_owned()))
+    }
+
+    /// Records a true scalar of the galaxy (kappa_co, B/T, ...). Names are lowercase identifiers (`[a-z0-9_]`, not
+    /// starting with `half_mass_radius_`); values may be any float except NaN.
+    pub fn set_scalar(&mut self, name: &str, value: f64) -> Result<(), CoreError> {
+        let valid_name = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && !name.starts_with("half_mass_radius_")
+            && !matches!(name, "source" | "scalar_names");
+        if !valid_name {
+            return Err(CoreError::invalid("truth scalar", format!("`{name}` is not a lowercase identifier free for a truth attribute")));
+        }
+        if value.is_nan() {
+            return Err(CoreError::NonFinite { field: format!("truth/{name}"), index: 0, value });
+        }
+        self.scalars.insert(name.to_owned(), value);
+        Ok(())
+    }
+
+    /// A true scalar recorded with [`TruthProfiles::set_scalar`].
+    pub fn scalar(&self, name: &str) -> Option<f64> {
+        self.scalars.get(name).copied()
+    }
+
+    /// Every true scalar, by name.
+    pub fn scalars(&self) -> impl Iterator<Item = (&str, f64)> {
+        self.scalars.iter().map(|(k, v)| (k.as_str(), *v))
     }
 
     /// The radii in kpc.

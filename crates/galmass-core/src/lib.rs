@@ -3,7 +3,8 @@
 //! The shared vocabulary of galmass: internal units and constants ([`units`]), particle containers per species
 //! ([`particles`]), whole-galaxy kinematics (stellar frame, kappa_co: [`kinematics`]), the [`Galaxy`](galaxy::Galaxy) with its true mass profiles and the layout of the galaxy file
 //! ([`galaxy`]), rotations, lines of sight and direction sets ([`geometry`]), and the per-projection star quantities
-//! that maps and estimators must agree on ([`projection`]). The base error is [`CoreError`].
+//! that maps and estimators must agree on ([`projection`]), and k-nearest-neighbour search with SPH smoothing lengths
+//! and densities ([`neighbours`]). The base error is [`CoreError`].
 //!
 //! This crate does no I/O and links no native library; every other galmass crate depends on it.
 //!
@@ -27,6 +28,7 @@ pub mod error;
 pub mod galaxy;
 pub mod geometry;
 pub mod kinematics;
+pub mod neighbours;
 pub mod particles;
 pub mod paths;
 pub mod projection;

@@ -363,7 +363,16 @@ impl Ctx<'_> {
         }
         let half_total = self.read_scalar_attr::<f64>(group, "truth", "half_mass_radius_total_kpc")?;
         let source = TruthSource::from_attribute(&self.read_string_attr(group, "truth", "source")?);
-        TruthProfiles::new(radii, cumulative, half, half_total, source).map_err(|e| self.invalid("truth", e))
+        let mut truth = TruthProfiles::new(radii, cumulative, half, half_total, source).map_err(|e| self.invalid("truth", e))?;
+        let attrs = group.attr_names().map_err(|e| self.hdf5("listing attributes of truth", e))?;
+        if attrs.iter().any(|a| a == "scalar_names") {
+            let names = self.read_string_attr(group, "truth", "scalar_names")?;
+            for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                let value = self.read_scalar_attr::<f64>(group, "truth", name)?;
+                truth.set_scalar(name, value).map_err(|e| self.invalid("truth", e))?;
+            }
+        }
+        Ok(truth)
     }
 
     fn write_truth(&self, group: &Group, truth: &TruthProfiles) -> Result<(), SnapshotError> {
@@ -378,6 +387,14 @@ impl Ctx<'_> {
         }
         self.write_dataset(group, "truth", "mass_total_msun", &truth.total_msun(), "Msun")?;
         self.write_scalar_attr(group, "half_mass_radius_total_kpc", &truth.half_mass_radius_kpc(None).unwrap_or(f64::NAN))?;
+        let mut names = Vec::new();
+        for (name, value) in truth.scalars() {
+            self.write_scalar_attr(group, name, &value)?;
+            names.push(name);
+        }
+        if !names.is_empty() {
+            self.write_string_attr(group, "scalar_names", &names.join(","))?;
+        }
         self.write_string_attr(group, "source", &truth.source.to_attribute())
     }
 }

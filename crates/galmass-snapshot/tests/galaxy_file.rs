@@ -53,7 +53,9 @@ fn full_galaxy() -> Galaxy {
     g.set_species(Species::Gas, gas);
     g.set_species(Species::Dm, dm);
     g.set_species(Species::Bh, bh);
-    let truth = TruthProfiles::from_particles(&g, log_spaced_radii(0.01, 100.0, 256).unwrap(), "all particles").unwrap();
+    let mut truth = TruthProfiles::from_particles(&g, log_spaced_radii(0.01, 100.0, 256).unwrap(), "all particles").unwrap();
+    truth.set_scalar("kappa_co", 0.31).unwrap();
+    truth.set_scalar("central", 1.0).unwrap();
     g.truth = Some(truth);
     g
 }

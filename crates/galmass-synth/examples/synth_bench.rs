@@ -1,12 +1,42 @@
-//! Benchmark (not a test): particles generated per second per core by the spherical DF sampler.
-//! `cargo run --release -p galmass-synth --example synth_bench -- [N]`; prints one line per model.
+//! Benchmark (not a test): particles generated per second per core, by the spherical DF sampler alone
+//! (`synth_bench [N]`) and by whole galaxies of each suite preset (`synth_bench suites [N_GALAXIES]`: halo, bulge,
+//! disc, HI disc with smoothing lengths, populations and truth, one galaxy after another).
+//! `RAYON_NUM_THREADS=1 cargo run --release -p galmass-synth --example synth_bench -- ...`; one line per case.
 
 use std::time::Instant;
 
 use galmass_synth::df::{DfAnisotropy, SphericalDf};
 use galmass_synth::profiles::{Composite, Hernquist, Nfw, Plummer};
 
+fn suites(n_galaxies: u64) {
+    use galmass_synth::suite::{build_galaxy, SuiteParams, PRESETS};
+    for name in PRESETS {
+        let params = SuiteParams::preset(name).expect("preset").check().expect("valid preset");
+        let t = Instant::now();
+        let (mut n_particles, mut n_built) = (0usize, 0usize);
+        for index in 0..n_galaxies {
+            match build_galaxy(&params, index, 1) {
+                Ok(built) => {
+                    n_particles += built.row.n_stars + built.row.n_dm + built.row.n_gas;
+                    n_built += 1;
+                }
+                Err(e) => println!("{name} galaxy {index} skipped: {e}"),
+            }
+        }
+        let seconds = t.elapsed().as_secs_f64();
+        println!(
+            "{name}: {n_built} galaxies, {n_particles} particles in {seconds:.2} s = {:.2e} particles/s, {:.3} s per galaxy",
+            n_particles as f64 / seconds,
+            seconds / n_built.max(1) as f64
+        );
+    }
+}
+
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("suites") {
+        suites(std::env::args().nth(2).map(|a| a.parse().expect("N_GALAXIES")).unwrap_or(20));
+        return;
+    }
     let n: usize = std::env::args().nth(1).map(|a| a.parse().expect("N")).unwrap_or(1_000_000);
     let tracer = Plummer { mass_msun: 1e6, a_kpc: 0.5 };
     let halo = Nfw { rho_s_msun_kpc3: 5e7, r_s_kpc: 1.0 };

@@ -9,10 +9,15 @@
 //! - the asymmetric drift (B&T eq. 4.228, the `v_R v_z` term neglected):
 //!   `vbar_phi^2 = v_c^2 - sigma_R^2 (sigma_phi^2 / sigma_R^2 - 1 + 2 R / R_d)`, floored at 0.
 //!
-//! The circular velocity comes from the spherically averaged total mass, `v_c^2 = G M(<R) / R`, and the disc enters
-//! that mass as the exponential disc's mass within cylindrical radius r: an approximation (a thin exponential disc
-//! rotates up to ~15% faster than its spherical equivalent near 2 R_d). These discs are approximate equilibria: they
-//! drift slowly if evolved, which is immaterial for mock observations of a single snapshot.
+//! The circular velocity comes from the spherically averaged total mass, `v_c^2 = G M(<R) / R`. A galaxy generator
+//! enters the disc into that mass through its monopole, [`ExponentialDisc::spherical_profile`] (the exact mass of the
+//! disc within 3-D spheres); a thin exponential disc rotates up to ~15% faster than its spherical equivalent near
+//! 2 R_d, which these models neglect. These discs are approximate equilibria: they drift slowly if evolved, which is
+//! immaterial for mock observations of a single snapshot.
+//!
+//! [`GasDisc`] is the cold-gas (HI) counterpart: the same exponential, sech^2 layer with an isotropic, constant
+//! dispersion sigma (8-12 km/s in the suites) and pressure support for an isothermal layer of constant thickness,
+//! `vbar_phi^2 = v_c^2 + sigma^2 d ln Sigma / d ln R = v_c^2 - sigma^2 R / R_d`, floored at 0.
 //!
 //! ```
 //! use galmass_synth::disc::ExponentialDisc;
@@ -32,6 +37,7 @@ use rand_distr::{Distribution, Gamma, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::error::SynthError;
+use crate::tabulated::TabulatedProfile;
 
 /// An exponential disc with a sech^2 vertical profile.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -73,6 +79,20 @@ impl ExponentialDisc {
         self.mass_msun * (1.0 - (1.0 + x) * (-x).exp())
     }
 
+    /// Spherically averaged density (the monopole), Msun/kpc^3: `rho_0(r) = 1/(2 r z_d) int_0^r Sigma(sqrt(r^2 - z^2))
+    /// sech^2(z / z_d) dz`, integrated in `theta = asin(z / r)`.
+    pub fn spherical_density(&self, r_kpc: f64) -> f64 {
+        spherical_density_exp_sech2(self.mass_msun, self.r_d_kpc, self.z_d_kpc, r_kpc)
+    }
+
+    /// The disc's monopole as a spherical profile: the exact mass of the disc within 3-D spheres, and the potential
+    /// of that spherical average (what the spherical distribution functions and the truth use).
+    pub fn spherical_profile(&self) -> Result<TabulatedProfile, SynthError> {
+        check_layer(self.mass_msun, self.r_d_kpc, self.z_d_kpc)?;
+        let (m, r_d, z_d) = (self.mass_msun, self.r_d_kpc, self.z_d_kpc);
+        TabulatedProfile::new(std::sync::Arc::new(move |r| spherical_density_exp_sech2(m, r_d, z_d, r)), r_d, 0.0)
+    }
+
     /// The Jeans moments at radius R in a potential with circular velocity `v_c(R)`.
     pub fn moments(&self, r_kpc: f64, v_c: &dyn Fn(f64) -> f64) -> DiscMoments {
         let vc = v_c(r_kpc);
@@ -94,38 +114,119 @@ impl ExponentialDisc {
 
     /// Draws `n` particles in the disc's own frame (rotation about +z), deterministic for a seed.
     pub fn sample(&self, n: usize, v_c: &dyn Fn(f64) -> f64, seed: u64) -> Result<(Array2<f64>, Array2<f64>), SynthError> {
-        for (name, v) in [("mass_msun", self.mass_msun), ("r_d_kpc", self.r_d_kpc), ("z_d_kpc", self.z_d_kpc)] {
-            if !(v.is_finite() && v > 0.0) {
-                return Err(SynthError::InvalidParameter { name, reason: format!("must be positive, got {v}") });
-            }
-        }
+        check_layer(self.mass_msun, self.r_d_kpc, self.z_d_kpc)?;
         if !(self.sigma_r_at_rd_kms.is_finite() && self.sigma_r_at_rd_kms >= 0.0) {
             return Err(SynthError::InvalidParameter { name: "sigma_r_at_rd_kms", reason: format!("{}", self.sigma_r_at_rd_kms) });
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        // R ~ R exp(-R/R_d): a Gamma(2, R_d) variate.
-        let radius = Gamma::new(2.0, self.r_d_kpc).map_err(|e| SynthError::InvalidParameter { name: "r_d_kpc", reason: e.to_string() })?;
-        let mut pos = Array2::zeros((n, 3));
-        let mut vel = Array2::zeros((n, 3));
-        for i in 0..n {
-            let r: f64 = radius.sample(&mut rng);
-            let phi: f64 = rng.random_range(0.0..std::f64::consts::TAU);
-            // sech^2(z / z_d): z = z_d atanh(2u - 1).
-            let u: f64 = rng.random_range(1e-12..1.0 - 1e-12);
-            let z = self.z_d_kpc * (2.0 * u - 1.0).atanh();
+        sample_layer(n, self.r_d_kpc, self.z_d_kpc, seed, |r| {
             let m = self.moments(r, v_c);
-            let g = |rng: &mut ChaCha8Rng| -> f64 { StandardNormal.sample(rng) };
-            let (v_r, v_phi, v_z) = (m.sigma_r_kms * g(&mut rng), m.v_phi_mean_kms + m.sigma_phi_kms * g(&mut rng), m.sigma_z_kms * g(&mut rng));
-            let (c, s) = (phi.cos(), phi.sin());
-            pos[[i, 0]] = r * c;
-            pos[[i, 1]] = r * s;
-            pos[[i, 2]] = z;
-            vel[[i, 0]] = v_r * c - v_phi * s;
-            vel[[i, 1]] = v_r * s + v_phi * c;
-            vel[[i, 2]] = v_z;
-        }
-        Ok((pos, vel))
+            (m.v_phi_mean_kms, m.sigma_r_kms, m.sigma_phi_kms, m.sigma_z_kms)
+        })
     }
+}
+
+/// A cold (HI) gas disc: exponential surface density, sech^2 layer, isotropic constant dispersion.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GasDisc {
+    /// Total gas mass, Msun.
+    pub mass_msun: f64,
+    /// Scale length, kpc.
+    pub r_d_kpc: f64,
+    /// Scale height of the sech^2 profile, kpc.
+    pub z_d_kpc: f64,
+    /// One-dimensional velocity dispersion (turbulent + thermal), km/s.
+    pub sigma_kms: f64,
+}
+
+impl GasDisc {
+    /// Surface density at R, Msun/kpc^2.
+    pub fn surface_density(&self, r_kpc: f64) -> f64 {
+        self.mass_msun / (2.0 * PI * self.r_d_kpc * self.r_d_kpc) * (-r_kpc / self.r_d_kpc).exp()
+    }
+
+    /// Mean rotation at R with pressure support, km/s: `sqrt(max(v_c^2 - sigma^2 R / R_d, 0))`.
+    pub fn mean_rotation_kms(&self, r_kpc: f64, v_c: &dyn Fn(f64) -> f64) -> f64 {
+        let vc = v_c(r_kpc);
+        (vc * vc - self.sigma_kms * self.sigma_kms * r_kpc / self.r_d_kpc).max(0.0).sqrt()
+    }
+
+    /// The disc's monopole as a spherical profile (see [`ExponentialDisc::spherical_profile`]).
+    pub fn spherical_profile(&self) -> Result<TabulatedProfile, SynthError> {
+        ExponentialDisc { mass_msun: self.mass_msun, r_d_kpc: self.r_d_kpc, z_d_kpc: self.z_d_kpc, sigma_r_at_rd_kms: 0.0 }.spherical_profile()
+    }
+
+    /// Draws `n` gas particles in the disc's own frame (rotation about +z), deterministic for a seed.
+    pub fn sample(&self, n: usize, v_c: &dyn Fn(f64) -> f64, seed: u64) -> Result<(Array2<f64>, Array2<f64>), SynthError> {
+        check_layer(self.mass_msun, self.r_d_kpc, self.z_d_kpc)?;
+        if !(self.sigma_kms.is_finite() && self.sigma_kms >= 0.0) {
+            return Err(SynthError::InvalidParameter { name: "sigma_kms", reason: format!("{}", self.sigma_kms) });
+        }
+        let s = self.sigma_kms;
+        sample_layer(n, self.r_d_kpc, self.z_d_kpc, seed, |r| (self.mean_rotation_kms(r, v_c), s, s, s))
+    }
+}
+
+fn check_layer(mass_msun: f64, r_d_kpc: f64, z_d_kpc: f64) -> Result<(), SynthError> {
+    for (name, v) in [("mass_msun", mass_msun), ("r_d_kpc", r_d_kpc), ("z_d_kpc", z_d_kpc)] {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(SynthError::InvalidParameter { name, reason: format!("must be positive, got {v}") });
+        }
+    }
+    Ok(())
+}
+
+/// Monopole of an exponential, sech^2 layer (see [`ExponentialDisc::spherical_density`]): with `z = r sin(theta)`,
+/// `rho_0(r) = 1/(2 z_d) int_0^theta_max Sigma(r cos theta) sech^2(r sin theta / z_d) cos theta d theta`, by Simpson's rule
+/// on 256 intervals up to `sin theta_max = min(1, 40 z_d / r)` (beyond, sech^2 < 1e-34).
+fn spherical_density_exp_sech2(mass_msun: f64, r_d_kpc: f64, z_d_kpc: f64, r_kpc: f64) -> f64 {
+    let sigma0 = mass_msun / (2.0 * PI * r_d_kpc * r_d_kpc);
+    if r_kpc <= 0.0 {
+        return sigma0 / (2.0 * z_d_kpc);
+    }
+    let theta_max = (40.0 * z_d_kpc / r_kpc).min(1.0).asin();
+    let n = 256;
+    let h = theta_max / n as f64;
+    let f = |theta: f64| {
+        let sech = 1.0 / (r_kpc * theta.sin() / z_d_kpc).cosh();
+        sigma0 * (-r_kpc * theta.cos() / r_d_kpc).exp() * sech * sech * theta.cos()
+    };
+    let mut sum = f(0.0) + f(theta_max);
+    for k in 1..n {
+        sum += if k % 2 == 1 { 4.0 } else { 2.0 } * f(h * k as f64);
+    }
+    sum * h / 3.0 / (2.0 * z_d_kpc)
+}
+
+/// Positions of an exponential (Gamma(2, R_d) in R), sech^2 (z = z_d atanh(2u - 1)) layer and Gaussian velocities
+/// about the moments `(vbar_phi, sigma_R, sigma_phi, sigma_z)` that `moments(R)` returns.
+fn sample_layer(
+    n: usize,
+    r_d_kpc: f64,
+    z_d_kpc: f64,
+    seed: u64,
+    moments: impl Fn(f64) -> (f64, f64, f64, f64),
+) -> Result<(Array2<f64>, Array2<f64>), SynthError> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let radius = Gamma::new(2.0, r_d_kpc).map_err(|e| SynthError::InvalidParameter { name: "r_d_kpc", reason: e.to_string() })?;
+    let mut pos = Array2::zeros((n, 3));
+    let mut vel = Array2::zeros((n, 3));
+    for i in 0..n {
+        let r: f64 = radius.sample(&mut rng);
+        let phi: f64 = rng.random_range(0.0..std::f64::consts::TAU);
+        let u: f64 = rng.random_range(1e-12..1.0 - 1e-12);
+        let z = z_d_kpc * (2.0 * u - 1.0).atanh();
+        let (v_phi_mean, sigma_r, sigma_phi, sigma_z) = moments(r);
+        let g = |rng: &mut ChaCha8Rng| -> f64 { StandardNormal.sample(rng) };
+        let (v_r, v_phi, v_z) = (sigma_r * g(&mut rng), v_phi_mean + sigma_phi * g(&mut rng), sigma_z * g(&mut rng));
+        let (c, s) = (phi.cos(), phi.sin());
+        pos[[i, 0]] = r * c;
+        pos[[i, 1]] = r * s;
+        pos[[i, 2]] = z;
+        vel[[i, 0]] = v_r * c - v_phi * s;
+        vel[[i, 1]] = v_r * s + v_phi * c;
+        vel[[i, 2]] = v_z;
+    }
+    Ok((pos, vel))
 }
 
 #[cfg(test)]
@@ -166,6 +267,48 @@ mod tests {
         let stars = Particles::new(pos, vel, ndarray::Array1::from_elem(n, 5e10 / n as f64)).unwrap();
         let (_, kappa) = aligned_frame_and_kappa_co(&stars).unwrap();
         assert!(kappa > 0.6, "{kappa}");
+    }
+
+    #[test]
+    fn monopole_holds_the_disc_mass_counted_in_spheres() {
+        let disc = ExponentialDisc { mass_msun: 1e10, r_d_kpc: 2.0, z_d_kpc: 0.4, sigma_r_at_rd_kms: 20.0 };
+        let sph = disc.spherical_profile().unwrap();
+        assert!((sph.total_mass_msun() / 1e10 - 1.0).abs() < 2e-3, "{}", sph.total_mass_msun());
+        let n = 100_000;
+        let (pos, _) = disc.sample(n, &|_| 100.0, 9).unwrap();
+        for r in [0.2, 0.5, 1.0, 2.0, 4.0, 8.0] {
+            let counted = (0..n).filter(|&i| (pos[[i, 0]].powi(2) + pos[[i, 1]].powi(2) + pos[[i, 2]].powi(2)).sqrt() < r).count() as f64 / n as f64;
+            let frac = sph.enclosed_mass_msun(r) / 1e10;
+            assert!((counted - frac).abs() < 4.0 * (frac * (1.0 - frac) / n as f64).sqrt() + 1e-3, "r = {r}: {counted} vs {frac}");
+        }
+        // Thick at small r (a sphere inside the layer holds less than the cylinder), thin far out.
+        assert!(sph.enclosed_mass_msun(0.2) < disc.enclosed_mass_msun(0.2));
+        assert!((sph.enclosed_mass_msun(12.0) / disc.enclosed_mass_msun(12.0) - 1.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn gas_rotates_at_vc_less_pressure_support_with_its_dispersion() {
+        let gas = GasDisc { mass_msun: 1e9, r_d_kpc: 3.0, z_d_kpc: 0.2, sigma_kms: 10.0 };
+        let v_c = |r: f64| 60.0 * (r / (r + 1.0)).sqrt();
+        let n = 100_000;
+        let (pos, vel) = gas.sample(n, &v_c, 2).unwrap();
+        let mut rows: Vec<(f64, f64, f64)> = (0..n)
+            .map(|i| {
+                let (x, y) = (pos[[i, 0]], pos[[i, 1]]);
+                let r = x.hypot(y);
+                (r, (x * vel[[i, 1]] - y * vel[[i, 0]]) / r, vel[[i, 2]])
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for bin in rows.chunks(10_000).take(9) {
+            let m = bin.len() as f64;
+            let v_phi = bin.iter().map(|x| x.1).sum::<f64>() / m;
+            let expected = bin.iter().map(|x| gas.mean_rotation_kms(x.0, &v_c)).sum::<f64>() / m;
+            let sigma_z = (bin.iter().map(|x| x.2 * x.2).sum::<f64>() / m).sqrt();
+            assert!((v_phi / expected - 1.0).abs() < 0.05, "{v_phi} vs {expected}");
+            assert!((sigma_z / 10.0 - 1.0).abs() < 0.05, "{sigma_z}");
+        }
+        assert!(GasDisc { sigma_kms: -1.0, ..gas }.sample(10, &v_c, 0).is_err());
     }
 
     #[test]

@@ -10,13 +10,13 @@
 //! - [`disc`]: exponential discs as approximate equilibria (Jeans moments, asymmetric drift);
 //! - [`populations`]: the embedded BC03 SSP table (Chabrier IMF, SDSS ugriz) and star-formation histories and
 //!   mass-metallicity relations giving star particles ages, metallicities and luminosities;
-//! - [`spheroid`]: the `spheroids` suite: dispersion-supported spheroids in DC14 or NFW haloes, with analytic truth;
+//! - [`suite`]: the suites (`spheroids`, `nihao-like`, `auriga-like`, `fire-like`, `tng-like`): galaxies of a halo,
+//!   a bulge, a stellar disc and an HI disc drawn from configured population relations, with analytic truth;
 //! - [`df`]: equilibrium spheroids sampled from Eddington and Osipkov-Merritt distribution functions in the total
 //!   potential.
 //!
-//! Baryon-modified haloes, discs, HI gas, stellar populations and the `nihao-like`, `auriga-like`, `fire-like` and
-//! `tng-like` suites (configured under `configs/synth/`) arrive in later steps of the synthetic-suites issue. The crate
-//! may use `galmass-snapshot` to write native formats (ARCHITECTURE.md).
+//! The suites are configured under `configs/synth/`. Writing them in the simulations' native formats belongs to
+//! `galmass-snapshot` (the crate may use it, ARCHITECTURE.md).
 
 pub mod df;
 pub mod disc;
@@ -25,7 +25,7 @@ pub mod halo;
 pub mod jeans;
 pub mod populations;
 pub mod profiles;
-pub mod spheroid;
+pub mod suite;
 pub mod tabulated;
 
 pub use error::SynthError;

@@ -132,6 +132,35 @@ impl TabulatedProfile {
         Self::new(density, r_s_kpc, gamma)
     }
 
+    /// The core-NFW halo of Read, Agertz & Collins 2016 (their eqs. 16-19): `M(<r) = M_NFW(<r) f^n` with
+    /// `f = tanh(r / r_c)`, so `rho = f^n rho_NFW + n f^(n-1) (1 - f^2) M_NFW(<r) / (4 pi r^2 r_c)`; n = 0 is NFW,
+    /// n = 1 a complete core of size r_c (inner log-slope 1 - n). Truncated beyond r_vir like
+    /// [`TabulatedProfile::truncated_nfw`] (decay 0.1 r_vir).
+    pub fn core_nfw(nfw: Nfw, r_vir_kpc: f64, r_c_kpc: f64, n: f64) -> Result<Self, SynthError> {
+        if !(r_c_kpc.is_finite() && r_c_kpc > 0.0 && (0.0..=1.0).contains(&n) && r_vir_kpc > 0.0) {
+            return Err(SynthError::InvalidParameter { name: "core_nfw", reason: format!("r_c = {r_c_kpc} kpc, n = {n}, r_vir = {r_vir_kpc} kpc") });
+        }
+        let inner = move |r: f64| {
+            let f = (r / r_c_kpc).tanh();
+            let core = if n > 0.0 { n * f.powf(n - 1.0) * (1.0 - f * f) * nfw.enclosed_mass_msun(r) / (4.0 * PI * r * r * r_c_kpc) } else { 0.0 };
+            f.powf(n) * nfw.density_msun_kpc3(r) + core
+        };
+        let density = exponential_cut(inner, r_vir_kpc, 0.1);
+        Self::new(density, nfw.r_s_kpc, 1.0 - n)
+    }
+
+    /// This profile cut off beyond `r_t_kpc` as a tidally stripped satellite: the density is kept inside r_t and
+    /// continues as `rho(r_t) (r / r_t)^eps exp(-(r - r_t) / r_decay)` with `r_decay = decay_fraction r_t` and eps
+    /// keeping the log-slope continuous (the Kazantzidis et al. 2004 form at the tidal radius).
+    pub fn tidally_truncated(&self, r_t_kpc: f64, decay_fraction: f64) -> Result<Self, SynthError> {
+        if !(r_t_kpc.is_finite() && r_t_kpc > 0.0 && decay_fraction > 0.0) {
+            return Err(SynthError::InvalidParameter { name: "r_t_kpc", reason: format!("{r_t_kpc} kpc, decay fraction {decay_fraction}") });
+        }
+        let inner = self.density.clone();
+        let inner_slope = -(self.density_msun_kpc3(1e-4 * self.scale_kpc) / self.density_msun_kpc3(0.5e-4 * self.scale_kpc)).log2();
+        Self::new(exponential_cut(move |r| inner(r), r_t_kpc, decay_fraction), self.scale_kpc, inner_slope.clamp(-1.0, 2.9))
+    }
+
     /// Total mass, Msun.
     pub fn total_mass_msun(&self) -> f64 {
         self.total_mass_msun
@@ -147,6 +176,17 @@ impl TabulatedProfile {
         let i = (t.floor() as usize).min(N_TABLE - 2);
         Some((i, t - i as f64))
     }
+}
+
+/// `inner` inside `r_cut`, and beyond it `inner(r_cut) (r / r_cut)^eps exp(-(r - r_cut) / r_decay)` with
+/// `r_decay = decay_fraction r_cut` and eps from the numerical log-slope of `inner` at r_cut plus `r_cut / r_decay`.
+fn exponential_cut(inner: impl Fn(f64) -> f64 + Send + Sync + 'static, r_cut: f64, decay_fraction: f64) -> Arc<DensityFn> {
+    let r_decay = decay_fraction * r_cut;
+    let h = 1e-4;
+    let slope = (inner(r_cut * (1.0 + h)).ln() - inner(r_cut * (1.0 - h)).ln()) / ((1.0 + h).ln() - (1.0 - h).ln());
+    let eps = slope + r_cut / r_decay;
+    let rho_cut = inner(r_cut);
+    Arc::new(move |r: f64| if r <= r_cut { inner(r) } else { rho_cut * (r / r_cut).powf(eps) * (-(r - r_cut) / r_decay).exp() })
 }
 
 impl SphericalProfile for TabulatedProfile {
@@ -233,6 +273,26 @@ mod tests {
             let expected = (bin.iter().map(|x| jeans.sigma_r2_kms2(x.0)).sum::<f64>() / m).sqrt();
             assert!((sigma / expected - 1.0).abs() < 0.03, "r = {:.2}: {sigma} vs {expected}", bin[5000].0);
         }
+    }
+
+    #[test]
+    fn core_nfw_has_the_read_2016_mass_and_a_core() {
+        let halo = HaloModel::nfw_from_m200(3e10, 12.0, 0.0, &Cosmology::PLANCK2013).unwrap();
+        let r_c = 1.5;
+        let cored = TabulatedProfile::core_nfw(halo.nfw, halo.r200_kpc, r_c, 1.0).unwrap();
+        for r in [0.05, 0.5, 1.5, 5.0, 50.0] {
+            let expected = halo.nfw.enclosed_mass_msun(r) * (r / r_c).tanh();
+            assert_relative_eq!(cored.enclosed_mass_msun(r), expected, max_relative = 2e-4);
+        }
+        let slope = |p: &TabulatedProfile, r: f64| p.density_slope(r) * r / p.density_msun_kpc3(r);
+        assert!(slope(&cored, 0.01 * r_c).abs() < 0.05, "{}", slope(&cored, 0.01 * r_c));
+        let cusp = TabulatedProfile::core_nfw(halo.nfw, halo.r200_kpc, r_c, 0.0).unwrap();
+        assert_relative_eq!(cusp.enclosed_mass_msun(1.0), halo.nfw.enclosed_mass_msun(1.0), max_relative = 1e-4);
+        assert!(TabulatedProfile::core_nfw(halo.nfw, halo.r200_kpc, r_c, 1.5).is_err());
+        // A stripped satellite keeps its inner mass and loses its outskirts.
+        let stripped = cusp.tidally_truncated(0.3 * halo.r200_kpc, 0.3).unwrap();
+        assert_relative_eq!(stripped.enclosed_mass_msun(2.0), cusp.enclosed_mass_msun(2.0), max_relative = 1e-3);
+        assert!(stripped.total_mass_msun() < 0.8 * cusp.enclosed_mass_msun(halo.r200_kpc));
     }
 
     #[test]
