@@ -213,6 +213,7 @@ struct GalaxyInfo {
     truth_source: Option<String>,
     truth_n_radii: Option<usize>,
     half_mass_radius_kpc: Vec<(String, f64)>,
+    truth_scalars: Vec<(String, f64)>,
 }
 
 fn info(path: &std::path::Path, json: bool) -> Result<()> {
@@ -253,6 +254,7 @@ fn info(path: &std::path::Path, json: bool) -> Result<()> {
         truth_source: truth.map(|t| t.source.to_attribute()),
         truth_n_radii: truth.map(|t| t.radii_kpc().len()),
         half_mass_radius_kpc,
+        truth_scalars: truth.map(|t| t.scalars().map(|(k, v)| (k.to_owned(), v)).collect()).unwrap_or_default(),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -269,6 +271,9 @@ fn info(path: &std::path::Path, json: bool) -> Result<()> {
             println!("  truth: {n} radii, {src}");
             for (s, r) in &report.half_mass_radius_kpc {
                 println!("    half-mass radius {s:<5} {r:.4} kpc");
+            }
+            for (name, value) in &report.truth_scalars {
+                println!("    {name:<22} {value:.6}");
             }
         }
         _ => println!("  truth: none"),

@@ -80,7 +80,7 @@ pub fn write_population_plots(dir: &Path, params: &SuiteParams, rows: &[Catalogu
         .with(Band::new(&grid, &median.iter().map(|m| m / s).collect::<Vec<_>>(), &median.iter().map(|m| m * s).collect::<Vec<_>>()).label(format!("+-{} dex", params.re_scatter_dex)))?
         .with(Line::new(&grid, &median).color(Color::BLACK).label(format!("R_e = {} (M*/1e8)^{}", params.re_at_1e8_kpc, params.re_slope)))?
         .with(Scatter::new(&m_star, &col(|r| r.r_e_kpc)).color(Color::TAB_BLUE).label("R_e drawn"))?
-        .with(Scatter::new(&m_star, &col(|r| r.r_h_kpc)).color(Color::TAB_RED).size(3.0).label("R_h of the particles (box z)"))?;
+        .with(Scatter::new(&m_star, &col(|r| r.r_h_kpc)).color(Color::TAB_RED).size(3.0).label("R_h of the particles (face-on)"))?;
     save(&Figure::new(900, 650).with(plot), dir, "size_vs_mass.png", &mut written)?;
 
     // Kinematics: kappa_co and B/T.

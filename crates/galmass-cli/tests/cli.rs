@@ -255,4 +255,7 @@ fn synth_suites_with_gas_write_plots_and_truth_scalars() {
     assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
     let text = String::from_utf8(info.stdout).unwrap();
     assert!(text.contains("gas") && text.contains("tng-like"), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let scalars = v["truth_scalars"].as_array().unwrap();
+    assert!(scalars.iter().any(|pair| pair[0] == "kappa_co"), "{scalars:?}");
 }

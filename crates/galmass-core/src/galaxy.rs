@@ -368,6 +368,21 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
+    #[test]
+    fn truth_scalars_are_named_identifiers_with_values() {
+        let radii = log_spaced_radii(0.1, 10.0, 200).unwrap();
+        let mut truth = TruthProfiles::new(radii.clone(), BTreeMap::from([(Species::Stars, radii.mapv(|r| r))]), BTreeMap::new(), 5.0, TruthSource::Analytic("test".into())).unwrap();
+        truth.set_scalar("kappa_co", 0.25).unwrap();
+        truth.set_scalar("kappa_co", 0.3).unwrap();
+        assert_eq!(truth.scalar("kappa_co"), Some(0.3));
+        assert_eq!(truth.scalars().count(), 1);
+        for bad in ["", "Kappa", "half_mass_radius_stars_kpc", "source", "scalar_names", "a,b", "x y"] {
+            assert!(truth.set_scalar(bad, 1.0).is_err(), "{bad:?} accepted");
+        }
+        assert!(truth.set_scalar("central", f64::NAN).is_err());
+        assert_eq!(truth.scalar("missing"), None);
+    }
+
     /// Hernquist sphere of mass `m` and scale `a`: M(<r) = m r^2 / (r + a)^2, half-mass radius (1 + sqrt 2) a.
     fn hernquist(n: usize, m: f64, a: f64, seed: u64) -> Particles {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -15,7 +15,8 @@
 //! 1. log10 M200 from `dN/dlog M ~ M^mass_function_slope` in `log_m200_range`; c200 from Dutton & Maccio 2014 with
 //!    scatter; M* from Moster, Naab & White 2013 with scatter (redrawn until it lies in `log_mstar_range`, when set);
 //!    satellite with probability `satellites.fraction`;
-//! 2. the projected half-mass radius `R_e = re_at_1e8_kpc (M*/1e8)^re_slope` with scatter; the bulge fraction
+//! 2. the face-on projected half-mass radius of all the stars `R_e = re_at_1e8_kpc (M*/1e8)^re_slope` with scatter
+//!    (disc and bulge sizes are scaled together to give it); the bulge fraction
 //!    `B/T = bt_at_1e10 + bt_slope (log10 M* - 10)` with Gaussian scatter, clipped to [0, 1];
 //! 3. the cold gas: `log10(M_HI / M*) = min(hi_at_1e9 + hi_slope (log10 M* - 9), hi_max_log_ratio)` with scatter
 //!    (satellites keep a fraction of it); gas particles carry hydrogen and helium, `M_gas = M_HI / X_H` with X_H = 0.76, all hydrogen atomic;
@@ -523,7 +524,7 @@ pub struct CatalogueRow {
     pub c200: f64,
     /// Projected half-mass radius of the stars drawn from the size relation, kpc.
     pub r_e_kpc: f64,
-    /// Projected half-mass radius of the star particles seen along the box z axis, kpc.
+    /// Projected half-mass radius of the star particles seen face-on (along the stellar angular momentum), kpc.
     pub r_h_kpc: f64,
     /// 3-D half-mass radius of the stars (analytic), kpc.
     pub r_half_3d_kpc: f64,
@@ -686,13 +687,16 @@ pub fn build_galaxy(params: &ValidSuiteParams, index: u64, seed: u64) -> Result<
         let s = uniform(&mut rng, p.bulge_size_ratio);
         s + (1.0 - s) * d.bulge_fraction
     };
-    let r_e_bulge = bulge_ratio * d.r_e;
+    // Sizes: the disc's face-on R_e is lambda R_e and the bulge's bulge_ratio lambda R_e, with lambda such that the
+    // whole galaxy's face-on projected half-mass radius is the drawn R_e.
+    let lambda = size_scale_for_half_mass(p.bulge_profile, d.bulge_fraction, bulge_ratio);
+    let r_e_bulge = bulge_ratio * lambda * d.r_e;
     let bulge_a = match p.bulge_profile {
         BulgeProfile::Plummer => r_e_bulge,
         BulgeProfile::Hernquist => r_e_bulge / HERNQUIST_RE_OVER_A,
     };
     let bulge = (m_bulge > 0.0).then(|| bulge_profile(p.bulge_profile, m_bulge, bulge_a));
-    let r_d = d.r_e / EXPONENTIAL_RE_OVER_RD;
+    let r_d = lambda * d.r_e / EXPONENTIAL_RE_OVER_RD;
     let z_d = uniform(&mut rng, p.disc_height_over_rd) * r_d;
     let sigma_over_vc = uniform(&mut rng, p.disc_sigma_over_vc);
     let disc_sph = if m_disc > 0.0 {
@@ -830,7 +834,8 @@ pub fn build_galaxy(params: &ValidSuiteParams, index: u64, seed: u64) -> Result<
     meta.redshift = p.redshift;
     meta.source = format!("galmass-synth {} seed {seed} galaxy {index}", p.suite);
     meta.rotation_to_aligned = rotation;
-    let projected: Vec<f64> = stars.pos_kpc().rows().into_iter().map(|r| r[0].hypot(r[1])).collect();
+    let face_on = rotation.apply_rows(stars.pos_kpc());
+    let projected: Vec<f64> = face_on.rows().into_iter().map(|r| r[0].hypot(r[1])).collect();
     let r_h = galmass_core::stats::median(&projected).unwrap_or(f64::NAN);
     let mut galaxy = Galaxy::new(meta);
     galaxy.set_species(Species::Stars, stars);
@@ -929,6 +934,50 @@ fn gas_particles(pos: Array2<f64>, vel: Array2<f64>, disc: &GasDisc, n_neighbour
     Ok(gas)
 }
 
+/// Fraction of a bulge's mass within projected radius `r` (scale radius `a`): Plummer `R^2 / (R^2 + a^2)`; Hernquist
+/// `s^2 (X(s) - 1) / (1 - s^2)` with `s = R / a` and `X(s) = acosh(1/s) / sqrt(1 - s^2)` (s < 1) or
+/// `acos(1/s) / sqrt(s^2 - 1)` (s > 1) (Hernquist 1990, eq. 37).
+fn projected_bulge_fraction(kind: BulgeProfile, r: f64, a: f64) -> f64 {
+    match kind {
+        BulgeProfile::Plummer => r * r / (r * r + a * a),
+        BulgeProfile::Hernquist => {
+            let s = r / a;
+            if (s - 1.0).abs() < 1e-6 {
+                return 1.0 / 3.0;
+            }
+            let x = if s < 1.0 { (1.0 / s).acosh() / (1.0 - s * s).sqrt() } else { (1.0 / s).acos() / (s * s - 1.0).sqrt() };
+            s * s * (x - 1.0) / (1.0 - s * s)
+        }
+    }
+}
+
+/// The factor lambda by which a disc of face-on half-mass radius lambda and a bulge of projected half-mass radius
+/// `bulge_ratio` lambda (both in units of R_e), holding `bulge_fraction` of the mass, have a combined face-on projected
+/// half-mass radius of 1 (nested bisections).
+fn size_scale_for_half_mass(kind: BulgeProfile, bulge_fraction: f64, bulge_ratio: f64) -> f64 {
+    let bulge_a_per_re = match kind {
+        BulgeProfile::Plummer => bulge_ratio,
+        BulgeProfile::Hernquist => bulge_ratio / HERNQUIST_RE_OVER_A,
+    };
+    let projected = |lambda: f64, r: f64| {
+        let x = r * EXPONENTIAL_RE_OVER_RD / lambda;
+        let disc = 1.0 - (1.0 + x) * (-x).exp();
+        bulge_fraction * projected_bulge_fraction(kind, r, bulge_a_per_re * lambda) + (1.0 - bulge_fraction) * disc
+    };
+    let half_radius = |lambda: f64| bisect(&|r| projected(lambda, r), 0.5, 1e-3, 1e3);
+    // The half-mass radius grows with lambda (both components scale with it).
+    let (mut lo, mut hi) = (0.1f64.ln(), 10f64.ln());
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if half_radius(mid.exp()) < 1.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (0.5 * (lo + hi)).exp()
+}
+
 fn bulge_profile(kind: BulgeProfile, mass_msun: f64, a_kpc: f64) -> Box<dyn SphericalProfile> {
     match kind {
         BulgeProfile::Plummer => Box::new(Plummer { mass_msun, a_kpc }),
@@ -1023,6 +1072,20 @@ mod tests {
     }
 
     #[test]
+    fn bulge_and_disc_sizes_give_the_drawn_half_mass_radius() {
+        // Hernquist's projected mass reaches one half at R_e = 1.8153 a.
+        assert!((projected_bulge_fraction(BulgeProfile::Hernquist, HERNQUIST_RE_OVER_A, 1.0) - 0.5).abs() < 1e-4);
+        assert!((projected_bulge_fraction(BulgeProfile::Hernquist, 1.0 + 1e-3, 1.0) - projected_bulge_fraction(BulgeProfile::Hernquist, 1.0 - 1e-3, 1.0)).abs() < 1e-3);
+        for kind in [BulgeProfile::Plummer, BulgeProfile::Hernquist] {
+            // Pure components need no rescaling.
+            assert!((size_scale_for_half_mass(kind, 0.0, 0.3) - 1.0).abs() < 1e-6);
+            assert!((size_scale_for_half_mass(kind, 1.0, 1.0) - 1.0).abs() < 1e-4, "{}", size_scale_for_half_mass(kind, 1.0, 1.0));
+            // A compact bulge shrinks the half-mass radius, so the components grow.
+            assert!(size_scale_for_half_mass(kind, 0.3, 0.2) > 1.05);
+        }
+    }
+
+    #[test]
     fn galaxies_are_deterministic_per_index() {
         let params = small("nihao-like", 1500, 3000, 800);
         let a = build_galaxy(&params, 3, 11).unwrap();
@@ -1040,8 +1103,10 @@ mod tests {
         let sph = build_galaxy(&small("spheroids", 6000, 6000, 100), 0, 1).unwrap();
         assert!(sph.row.kappa_co < 0.3 && sph.row.bulge_fraction == 1.0, "{:?}", sph.row);
         assert!(sph.galaxy.species(Species::Gas).is_none());
-        // The projected half-mass radius of a pure spheroid is its drawn R_e (face-on or not, it is spherical).
+        // The projected half-mass radius of a pure spheroid is its drawn R_e (face-on or not, it is spherical), and so
+        // is the face-on one of a bulge + disc galaxy.
         assert!((sph.row.r_h_kpc / sph.row.r_e_kpc - 1.0).abs() < 0.05, "{:?}", sph.row);
+        assert!((disc.row.r_h_kpc / disc.row.r_e_kpc - 1.0).abs() < 0.05, "{:?}", disc.row);
     }
 
     /// Least-squares slope and intercept of y on x.
