@@ -7,7 +7,7 @@
 //! | `spheroids` | DC14, M200 1e9.5..1e11.5 | dispersion-supported dwarf spheroids, no disc or gas (the first suite) |
 //! | `nihao-like` | DC14 cores, mostly dwarfs up to Milky-Way mass | NIHAO (Wang et al. 2015): zooms of dwarfs to MW mass |
 //! | `auriga-like` | NFW (cuspy), M200 1e12..1e12.3 | AURIGA (Grand et al. 2017): Milky-Way-mass discs |
-//! | `fire-like` | core-NFW (Read et al. 2016) with its own core strength and a larger size relation | FIRE-2: held-out physics |
+//! | `fire-like` | core-NFW (Read et al. 2016) with its own core strength, Sersic-like bulges, a larger size relation | FIRE-2: held-out physics |
 //! | `tng-like` | NFW, M* 1e9.5..1e12, centrals and tidally stripped satellites | a TNG100-like box population |
 //!
 //! For galaxy `index` of a suite with seed `seed` (each random choice from its own ChaCha8 stream, so galaxies can
@@ -23,7 +23,8 @@
 //! 4. the halo (NFW, DC14 with X = log10(M*/M200), or core-NFW with `r_c = core_radius_over_re R_e` and core strength
 //!    `n = exp(-(X - core_peak_log_ratio)^2 / (2 core_width_dex^2))`), truncated beyond r200 (Kazantzidis et al. 2004)
 //!    or, for satellites, beyond a tidal radius `r_t = f_t r200` (the same exponential cut with decay length 0.1 r_t);
-//! 5. the bulge (Plummer with a = s R_e or Hernquist with a = s R_e / 1.8153, `s` the bulge size ratio) sampled from its
+//! 5. the bulge (Plummer, Hernquist or Prugniel-Simien of projected half-mass radius s lambda R_e, `s` the bulge size
+//!    ratio, lambda from step 2) sampled from its
 //!    distribution function (constant beta or Osipkov-Merritt) in the spherically averaged total potential; the
 //!    stellar disc (R_d = R_e / 1.678, z_d from `height_over_rd`, sigma_R(R_d) a fraction of v_c(R_d)) and the gas disc
 //!    (R_g = `scale_length_over_rd` R_d, sigma 8-12 km/s) from Jeans moments (approximate equilibria, see
@@ -66,7 +67,7 @@ use crate::disc::{ExponentialDisc, GasDisc};
 use crate::error::SynthError;
 use crate::halo::{stellar_mass_moster2013, Cosmology, Dc14Shape, HaloModel};
 use crate::populations::{assign_populations, assign_populations_with_bulge, PopulationParams};
-use crate::profiles::{Composite, Hernquist, Plummer, SphericalProfile};
+use crate::profiles::{Composite, Hernquist, Plummer, PrugnielSimien, SphericalProfile};
 use crate::tabulated::TabulatedProfile;
 
 /// Hydrogen mass fraction of the cold gas (primordial, as the simulations assume).
@@ -81,13 +82,67 @@ pub const HERNQUIST_RE_OVER_A: f64 = 1.8153;
 pub const PLUMMER_R3D_OVER_RE: f64 = 1.304_766_372;
 
 /// Stellar density profile of the spheroid (bulge).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum BulgeProfile {
     /// Plummer (cored): its anisotropy must be beta <= 0 (An & Evans 2006).
     Plummer,
-    /// Hernquist (cusped, like a de Vaucouleurs bulge).
+    /// Hernquist (cusped, like a de Vaucouleurs bulge): beta <= 1/2.
     Hernquist,
+    /// Sersic-like: the Prugniel & Simien 1997 deprojection with index n drawn uniformly in `n_range` (0.6..10);
+    /// beta <= p/2, p its inner slope (0.3 at n = 0.8, 0.86 at n = 4).
+    Sersic {
+        /// Range of the Sersic index.
+        n_range: (f64, f64),
+    },
+}
+
+/// One galaxy's bulge shape (the Sersic index drawn).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum BulgeShape {
+    Plummer,
+    Hernquist,
+    Sersic(f64),
+}
+
+impl BulgeShape {
+    /// The profile of mass `mass_msun` whose projected half-mass radius is `r_e_kpc`.
+    fn profile(self, mass_msun: f64, r_e_kpc: f64) -> Box<dyn SphericalProfile> {
+        match self {
+            BulgeShape::Plummer => Box::new(Plummer { mass_msun, a_kpc: r_e_kpc }),
+            BulgeShape::Hernquist => Box::new(Hernquist { mass_msun, a_kpc: r_e_kpc / HERNQUIST_RE_OVER_A }),
+            BulgeShape::Sersic(n) => Box::new(PrugnielSimien { mass_msun, r_e_kpc, n }),
+        }
+    }
+
+    /// Fraction of the mass within projected radius `r` for projected half-mass radius `r_e` (Plummer
+    /// `R^2 / (R^2 + a^2)`; Hernquist 1990 eq. 37; the Sersic law for the Prugniel-Simien profile).
+    fn projected_fraction(self, r: f64, r_e: f64) -> f64 {
+        match self {
+            BulgeShape::Plummer => r * r / (r * r + r_e * r_e),
+            BulgeShape::Hernquist => {
+                let s = r / (r_e / HERNQUIST_RE_OVER_A);
+                if (s - 1.0).abs() < 1e-6 {
+                    return 1.0 / 3.0;
+                }
+                let x = if s < 1.0 { (1.0 / s).acosh() / (1.0 - s * s).sqrt() } else { (1.0 / s).acos() / (s * s - 1.0).sqrt() };
+                s * s * (x - 1.0) / (1.0 - s * s)
+            }
+            BulgeShape::Sersic(n) => PrugnielSimien { mass_msun: 1.0, r_e_kpc: r_e, n }.projected_mass_fraction(r),
+        }
+    }
+}
+
+impl BulgeProfile {
+    /// The largest constant beta with a non-negative distribution function: half the inner log-slope of the density
+    /// (An & Evans 2006), over the Sersic indices allowed.
+    pub fn max_constant_beta(&self) -> f64 {
+        match *self {
+            BulgeProfile::Plummer => 0.0,
+            BulgeProfile::Hernquist => 0.5,
+            BulgeProfile::Sersic { n_range } => 0.5 * PrugnielSimien { mass_msun: 1.0, r_e_kpc: 1.0, n: n_range.0 }.p(),
+        }
+    }
 }
 
 /// Dark halo prescription.
@@ -344,6 +399,7 @@ impl SuiteParams {
                 re_slope: 0.3,
                 re_scatter_dex: 0.2,
                 halo: HaloPrescription::CoreNfw { core_radius_over_re: 1.75, core_peak_log_ratio: -2.5, core_width_dex: 0.6 },
+                bulge_profile: BulgeProfile::Sersic { n_range: (0.8, 2.5) },
                 bt_at_1e10: 0.5,
                 bt_slope: -0.1,
                 bt_scatter: 0.2,
@@ -425,6 +481,11 @@ impl SuiteParams {
             }
         }
         let positive_range = |r: (f64, f64)| ordered(r) && r.0 > 0.0;
+        if let BulgeProfile::Sersic { n_range } = self.bulge_profile {
+            if !(ordered(n_range) && n_range.0 >= 0.6 && n_range.1 <= 10.0) {
+                return bad("bulge_profile", format!("Sersic indices {n_range:?} must lie in 0.6..10 (Prugniel-Simien)"));
+            }
+        }
         if !(positive_range(self.bulge_size_ratio) && self.bulge_size_ratio.1 <= 1.0) {
             return bad("bulge_size_ratio", format!("{:?} must lie in (0, 1]", self.bulge_size_ratio));
         }
@@ -433,10 +494,7 @@ impl SuiteParams {
                 if !(ordered(range) && range.0 > -3.0 && range.1 < 1.0) {
                     return bad("bulge_anisotropy", format!("beta range {range:?} must lie in (-3, 1)"));
                 }
-                let max_beta = match self.bulge_profile {
-                    BulgeProfile::Plummer => 0.0,
-                    BulgeProfile::Hernquist => 0.5,
-                };
+                let max_beta = self.bulge_profile.max_constant_beta();
                 if range.1 > max_beta {
                     return bad("bulge_anisotropy", format!("a {:?} bulge has no equilibrium with beta > {max_beta} (An & Evans 2006)", self.bulge_profile));
                 }
@@ -689,13 +747,14 @@ pub fn build_galaxy(params: &ValidSuiteParams, index: u64, seed: u64) -> Result<
     };
     // Sizes: the disc's face-on R_e is lambda R_e and the bulge's bulge_ratio lambda R_e, with lambda such that the
     // whole galaxy's face-on projected half-mass radius is the drawn R_e.
-    let lambda = size_scale_for_half_mass(p.bulge_profile, d.bulge_fraction, bulge_ratio);
-    let r_e_bulge = bulge_ratio * lambda * d.r_e;
-    let bulge_a = match p.bulge_profile {
-        BulgeProfile::Plummer => r_e_bulge,
-        BulgeProfile::Hernquist => r_e_bulge / HERNQUIST_RE_OVER_A,
+    let shape = match p.bulge_profile {
+        BulgeProfile::Plummer => BulgeShape::Plummer,
+        BulgeProfile::Hernquist => BulgeShape::Hernquist,
+        BulgeProfile::Sersic { n_range } => BulgeShape::Sersic(uniform(&mut rng, n_range)),
     };
-    let bulge = (m_bulge > 0.0).then(|| bulge_profile(p.bulge_profile, m_bulge, bulge_a));
+    let lambda = size_scale_for_half_mass(shape, d.bulge_fraction, bulge_ratio);
+    let r_e_bulge = bulge_ratio * lambda * d.r_e;
+    let bulge = (m_bulge > 0.0).then(|| shape.profile(m_bulge, r_e_bulge));
     let r_d = lambda * d.r_e / EXPONENTIAL_RE_OVER_RD;
     let z_d = uniform(&mut rng, p.disc_height_over_rd) * r_d;
     let sigma_over_vc = uniform(&mut rng, p.disc_sigma_over_vc);
@@ -730,7 +789,7 @@ pub fn build_galaxy(params: &ValidSuiteParams, index: u64, seed: u64) -> Result<
     // The spherically averaged total potential.
     let mut parts: Vec<Box<dyn SphericalProfile>> = vec![Box::new(halo.clone())];
     if bulge.is_some() {
-        parts.push(bulge_profile(p.bulge_profile, m_bulge, bulge_a));
+        parts.push(shape.profile(m_bulge, r_e_bulge));
     }
     if let Some(s) = &disc_sph {
         parts.push(Box::new(s.clone()));
@@ -805,7 +864,7 @@ pub fn build_galaxy(params: &ValidSuiteParams, index: u64, seed: u64) -> Result<
     let dm_inner_slope = inner_slope(&halo, nfw.r200_kpc);
     let model = format!(
         "{:?} bulge (B/T {:.3}, {:?}) + exponential disc + {} in a {} halo{}",
-        p.bulge_profile,
+        shape,
         d.bulge_fraction,
         anisotropy,
         if gas_sph.is_some() { "HI disc" } else { "no gas" },
@@ -934,35 +993,14 @@ fn gas_particles(pos: Array2<f64>, vel: Array2<f64>, disc: &GasDisc, n_neighbour
     Ok(gas)
 }
 
-/// Fraction of a bulge's mass within projected radius `r` (scale radius `a`): Plummer `R^2 / (R^2 + a^2)`; Hernquist
-/// `s^2 (X(s) - 1) / (1 - s^2)` with `s = R / a` and `X(s) = acosh(1/s) / sqrt(1 - s^2)` (s < 1) or
-/// `acos(1/s) / sqrt(s^2 - 1)` (s > 1) (Hernquist 1990, eq. 37).
-fn projected_bulge_fraction(kind: BulgeProfile, r: f64, a: f64) -> f64 {
-    match kind {
-        BulgeProfile::Plummer => r * r / (r * r + a * a),
-        BulgeProfile::Hernquist => {
-            let s = r / a;
-            if (s - 1.0).abs() < 1e-6 {
-                return 1.0 / 3.0;
-            }
-            let x = if s < 1.0 { (1.0 / s).acosh() / (1.0 - s * s).sqrt() } else { (1.0 / s).acos() / (s * s - 1.0).sqrt() };
-            s * s * (x - 1.0) / (1.0 - s * s)
-        }
-    }
-}
-
 /// The factor lambda by which a disc of face-on half-mass radius lambda and a bulge of projected half-mass radius
 /// `bulge_ratio` lambda (both in units of R_e), holding `bulge_fraction` of the mass, have a combined face-on projected
 /// half-mass radius of 1 (nested bisections).
-fn size_scale_for_half_mass(kind: BulgeProfile, bulge_fraction: f64, bulge_ratio: f64) -> f64 {
-    let bulge_a_per_re = match kind {
-        BulgeProfile::Plummer => bulge_ratio,
-        BulgeProfile::Hernquist => bulge_ratio / HERNQUIST_RE_OVER_A,
-    };
+fn size_scale_for_half_mass(shape: BulgeShape, bulge_fraction: f64, bulge_ratio: f64) -> f64 {
     let projected = |lambda: f64, r: f64| {
         let x = r * EXPONENTIAL_RE_OVER_RD / lambda;
         let disc = 1.0 - (1.0 + x) * (-x).exp();
-        bulge_fraction * projected_bulge_fraction(kind, r, bulge_a_per_re * lambda) + (1.0 - bulge_fraction) * disc
+        bulge_fraction * shape.projected_fraction(r, bulge_ratio * lambda) + (1.0 - bulge_fraction) * disc
     };
     let half_radius = |lambda: f64| bisect(&|r| projected(lambda, r), 0.5, 1e-3, 1e3);
     // The half-mass radius grows with lambda (both components scale with it).
@@ -976,13 +1014,6 @@ fn size_scale_for_half_mass(kind: BulgeProfile, bulge_fraction: f64, bulge_ratio
         }
     }
     (0.5 * (lo + hi)).exp()
-}
-
-fn bulge_profile(kind: BulgeProfile, mass_msun: f64, a_kpc: f64) -> Box<dyn SphericalProfile> {
-    match kind {
-        BulgeProfile::Plummer => Box::new(Plummer { mass_msun, a_kpc }),
-        BulgeProfile::Hernquist => Box::new(Hernquist { mass_msun, a_kpc }),
-    }
 }
 
 /// Radius where the increasing function `f` reaches `target`, by bisection in ln r.
@@ -1073,10 +1104,14 @@ mod tests {
 
     #[test]
     fn bulge_and_disc_sizes_give_the_drawn_half_mass_radius() {
-        // Hernquist's projected mass reaches one half at R_e = 1.8153 a.
-        assert!((projected_bulge_fraction(BulgeProfile::Hernquist, HERNQUIST_RE_OVER_A, 1.0) - 0.5).abs() < 1e-4);
-        assert!((projected_bulge_fraction(BulgeProfile::Hernquist, 1.0 + 1e-3, 1.0) - projected_bulge_fraction(BulgeProfile::Hernquist, 1.0 - 1e-3, 1.0)).abs() < 1e-3);
-        for kind in [BulgeProfile::Plummer, BulgeProfile::Hernquist] {
+        // Each bulge's projected mass reaches one half at its R_e, and Hernquist's formula is continuous at s = 1.
+        for shape in [BulgeShape::Plummer, BulgeShape::Hernquist, BulgeShape::Sersic(1.0), BulgeShape::Sersic(4.0)] {
+            assert!((shape.projected_fraction(2.0, 2.0) - 0.5).abs() < 1e-3, "{shape:?}");
+        }
+        let a = 1.0 / HERNQUIST_RE_OVER_A;
+        let h = |r: f64| BulgeShape::Hernquist.projected_fraction(r, 1.0);
+        assert!((h(a * (1.0 + 1e-3)) - h(a * (1.0 - 1e-3))).abs() < 1e-3);
+        for kind in [BulgeShape::Plummer, BulgeShape::Hernquist, BulgeShape::Sersic(2.0)] {
             // Pure components need no rescaling.
             assert!((size_scale_for_half_mass(kind, 0.0, 0.3) - 1.0).abs() < 1e-6);
             assert!((size_scale_for_half_mass(kind, 1.0, 1.0) - 1.0).abs() < 1e-4, "{}", size_scale_for_half_mass(kind, 1.0, 1.0));
@@ -1124,14 +1159,13 @@ mod tests {
             let p = SuiteParams::preset(name).unwrap();
             let draws: Vec<Draws> = (0..4000).map(|i| draw_globals(&p, &mut stream(9, i, 0)).unwrap()).collect();
             // Stellar masses scatter about Moster et al. 2013 with the configured scatter (no range cut).
-            if p.log_mstar_range.is_none() {
+            if let Some((lo, hi)) = p.log_mstar_range {
+                assert!(draws.iter().all(|d| (lo..=hi).contains(&d.m_star.log10())));
+            } else {
                 let resid: Vec<f64> = draws.iter().map(|d| (d.m_star / stellar_mass_moster2013(d.m200)).log10()).collect();
                 let mean = resid.iter().sum::<f64>() / resid.len() as f64;
                 let sd = (resid.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / resid.len() as f64).sqrt();
                 assert!(mean.abs() < 0.01 && (sd / p.stellar_mass_scatter_dex - 1.0).abs() < 0.05, "{name}: {mean} {sd}");
-            } else {
-                let (lo, hi) = p.log_mstar_range.unwrap();
-                assert!(draws.iter().all(|d| (lo..=hi).contains(&d.m_star.log10())));
             }
             // Size-mass relation: slope and normalisation recovered.
             let size: Vec<(f64, f64)> = draws.iter().map(|d| ((d.m_star / 1e8).log10(), d.r_e.log10())).collect();
@@ -1193,6 +1227,10 @@ mod tests {
         assert!(SuiteParams::preset("eagle-like").is_none());
         assert!(SuiteParams { bulge_anisotropy: AnisotropyParams::ConstantBeta { range: (0.0, 0.3) }, ..base.clone() }.check().is_err());
         assert!(SuiteParams { bulge_profile: BulgeProfile::Hernquist, bulge_anisotropy: AnisotropyParams::ConstantBeta { range: (0.0, 0.3) }, ..base.clone() }.check().is_ok());
+        let sersic = |n_range| SuiteParams { bulge_profile: BulgeProfile::Sersic { n_range }, bulge_anisotropy: AnisotropyParams::ConstantBeta { range: (0.0, 0.3) }, ..base.clone() };
+        assert!(sersic((4.0, 6.0)).check().is_ok(), "p/2 = 0.43 at n = 4");
+        assert!(sersic((1.0, 4.0)).check().is_err(), "p/2 = 0.22 at n = 1");
+        assert!(sersic((0.3, 4.0)).check().is_err());
         assert!(SuiteParams { log_m200_range: (12.0, 11.0), ..base.clone() }.check().is_err());
         assert!(SuiteParams { log_mstar_range: Some((11.5, 12.0)), log_m200_range: (9.5, 10.0), ..base.clone() }.check().is_err());
         assert!(SuiteParams { disc_sigma_over_vc: (0.2, 1.5), ..base.clone() }.check().is_err());
