@@ -80,7 +80,7 @@ impl ExponentialDisc {
     }
 
     /// Spherically averaged density (the monopole), Msun/kpc^3: `rho_0(r) = 1/(2 r z_d) int_0^r Sigma(sqrt(r^2 - z^2))
-    /// sech^2(z / z_d) dz`, integrated in `theta = asin(z / r)`.
+    /// sech^2(z / z_d) dz`, integrated in `mu = z / r`.
     pub fn spherical_density(&self, r_kpc: f64) -> f64 {
         spherical_density_exp_sech2(self.mass_msun, self.r_d_kpc, self.z_d_kpc, r_kpc)
     }
@@ -175,26 +175,28 @@ fn check_layer(mass_msun: f64, r_d_kpc: f64, z_d_kpc: f64) -> Result<(), SynthEr
     Ok(())
 }
 
-/// Monopole of an exponential, sech^2 layer (see [`ExponentialDisc::spherical_density`]): with `z = r sin(theta)`,
-/// `rho_0(r) = 1/(2 z_d) int_0^theta_max Sigma(r cos theta) sech^2(r sin theta / z_d) cos theta d theta`, by Simpson's rule
-/// on 256 intervals up to `sin theta_max = min(1, 40 z_d / r)` (beyond, sech^2 < 1e-34).
+/// Monopole of an exponential, sech^2 layer (see [`ExponentialDisc::spherical_density`]): with `z = r mu`,
+/// `rho_0(r) = 1/(2 z_d) int_0^mu_max Sigma(r sqrt(1 - mu^2)) sech^2(r mu / z_d) d mu`, by Simpson's rule on 256
+/// intervals up to `mu_max = min(1, 40 z_d / r)` (beyond, sech^2 < 1e-34); sech^2 x = 4 e^(-2x) / (1 + e^(-2x))^2.
 fn spherical_density_exp_sech2(mass_msun: f64, r_d_kpc: f64, z_d_kpc: f64, r_kpc: f64) -> f64 {
     let sigma0 = mass_msun / (2.0 * PI * r_d_kpc * r_d_kpc);
     if r_kpc <= 0.0 {
         return sigma0 / (2.0 * z_d_kpc);
     }
-    let theta_max = (40.0 * z_d_kpc / r_kpc).min(1.0).asin();
+    let mu_max = (40.0 * z_d_kpc / r_kpc).min(1.0);
     let n = 256;
-    let h = theta_max / n as f64;
-    let f = |theta: f64| {
-        let sech = 1.0 / (r_kpc * theta.sin() / z_d_kpc).cosh();
-        sigma0 * (-r_kpc * theta.cos() / r_d_kpc).exp() * sech * sech * theta.cos()
+    let h = mu_max / n as f64;
+    let (a, b) = (r_kpc / r_d_kpc, 2.0 * r_kpc / z_d_kpc);
+    let f = |mu: f64| {
+        let e = (-b * mu).exp();
+        let sech2 = 4.0 * e / ((1.0 + e) * (1.0 + e));
+        (-a * (1.0 - mu * mu).max(0.0).sqrt()).exp() * sech2
     };
-    let mut sum = f(0.0) + f(theta_max);
+    let mut sum = f(0.0) + f(mu_max);
     for k in 1..n {
         sum += if k % 2 == 1 { 4.0 } else { 2.0 } * f(h * k as f64);
     }
-    sum * h / 3.0 / (2.0 * z_d_kpc)
+    sigma0 * sum * h / 3.0 / (2.0 * z_d_kpc)
 }
 
 /// Positions of an exponential (Gamma(2, R_d) in R), sech^2 (z = z_d atanh(2u - 1)) layer and Gaussian velocities
