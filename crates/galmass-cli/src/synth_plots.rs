@@ -26,6 +26,13 @@ fn log_grid(values: impl Iterator<Item = f64>, n: usize) -> Vec<f64> {
     (0..n).map(|i| (a + (b - a) * i as f64 / (n - 1) as f64).exp()).collect()
 }
 
+/// The band `median / factor .. median * factor` about a relation (its log-normal scatter).
+fn scatter_band(grid: &[f64], median: &[f64], factor: f64, label: String) -> Band {
+    let lo: Vec<f64> = median.iter().map(|m| m / factor).collect();
+    let hi: Vec<f64> = median.iter().map(|m| m * factor).collect();
+    Band::new(grid, &lo, &hi).label(label)
+}
+
 fn save(figure: &Figure, dir: &Path, name: &str, written: &mut Vec<PathBuf>) -> Result<()> {
     let path = dir.join(name);
     figure.save_png(&path).with_context(|| format!("cannot write {}", path.display()))?;
@@ -58,7 +65,7 @@ pub fn write_population_plots(dir: &Path, params: &SuiteParams, rows: &[Catalogu
         .x_scale(Scale::Log10)
         .y_scale(Scale::Log10)
         .legend(LegendPosition::UpperLeft)
-        .with(Band::new(&grid, &median.iter().map(|m| m / s).collect::<Vec<_>>(), &median.iter().map(|m| m * s).collect::<Vec<_>>()).label(format!("+-{} dex", params.stellar_mass_scatter_dex)))?
+        .with(scatter_band(&grid, &median, s, format!("+-{} dex", params.stellar_mass_scatter_dex)))?
         .with(Line::new(&grid, &median).color(Color::BLACK).label("Moster+2013"))?;
     plot.add(Scatter::new(&pick(&centrals, |r| r.halo_mass_msun), &pick(&centrals, |r| r.stellar_mass_msun)).color(Color::TAB_BLUE).label("centrals"))?;
     if !satellites.is_empty() {
@@ -77,7 +84,7 @@ pub fn write_population_plots(dir: &Path, params: &SuiteParams, rows: &[Catalogu
         .x_scale(Scale::Log10)
         .y_scale(Scale::Log10)
         .legend(LegendPosition::UpperLeft)
-        .with(Band::new(&grid, &median.iter().map(|m| m / s).collect::<Vec<_>>(), &median.iter().map(|m| m * s).collect::<Vec<_>>()).label(format!("+-{} dex", params.re_scatter_dex)))?
+        .with(scatter_band(&grid, &median, s, format!("+-{} dex", params.re_scatter_dex)))?
         .with(Line::new(&grid, &median).color(Color::BLACK).label(format!("R_e = {} (M*/1e8)^{}", params.re_at_1e8_kpc, params.re_slope)))?
         .with(Scatter::new(&m_star, &col(|r| r.r_e_kpc)).color(Color::TAB_BLUE).label("R_e drawn"))?
         .with(Scatter::new(&m_star, &col(|r| r.r_h_kpc)).color(Color::TAB_RED).size(3.0).label("R_h of the particles (face-on)"))?;
@@ -114,7 +121,7 @@ pub fn write_population_plots(dir: &Path, params: &SuiteParams, rows: &[Catalogu
             .x_scale(Scale::Log10)
             .y_scale(Scale::Log10)
             .legend(LegendPosition::LowerLeft)
-            .with(Band::new(&grid, &median.iter().map(|m| m / s).collect::<Vec<_>>(), &median.iter().map(|m| m * s).collect::<Vec<_>>()).label("configured scatter"))?
+            .with(scatter_band(&grid, &median, s, "configured scatter".into()))?
             .with(Line::new(&grid, &median).color(Color::BLACK).label("configured relation"))?;
         if !with_gas.is_empty() {
             ratio.add(Scatter::new(&pick(&with_gas, |r| r.stellar_mass_msun), &with_gas.iter().map(|r| r.cold_gas_mass_msun / r.stellar_mass_msun).collect::<Vec<_>>()).color(Color::TAB_BLUE).label("centrals"))?;
