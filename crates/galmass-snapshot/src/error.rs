@@ -71,4 +71,26 @@ pub enum SnapshotError {
         #[source]
         source: std::io::Error,
     },
+    /// The file ends before the data its header announces.
+    #[error("{}: field `{field}`: file truncated: needs {expected_bytes} bytes, has {got_bytes}", path.display())]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// What was being read (`header`, `gas[12].pos`, `iord`).
+        field: String,
+        /// Bytes the header implies.
+        expected_bytes: u64,
+        /// Bytes present.
+        got_bytes: u64,
+    },
+    /// A file's content cannot be parsed (bad header, bad number, inconsistent counts).
+    #[error("{}: field `{field}`: {reason}", path.display())]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// The field or line (`header.ndim`, `line 12`, `dKpcUnit`).
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
 }

@@ -16,5 +16,6 @@
 
 pub mod error;
 pub mod galaxy_file;
+pub mod reader;
 
 pub use error::SnapshotError;

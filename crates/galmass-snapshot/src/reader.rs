@@ -1,0 +1,88 @@
+//! One interface for every simulation format: a [`SnapshotReader`] gives the [`SnapshotHeader`] (format, counts per
+//! species, redshift, cosmology, units, fields) and reads the particles of one species, whole or by index ranges, in
+//! galmass's internal physical units (kpc, km/s, Msun, Gyr), in the snapshot's own frame (not centred).
+//!
+//! Each format's module (`tipsy`, `arepo`, ...) converts its own units (h, a, 1e10 Msun/h, sqrt(a) km/s) and says
+//! how in its docs; [`SnapshotHeader::units`] repeats it for `galmass inspect`.
+//!
+//! ```
+//! use galmass_snapshot::reader::ParticleSelection;
+//! let first_ten = ParticleSelection::Ranges(vec![(0, 10)]);
+//! assert_eq!(first_ten.count(100), 10);
+//! assert_eq!(ParticleSelection::All.count(100), 100);
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use galmass_core::{Particles, Species};
+use serde::Serialize;
+
+use crate::error::SnapshotError;
+
+/// The simulation formats galmass reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SnapshotFormat {
+    /// Standard tipsy (NIHAO, ChaNGa, Gasoline), with `.param`, auxiliary arrays and AHF catalogues.
+    Tipsy,
+    /// Arepo HDF5 (IllustrisTNG, AURIGA), with Subfind group catalogues and offsets.
+    Arepo,
+    /// Gizmo HDF5 (FIRE-2).
+    Gizmo,
+}
+
+/// What a snapshot holds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SnapshotHeader {
+    /// The format.
+    pub format: SnapshotFormat,
+    /// The file (or the first chunk) read.
+    pub path: PathBuf,
+    /// Particles per species in the whole snapshot (all chunks).
+    pub n_particles: BTreeMap<Species, u64>,
+    /// Cosmological scale factor a.
+    pub scale_factor: f64,
+    /// Redshift 1/a - 1.
+    pub redshift: f64,
+    /// Dimensionless Hubble parameter h, when the format records it.
+    pub hubble_param: Option<f64>,
+    /// Side of the periodic box in physical kpc, when there is one.
+    pub box_size_kpc: Option<f64>,
+    /// How the format's units were converted (human-readable).
+    pub units: String,
+    /// Fields available per species, in the format's own names.
+    pub fields: BTreeMap<Species, Vec<String>>,
+}
+
+/// Which particles of a species to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParticleSelection {
+    /// All of them.
+    All,
+    /// Half-open index ranges `(start, length)` within the species, in snapshot order (over all chunks).
+    Ranges(Vec<(u64, u64)>),
+}
+
+impl ParticleSelection {
+    /// Number of particles selected out of `n_total` (ranges clipped to it).
+    pub fn count(&self, n_total: u64) -> u64 {
+        match self {
+            ParticleSelection::All => n_total,
+            ParticleSelection::Ranges(ranges) => {
+                ranges.iter().map(|&(start, len)| start.saturating_add(len).min(n_total).saturating_sub(start.min(n_total))).sum()
+            }
+        }
+    }
+}
+
+/// A snapshot opened for reading.
+pub trait SnapshotReader {
+    /// What the snapshot holds.
+    fn header(&self) -> &SnapshotHeader;
+
+    /// The selected particles of one species in internal physical units (positions in the snapshot frame), with
+    /// every optional field the format provides (`galmass_core::ScalarField`, ids, luminosities). A species the
+    /// snapshot lacks gives empty particles.
+    fn read_species(&self, species: Species, selection: &ParticleSelection) -> Result<Particles, SnapshotError>;
+}
