@@ -144,6 +144,12 @@ impl GasDisc {
         self.mass_msun / (2.0 * PI * self.r_d_kpc * self.r_d_kpc) * (-r_kpc / self.r_d_kpc).exp()
     }
 
+    /// Density at cylindrical radius R and height z, Msun/kpc^3: `Sigma(R) sech^2(z / z_d) / (2 z_d)`.
+    pub fn density_msun_kpc3(&self, r_kpc: f64, z_kpc: f64) -> f64 {
+        let sech = 1.0 / (z_kpc / self.z_d_kpc).cosh();
+        self.surface_density(r_kpc) * sech * sech / (2.0 * self.z_d_kpc)
+    }
+
     /// Mean rotation at R with pressure support, km/s: `sqrt(max(v_c^2 - sigma^2 R / R_d, 0))`.
     pub fn mean_rotation_kms(&self, r_kpc: f64, v_c: &dyn Fn(f64) -> f64) -> f64 {
         let vc = v_c(r_kpc);
@@ -311,6 +317,12 @@ mod tests {
             assert!((sigma_z / 10.0 - 1.0).abs() < 0.05, "{sigma_z}");
         }
         assert!(GasDisc { sigma_kms: -1.0, ..gas }.sample(10, &v_c, 0).is_err());
+        // The density integrates over z to the surface density.
+        for r in [0.5, 3.0, 9.0] {
+            let dz = 1e-3;
+            let column: f64 = (-4000..4000).map(|i| gas.density_msun_kpc3(r, (i as f64 + 0.5) * dz) * dz).sum();
+            assert!((column / gas.surface_density(r) - 1.0).abs() < 1e-6, "{column}");
+        }
     }
 
     #[test]

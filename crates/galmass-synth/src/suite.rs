@@ -33,7 +33,7 @@
 //!    kappa_co come from the stars' angular momentum (`galmass_core::kinematics`);
 //! 7. stellar ages, metallicities and ugriz luminosities from the embedded SSP table ([`crate::populations`]); gas
 //!    temperatures `T = m_p sigma^2 / k_B` (the thermal width MARTINI uses equals sigma), HI masses, smoothing lengths
-//!    enclosing `n_neighbours` gas particles and SPH densities (`galmass_core::neighbours`);
+//!    enclosing `n_neighbours` gas particles (`galmass_core::neighbours`) and the analytic gas density;
 //! 8. the truth: analytic cumulative mass of stars (bulge + disc monopole), gas and dark matter within 3-D spheres on
 //!    256 log-spaced radii, half-mass radii, and scalars (kappa_co, B/T, R_e, M_HI, inner dark-matter slope, central
 //!    flag).
@@ -837,7 +837,8 @@ pub fn build_galaxy(params: &ValidSuiteParams, index: u64, seed: u64) -> Result<
         (Some(g), Some(gp)) => {
             let n_gas = particle_count(g.mass_msun, res.gas_particle_mass_msun, res.gas);
             let (pos, vel) = g.sample(n_gas, &v_c, stream(seed, index, 6).random())?;
-            Some(gas_particles(turn(&pos), turn(&vel), g, gp.n_neighbours)?)
+            let density: Array1<f64> = pos.rows().into_iter().map(|r| g.density_msun_kpc3(r[0].hypot(r[1]), r[2])).collect();
+            Some(gas_particles(turn(&pos), turn(&vel), density, g, gp.n_neighbours)?)
         }
         _ => None,
     };
@@ -978,12 +979,14 @@ impl SuiteParams {
     }
 }
 
-/// Gas particles with HI masses, temperatures, smoothing lengths and SPH densities.
-fn gas_particles(pos: Array2<f64>, vel: Array2<f64>, disc: &GasDisc, n_neighbours: usize) -> Result<Particles, SynthError> {
+/// Gas particles with HI masses, temperatures, smoothing lengths (from the `n_neighbours` nearest gas particles) and
+/// the disc's analytic density at each particle (`density`: the truth, where an SPH estimate from randomly placed
+/// particles would be biased high by its self term, 32 / (3 (k - 1)); see `galmass_core::neighbours`).
+fn gas_particles(pos: Array2<f64>, vel: Array2<f64>, density: Array1<f64>, disc: &GasDisc, n_neighbours: usize) -> Result<Particles, SynthError> {
     let n = pos.nrows();
     let mass = Array1::from_elem(n, disc.mass_msun / n as f64);
     let h = galmass_core::neighbours::smoothing_lengths_kpc(pos.view(), n_neighbours)?;
-    let rho = galmass_core::neighbours::sph_density_msun_kpc3(pos.view(), mass.view(), h.view())?;
+    let rho = density;
     let mut gas = Particles::new(pos, vel, mass.clone())?;
     gas.set_field(ScalarField::HiMassMsun, mass.mapv(|m| m * HYDROGEN_MASS_FRACTION))?;
     gas.set_field(ScalarField::TemperatureK, Array1::from_elem(n, PROTON_MASS_OVER_BOLTZMANN_K_PER_KMS2 * disc.sigma_kms * disc.sigma_kms))?;
@@ -1076,6 +1079,7 @@ mod tests {
                     assert!((hi / built.row.cold_gas_mass_msun - 1.0).abs() < 1e-9);
                     let h = gas.field(ScalarField::SmoothingLengthKpc).unwrap();
                     assert!(h.iter().all(|&x| x > 0.0 && x.is_finite()));
+                    assert!(gas.field(ScalarField::DensityMsunPerKpc3).unwrap().iter().all(|&d| d > 0.0 && d.is_finite()));
                     let t = gas.field(ScalarField::TemperatureK).unwrap()[0];
                     // 8-12 km/s: T = m_p sigma^2 / k from 7.7e3 to 1.75e4 K.
                     assert!((7.5e3..1.8e4).contains(&t), "{t}");
