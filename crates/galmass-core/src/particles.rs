@@ -299,6 +299,23 @@ impl Particles {
         Ok(())
     }
 
+    /// The particles moved to a frame whose origin sits at `position_offset_kpc` and moves with
+    /// `velocity_offset_kms` (both subtracted), every optional field carried along.
+    pub fn shifted(&self, position_offset_kpc: [f64; 3], velocity_offset_kms: [f64; 3]) -> Self {
+        let mut out = self.clone();
+        for mut row in out.pos_kpc.rows_mut() {
+            for k in 0..3 {
+                row[k] -= position_offset_kpc[k];
+            }
+        }
+        for mut row in out.vel_kms.rows_mut() {
+            for k in 0..3 {
+                row[k] -= velocity_offset_kms[k];
+            }
+        }
+        out
+    }
+
     /// The particles at `indices`, with every optional field carried along.
     ///
     /// Panics only if an index is out of range, which callers derive from `0..len()`.

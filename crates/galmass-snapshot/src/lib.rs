@@ -15,6 +15,7 @@
 //! ```
 
 pub mod error;
+pub mod extract;
 pub mod galaxy_file;
 pub mod reader;
 
