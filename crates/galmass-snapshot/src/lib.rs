@@ -14,6 +14,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod arepo;
 pub mod error;
 pub mod extract;
 pub mod galaxy_file;
