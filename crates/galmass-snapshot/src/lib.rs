@@ -19,5 +19,6 @@ pub mod error;
 pub mod extract;
 pub mod galaxy_file;
 pub mod reader;
+pub mod tipsy;
 
 pub use error::SnapshotError;
