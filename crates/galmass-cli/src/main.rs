@@ -4,6 +4,7 @@
 
 mod gbdt_cmd;
 mod maps_cmd;
+mod snapshot_cmd;
 mod synth_cmd;
 mod synth_plots;
 
@@ -46,6 +47,23 @@ enum Command {
     /// the same numbers the kinematic maps use. The truth is the total 3D mass within the radius from the galaxy
     /// file's truth profile (counted from its particles when the file has none).
     Estimate(EstimateArgs),
+    /// What a simulation snapshot holds: format, particle counts per species, scale factor, redshift, h, box, the
+    /// unit conversions applied and the fields per species (tipsy with .param, Arepo HDF5 files, chunks or snapdir
+    /// folders, TNG API cutouts).
+    Inspect {
+        /// The snapshot (a tipsy file, an HDF5 file or chunk, or a snapdir folder).
+        path: PathBuf,
+        /// The format, when detection (HDF5 signature or not) is not enough.
+        #[arg(long, value_enum)]
+        format: Option<snapshot_cmd::FormatArg>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Extract halos of a snapshot as centred galaxy files (positions and velocities relative to the centre and the
+    /// stars' bulk velocity, box orientation kept, rotation_to_aligned from the stars, truth from the halo's own
+    /// particles), optionally through the papers' selection filters.
+    Extract(snapshot_cmd::ExtractArgs),
     /// Generate a synthetic suite: one galaxy file per galaxy (particles and analytic truth), catalogue.csv and
     /// manifest.json, in parallel with a progress bar; re-running the same command resumes where it stopped.
     Synth(synth_cmd::SynthArgs),
@@ -180,6 +198,8 @@ fn run() -> Result<()> {
         Command::Maps { command } => maps_cmd::run(&command),
         Command::Gbdt { cmd } => gbdt_cmd::run(&cmd),
         Command::Synth(args) => synth_cmd::run(&args),
+        Command::Inspect { path, format, json } => snapshot_cmd::inspect(&path, format, json),
+        Command::Extract(args) => snapshot_cmd::extract(&args),
         Command::Directions { set, n, min_deg, max_deg, azimuth_deg, seed, galaxy, json } => {
             let set = match set {
                 SetKind::Fibonacci => DirectionSet::Fibonacci { n },

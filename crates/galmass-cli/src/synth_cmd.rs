@@ -45,6 +45,22 @@ pub struct SynthArgs {
     /// vs M*/M200) as PNG under OUT/plots/, with the configured relations drawn over the galaxies.
     #[arg(long)]
     plots: bool,
+    /// Also write the suite in its simulation's own format under OUT/native/: tipsy + .param + .iord/.HI + AHF per
+    /// galaxy (a zoom each, native/gNNNNNN/) for spheroids and nihao-like; one TNG-layout Arepo box (native/output/:
+    /// 3 snapshot chunks, Subfind catalogue in 2 chunks; offsets in native/postprocessing/) for tng-like and
+    /// auriga-like. Read them back with `galmass inspect` and
+    /// `galmass extract`.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Galaxy)]
+    format: OutputFormat,
+}
+
+/// What `galmass synth` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// galmass galaxy files only.
+    Galaxy,
+    /// Galaxy files and the simulation's native format.
+    Native,
 }
 
 #[derive(Debug, Serialize)]
@@ -122,6 +138,10 @@ pub fn run(args: &SynthArgs) -> Result<()> {
         }
     }
     write_atomic(&args.out.join("catalogue.csv"), &csv)?;
+    if args.format == OutputFormat::Native {
+        let ids: Vec<u64> = rows.iter().map(|r| r.galaxy_id as u64).collect();
+        write_native(&args.out, &params, &ids)?;
+    }
     if args.plots {
         let written = crate::synth_plots::write_population_plots(&args.out.join("plots"), &params, &rows)?;
         for path in written {
@@ -139,5 +159,58 @@ pub fn run(args: &SynthArgs) -> Result<()> {
         resumed,
         skipped.len()
     );
+    Ok(())
+}
+
+/// Writes the suite's galaxy files `ids` in their simulation's format under `out/native/`.
+fn write_native(out: &Path, params: &SuiteParams, ids: &[u64]) -> Result<()> {
+    use galmass_snapshot::arepo::writer::{write_tng_box, PlacedGalaxy as BoxPlaced, TngBoxParams};
+    use galmass_snapshot::tipsy::param::UnitConvention;
+    use galmass_snapshot::tipsy::write::{write_galaxies, PlacedGalaxy as ZoomPlaced, TipsyWriteOptions};
+    let native = out.join("native");
+    std::fs::create_dir_all(&native).with_context(|| format!("cannot create {}", native.display()))?;
+    let read = |id: u64| {
+        let path = out.join(format!("galaxy_{id:06}.h5"));
+        galaxy_file::read(&path).with_context(|| format!("cannot read {}", path.display()))
+    };
+    match params.suite.as_str() {
+        "spheroids" | "nihao-like" => {
+            // One zoom per galaxy, its centre placed off the origin as in a cosmological box.
+            let options = TipsyWriteOptions::nihao_planck2014(params.redshift, UnitConvention::Pynbody28);
+            for &id in ids {
+                let galaxy = read(id)?;
+                let dir = native.join(format!("g{id:06}"));
+                std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                let path = dir.join(format!("g{id:06}.01024"));
+                let placed = [ZoomPlaced { galaxy: &galaxy, offset_kpc: [12_000.0, 25_000.0, 31_000.0], velocity_offset_kms: [35.0, -20.0, 10.0] }];
+                write_galaxies(&path, &placed, &options).with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            println!("{}: {} tipsy zooms (with .param, .iord, .HI, AHF)", native.display(), ids.len());
+        }
+        "tng-like" | "auriga-like" => {
+            let galaxies: Vec<_> = ids.iter().map(|&id| read(id)).collect::<Result<_>>()?;
+            // A grid of cells wide enough that no particle reaches a neighbour's (nor wraps the box).
+            let extent = galaxies
+                .iter()
+                .flat_map(|g| g.all_species().map(|(_, p)| p.radii_kpc().iter().copied().fold(0.0f64, f64::max)))
+                .fold(1.0f64, f64::max);
+            let n_side = (galaxies.len() as f64).cbrt().ceil().max(1.0) as usize;
+            let spacing = 2.2 * extent;
+            let mut box_params = TngBoxParams::tng100_like(99, 3, 2);
+            box_params.box_size_kpc = spacing * n_side as f64;
+            let placed: Vec<BoxPlaced<'_>> = galaxies
+                .iter()
+                .enumerate()
+                .map(|(i, galaxy)| {
+                    let cell = [i % n_side, (i / n_side) % n_side, i / (n_side * n_side)];
+                    BoxPlaced { galaxy, group: i as u64, centre_kpc: cell.map(|c| (c as f64 + 0.5) * spacing), velocity_kms: [0.0; 3] }
+                })
+                .collect();
+            let base = native.join("output");
+            write_tng_box(&base, &box_params, &placed).with_context(|| format!("cannot write the TNG-layout box under {}", base.display()))?;
+            println!("{}: TNG-layout box of {} subhalos (snapshot 99, box {:.0} kpc; offsets in native/postprocessing)", base.display(), galaxies.len(), box_params.box_size_kpc);
+        }
+        other => anyhow::bail!("no native format for suite {other} yet (fire-like needs the Gizmo writer)"),
+    }
     Ok(())
 }

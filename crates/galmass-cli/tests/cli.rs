@@ -20,7 +20,7 @@ fn help_lists_existing_subcommands_and_version_prints() {
     let out = galmass().arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for sub in ["info", "estimate", "maps", "synth", "gbdt", "directions"] {
+    for sub in ["info", "estimate", "maps", "synth", "gbdt", "directions", "inspect", "extract"] {
         assert!(text.contains(sub), "--help lacks {sub}: {text}");
     }
     let out = galmass().arg("--version").output().unwrap();
@@ -258,4 +258,78 @@ fn synth_suites_with_gas_write_plots_and_truth_scalars() {
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let scalars = v["truth_scalars"].as_array().unwrap();
     assert!(scalars.iter().any(|pair| pair[0] == "kappa_co"), "{scalars:?}");
+}
+
+#[test]
+fn native_suites_are_inspected_and_extracted_back_into_galaxy_files() {
+    let dir = tempfile::tempdir().unwrap();
+    for (suite, snapshot, snap) in [
+        ("nihao-like", "native/g000001/g000001.01024", None),
+        ("tng-like", "native/output", Some("99")),
+    ] {
+        let out = dir.path().join(suite);
+        let run = galmass()
+            .args(["synth", "--suite", suite, "--n-galaxies", "2", "--seed", "4", "--n-stars", "700", "--n-dm", "1400", "--n-gas", "300", "--format", "native", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{suite}: {}", String::from_utf8_lossy(&run.stderr));
+        // inspect sees the particles the suite wrote (tng-like: both galaxies in one box).
+        let inspect_path = if snap.is_some() { out.join("native/output/snapdir_099/snap_099.0.hdf5") } else { out.join(snapshot) };
+        let run = galmass().args(["inspect", "--json"]).arg(&inspect_path).output().unwrap();
+        assert!(run.status.success(), "{suite}: {}", String::from_utf8_lossy(&run.stderr));
+        let header: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        let n_galaxies = if snap.is_some() { 2 } else { 1 };
+        assert_eq!(header["n_particles"]["stars"], 700 * n_galaxies, "{header}");
+        // extract gives back a centred galaxy with the galaxy file's fields and a truth profile.
+        let galaxy_out = out.join("extracted.h5");
+        let mut extract = galmass();
+        extract.args(["extract", "--halo", if snap.is_some() { "1" } else { "0" }, "--snapshot"]).arg(out.join(snapshot)).arg("--out").arg(&galaxy_out);
+        if let Some(n) = snap {
+            extract.args(["--snap", n]);
+        }
+        let run = extract.output().unwrap();
+        assert!(run.status.success(), "{suite}: {}", String::from_utf8_lossy(&run.stderr));
+        let back = galmass_snapshot::galaxy_file::read(&galaxy_out).unwrap();
+        let original = galmass_snapshot::galaxy_file::read(&out.join("galaxy_000001.h5")).unwrap();
+        for species in [Species::Stars, Species::Dm, Species::Gas] {
+            assert_eq!(back.species(species).unwrap().len(), original.species(species).unwrap().len(), "{suite} {species}");
+            let (m_back, m_orig) = (back.species(species).unwrap().total_mass_msun(), original.species(species).unwrap().total_mass_msun());
+            assert!((m_back / m_orig - 1.0).abs() < 1e-5, "{suite} {species}: {m_back} vs {m_orig}");
+        }
+        // Centred: the stellar half-mass radius counted from the extracted particles is the original's.
+        let r_back = back.truth.as_ref().unwrap().half_mass_radius_kpc(Some(Species::Stars)).unwrap();
+        let r_orig = galmass_core::TruthProfiles::from_particles(&original, galmass_core::galaxy::log_spaced_radii(0.01, 3000.0, 256).unwrap(), "all").unwrap().half_mass_radius_kpc(Some(Species::Stars)).unwrap();
+        assert!((r_back / r_orig - 1.0).abs() < 0.05, "{suite}: {r_back} vs {r_orig}");
+        // A filter that fails skips the galaxy and writes nothing.
+        let filters = out.join("filters.toml");
+        std::fs::write(&filters, "[[filter]]\nkind = \"min-particles\"\nspecies = \"stars\"\nmin = 100000\n").unwrap();
+        let skipped = out.join("skipped.h5");
+        let mut extract = galmass();
+        extract.args(["extract", "--halo", "0", "--snapshot"]).arg(out.join(snapshot)).arg("--filters").arg(&filters).arg("--out").arg(&skipped);
+        if let Some(n) = snap {
+            extract.args(["--snap", n]);
+        }
+        let run = extract.output().unwrap();
+        assert!(run.status.success() && String::from_utf8_lossy(&run.stdout).contains("skipped by filter min-particles"));
+        assert!(!skipped.exists());
+    }
+}
+
+#[test]
+fn inspect_reads_the_real_changa_fixture() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/tipsy-changa-tiny/tiny.000640");
+    if !fixture.exists() {
+        eprintln!("skipped: {} not found", fixture.display());
+        return;
+    }
+    let run = galmass().args(["inspect", "--json"]).arg(&fixture).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let header: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(header["n_particles"]["gas"], 171);
+    assert_eq!(header["n_particles"]["dm"], 3078);
+    assert_eq!(header["n_particles"]["stars"], 49);
+    assert!((header["redshift"].as_f64().unwrap() - 2.9638282).abs() < 1e-6);
+    let bad = galmass().args(["inspect"]).arg(fixture.with_file_name("tiny.log")).output().unwrap();
+    assert!(!bad.status.success());
 }

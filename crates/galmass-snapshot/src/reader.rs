@@ -13,7 +13,8 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use galmass_core::{Particles, Species};
 use serde::Serialize;
@@ -85,4 +86,42 @@ pub trait SnapshotReader {
     /// every optional field the format provides (`galmass_core::ScalarField`, ids, luminosities). A species the
     /// snapshot lacks gives empty particles.
     fn read_species(&self, species: Species, selection: &ParticleSelection) -> Result<Particles, SnapshotError>;
+}
+
+/// The first 8 bytes of every HDF5 file.
+const HDF5_SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
+
+/// The format of the snapshot at `path`: a folder or an HDF5 file is Arepo HDF5 (TNG, AURIGA, API cutouts), anything
+/// else is tipsy (checked when opened).
+pub fn detect_format(path: &Path) -> Result<SnapshotFormat, SnapshotError> {
+    if path.is_dir() {
+        return Ok(SnapshotFormat::Arepo);
+    }
+    let mut head = [0u8; 8];
+    let mut file = std::fs::File::open(path).map_err(|source| SnapshotError::Io { path: path.to_owned(), context: "opening the snapshot".into(), source })?;
+    let n = file.read(&mut head).map_err(|source| SnapshotError::Io { path: path.to_owned(), context: "reading its first bytes".into(), source })?;
+    Ok(if n == 8 && &head == HDF5_SIGNATURE { SnapshotFormat::Arepo } else { SnapshotFormat::Tipsy })
+}
+
+/// Opens the snapshot at `path` in `format` (detected by [`detect_format`] when `None`); tipsy units follow pynbody
+/// 2.8 ([`crate::tipsy::param::UnitConvention::Pynbody28`]).
+pub fn open_snapshot(path: &Path, format: Option<SnapshotFormat>) -> Result<Box<dyn SnapshotReader>, SnapshotError> {
+    let format = match format {
+        Some(f) => f,
+        None => detect_format(path)?,
+    };
+    Ok(match format {
+        SnapshotFormat::Tipsy => {
+            let options = crate::tipsy::TipsyOptions::new(crate::tipsy::param::UnitConvention::Pynbody28);
+            Box::new(crate::tipsy::TipsySnapshot::open(path, &options)?)
+        }
+        SnapshotFormat::Arepo => Box::new(crate::arepo::ArepoSnapshot::open(path)?),
+        SnapshotFormat::Gizmo => {
+            return Err(SnapshotError::Malformed {
+                path: path.to_owned(),
+                field: "format".into(),
+                reason: "Gizmo (FIRE-2) snapshots are not read yet".into(),
+            })
+        }
+    })
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use galmass_core::{Galaxy, GalaxyMeta, Particles, ScalarField, Species};
+use galmass_snapshot::extract::{centre_galaxy, CentreMethod};
 use galmass_snapshot::reader::{ParticleSelection, SnapshotReader};
 use galmass_snapshot::tipsy::ahf::{ahf_id_to_file_index, read_ahf_halos, read_ahf_particles};
 use galmass_snapshot::tipsy::auxiliary::AuxValues;
@@ -281,6 +282,28 @@ fn galaxies_round_trip_through_tipsy_param_aux_and_ahf() {
             assert_eq!(file_indices, members_want[k]);
         }
         assert_eq!(snap.ahf_halos_path(), Some(written.ahf_halos.clone()));
+        // One AHF halo read as a galaxy holds exactly its galaxy's particles, and centring puts it back on its own
+        // frame (the offsets were its centre and bulk velocity).
+        for (k, g) in galaxies.iter().enumerate() {
+            let halo = snap.read_ahf_halo(k as i64, GalaxyMeta::new("sample", k as i64)).unwrap();
+            assert_eq!(halo.meta.source_halo_id, Some(k as i64));
+            for species in [Species::Gas, Species::Dm, Species::Stars] {
+                let (got, want) = (halo.species(species).unwrap(), g.species(species).unwrap());
+                let mut ids: Vec<u64> = got.ids().unwrap().to_vec();
+                let mut want_ids: Vec<u64> = want.ids().unwrap().to_vec();
+                ids.sort_unstable();
+                want_ids.sort_unstable();
+                assert_eq!(ids, want_ids, "{species}");
+            }
+            let given = CentreMethod::Given { centre_kpc: offsets[k].0 };
+            let centred = centre_galaxy(&halo, &given).unwrap();
+            let first = centred.stars().unwrap().pos_kpc().row(0).to_vec();
+            let orig = g.stars().unwrap().pos_kpc().row(0).to_vec();
+            for (a, b) in first.iter().zip(&orig) {
+                assert!((a - b).abs() < 1e-3, "{a} vs {b}");
+            }
+        }
+        assert!(snap.read_ahf_halo(7, GalaxyMeta::new("sample", 7)).is_err());
         // the written units keep coordinates within [-0.5, 0.5]
         let (raw, _) = snap.read_raw(Species::Dm, &ParticleSelection::All).unwrap();
         assert!(raw.pos.iter().all(|x| x.abs() <= 0.5), "comoving coordinates in box units");

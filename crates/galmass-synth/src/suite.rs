@@ -34,6 +34,7 @@
 //! 7. stellar ages, metallicities and ugriz luminosities from the embedded SSP table ([`crate::populations`]); gas
 //!    temperatures `T = m_p sigma^2 / k_B` (the thermal width MARTINI uses equals sigma), HI masses, smoothing lengths
 //!    enclosing `n_neighbours` gas particles (`galmass_core::neighbours`) and the analytic gas density;
+//!    every particle carries the spherically averaged total potential at its radius (`potential`);
 //! 8. the truth: analytic cumulative mass of stars (bulge + disc monopole), gas and dark matter within 3-D spheres on
 //!    256 log-spaced radii, half-mass radii, and scalars (kappa_co, B/T, R_e, M_HI, inner dark-matter slope, central
 //!    flag).
@@ -823,8 +824,11 @@ pub fn build_galaxy(params: &ValidSuiteParams, index: u64, seed: u64) -> Result<
     // Random orientation in the box frame.
     let orientation = Rotation::random(stream(seed, index, 4).random());
     let turn = |a: &Array2<f64>| orientation.apply_rows(a);
+    let potential = PotentialTable::new(&total, 1e-4 * d.r_e.min(nfw.nfw.r_s_kpc), 1e3 * nfw.r200_kpc);
     let mut stars = Particles::new(turn(&star_pos), turn(&star_vel), Array1::from_elem(n_stars, d.m_star / n_stars as f64))?;
-    let dm = Particles::new(turn(&dm_pos), turn(&dm_vel), Array1::from_elem(n_dm, halo.total_mass_msun() / n_dm as f64))?;
+    stars.set_field(ScalarField::PotentialKms2, potential.at_rows(&star_pos))?;
+    let mut dm = Particles::new(turn(&dm_pos), turn(&dm_vel), Array1::from_elem(n_dm, halo.total_mass_msun() / n_dm as f64))?;
+    dm.set_field(ScalarField::PotentialKms2, potential.at_rows(&dm_pos))?;
     let population_seed = stream(seed, index, 5).random();
     let summary = if p.populations.bulge_sfh.is_some() {
         let in_bulge: Vec<bool> = (0..n_stars).map(|i| i < n_bulge).collect();
@@ -838,7 +842,9 @@ pub fn build_galaxy(params: &ValidSuiteParams, index: u64, seed: u64) -> Result<
             let n_gas = particle_count(g.mass_msun, res.gas_particle_mass_msun, res.gas);
             let (pos, vel) = g.sample(n_gas, &v_c, stream(seed, index, 6).random())?;
             let density: Array1<f64> = pos.rows().into_iter().map(|r| g.density_msun_kpc3(r[0].hypot(r[1]), r[2])).collect();
-            Some(gas_particles(turn(&pos), turn(&vel), density, g, gp.n_neighbours)?)
+            let mut gas = gas_particles(turn(&pos), turn(&vel), density, g, gp.n_neighbours)?;
+            gas.set_field(ScalarField::PotentialKms2, potential.at_rows(&pos))?;
+            Some(gas)
         }
         _ => None,
     };
@@ -979,6 +985,44 @@ impl SuiteParams {
     }
 }
 
+/// The spherically averaged total potential tabulated on 512 log-spaced radii (linear in ln r between them; the
+/// innermost value inside, Keplerian outside), so that every particle gets its potential cheaply.
+struct PotentialTable {
+    ln_r: Vec<f64>,
+    phi: Vec<f64>,
+    outer_mass_msun: f64,
+}
+
+impl PotentialTable {
+    fn new(total: &dyn SphericalProfile, r_min_kpc: f64, r_max_kpc: f64) -> Self {
+        let n = 512;
+        let (a, b) = (r_min_kpc.ln(), r_max_kpc.ln());
+        let ln_r: Vec<f64> = (0..n).map(|i| a + (b - a) * i as f64 / (n - 1) as f64).collect();
+        let phi = ln_r.iter().map(|l| total.potential_kms2(l.exp())).collect();
+        Self { ln_r, phi, outer_mass_msun: total.enclosed_mass_msun(r_max_kpc) }
+    }
+
+    fn at(&self, r_kpc: f64) -> f64 {
+        let (first, last) = (self.ln_r[0], self.ln_r[self.ln_r.len() - 1]);
+        let l = r_kpc.max(1e-300).ln();
+        if l <= first {
+            return self.phi[0];
+        }
+        if l >= last {
+            return -G * self.outer_mass_msun / r_kpc;
+        }
+        let t = (l - first) / (last - first) * (self.ln_r.len() - 1) as f64;
+        let i = (t.floor() as usize).min(self.ln_r.len() - 2);
+        let w = t - i as f64;
+        self.phi[i] * (1.0 - w) + self.phi[i + 1] * w
+    }
+
+    /// The potential at each row of (N, 3) positions about the centre, (km/s)^2.
+    fn at_rows(&self, pos: &Array2<f64>) -> Array1<f64> {
+        pos.rows().into_iter().map(|r| self.at((r[0] * r[0] + r[1] * r[1] + r[2] * r[2]).sqrt())).collect()
+    }
+}
+
 /// Gas particles with HI masses, temperatures, smoothing lengths (from the `n_neighbours` nearest gas particles) and
 /// the disc's analytic density at each particle (`density`: the truth, where an SPH estimate from randomly placed
 /// particles would be biased high by its self term, 32 / (3 (k - 1)); see `galmass_core::neighbours`).
@@ -1099,6 +1143,11 @@ mod tests {
                 if built.row.bulge_fraction < 0.9 {
                     assert!(l[2] > 0.0 && l[2].abs() > 10.0 * l[0].abs().max(l[1].abs()), "{name}: {l:?}");
                 }
+                // The potential deepens towards the centre: the deepest particle sits near it.
+                let phi = stars.field(ScalarField::PotentialKms2).unwrap();
+                let deepest = (0..stars.len()).min_by(|&a, &b| phi[a].total_cmp(&phi[b])).unwrap();
+                assert!(stars.radii_kpc()[deepest] < 0.2 * built.row.r_e_kpc, "{name}: {}", stars.radii_kpc()[deepest]);
+                assert!(phi.iter().all(|&v| v < 0.0));
                 let ages = stars.field(ScalarField::AgeGyr).unwrap();
                 assert!(ages.iter().all(|&a| a > 0.0 && a < 14.0));
                 assert!(stars.luminosity("r").is_some() && built.row.mass_to_light_r > 0.1);

@@ -37,6 +37,7 @@
 pub mod ahf;
 pub mod auxiliary;
 pub mod format;
+pub mod halo;
 pub mod param;
 pub mod write;
 

@@ -1,0 +1,181 @@
+//! `galmass inspect` (what a simulation snapshot holds) and `galmass extract` (one halo of a snapshot as a centred
+//! galaxy file, with the papers' selection filters).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use galmass_core::{Galaxy, GalaxyMeta};
+use galmass_snapshot::arepo::catalogue::TngBox;
+use galmass_snapshot::extract::{apply_filters, centre_galaxy, CentreMethod, Filter, GalaxyContext};
+use galmass_snapshot::galaxy_file;
+use galmass_snapshot::reader::{detect_format, open_snapshot, SnapshotFormat};
+use galmass_snapshot::tipsy::param::UnitConvention;
+use galmass_snapshot::tipsy::{TipsyOptions, TipsySnapshot};
+use serde::Deserialize;
+
+/// A format named on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// Standard tipsy (NIHAO, ChaNGa, Gasoline) with its .param file.
+    Tipsy,
+    /// Arepo HDF5 (IllustrisTNG, AURIGA, TNG API cutouts).
+    Arepo,
+    /// Gizmo HDF5 (FIRE-2).
+    Gizmo,
+}
+
+impl From<FormatArg> for SnapshotFormat {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Tipsy => SnapshotFormat::Tipsy,
+            FormatArg::Arepo => SnapshotFormat::Arepo,
+            FormatArg::Gizmo => SnapshotFormat::Gizmo,
+        }
+    }
+}
+
+/// Prints the format, particle counts per species, cosmology, units and fields of a snapshot.
+pub fn inspect(path: &Path, format: Option<FormatArg>, json: bool) -> Result<()> {
+    let reader = open_snapshot(path, format.map(Into::into)).with_context(|| format!("cannot open snapshot {}", path.display()))?;
+    let h = reader.header();
+    if json {
+        println!("{}", serde_json::to_string_pretty(h)?);
+        return Ok(());
+    }
+    println!("{} ({:?})", h.path.display(), h.format);
+    println!("  a = {:.6}  z = {:.4}  h = {}", h.scale_factor, h.redshift, h.hubble_param.map_or("-".into(), |v| format!("{v:.4}")));
+    if let Some(b) = h.box_size_kpc {
+        println!("  box {b:.1} kpc (physical)");
+    }
+    println!("  units: {}", h.units);
+    for (species, n) in &h.n_particles {
+        let fields = h.fields.get(species).map(|f| f.join(", ")).unwrap_or_default();
+        println!("  {:<5} {:>12} particles  fields: {fields}", species.to_string(), n);
+    }
+    Ok(())
+}
+
+/// Arguments of `galmass extract`.
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// The snapshot: a tipsy file (with .param and .AHF_particles beside it), or the `output` folder of a TNG-layout
+    /// Arepo run (snapdir_NNN/, groups_NNN/, ../postprocessing/offsets/) with --snap.
+    #[arg(long)]
+    snapshot: PathBuf,
+    /// Snapshot number of a TNG-layout run (99 for TNG z = 0, 127 for AURIGA).
+    #[arg(long)]
+    snap: Option<u32>,
+    /// Halo to extract: the AHF halo id (tipsy), or the Subfind subhalo id (Arepo; the FoF group with --group).
+    #[arg(long, required = true, num_args = 1.., value_delimiter = ',')]
+    halo: Vec<i64>,
+    /// Extract the FoF group instead of the subhalo (Arepo).
+    #[arg(long)]
+    group: bool,
+    /// Centre: shrinking spheres on the stars, the potential minimum, or the catalogue position (Arepo SubhaloPos).
+    #[arg(long, value_enum, default_value_t = CentreArg::ShrinkingSpheres)]
+    centre: CentreArg,
+    /// Selection filters (TOML: `[[filter]]` tables with `kind = "stellar-mass"`, ...; see galmass_snapshot::extract).
+    /// A galaxy that fails one is skipped and the reason printed; none is written.
+    #[arg(long)]
+    filters: Option<PathBuf>,
+    /// Suite name written into the galaxy file.
+    #[arg(long, default_value = "extracted")]
+    suite: String,
+    /// Output: a galaxy file for one halo, or a folder (galaxy_<id>.h5 per halo) for several.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// How `galmass extract` centres a halo.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CentreArg {
+    /// Shrinking spheres on the stars (Power et al. 2003).
+    ShrinkingSpheres,
+    /// The particle with the lowest potential (needs a Potential field).
+    Potential,
+    /// The group catalogue's position (Arepo only).
+    Catalogue,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilterFile {
+    filter: Vec<Filter>,
+}
+
+/// The halo's particles (snapshot frame), its catalogue context and catalogue centre when known.
+fn read_halo(args: &ExtractArgs, id: i64) -> Result<(Galaxy, GalaxyContext, Option<[f64; 3]>)> {
+    let meta = GalaxyMeta { source: args.snapshot.display().to_string(), ..GalaxyMeta::new(&args.suite, id) };
+    match detect_format(&args.snapshot)? {
+        SnapshotFormat::Tipsy => {
+            let snap = TipsySnapshot::open(&args.snapshot, &TipsyOptions::new(UnitConvention::Pynbody28))?;
+            let mut meta = meta;
+            meta.redshift = galmass_snapshot::reader::SnapshotReader::header(&snap).redshift;
+            Ok((snap.read_ahf_halo(id, meta)?, GalaxyContext::default(), None))
+        }
+        SnapshotFormat::Arepo => {
+            let snap_num = args.snap.context("an Arepo run needs --snap (the snapshot number)")?;
+            let tng = TngBox::open(&args.snapshot, snap_num)?;
+            let uid = u64::try_from(id).context("halo ids are non-negative")?;
+            let mut meta = meta;
+            meta.redshift = galmass_snapshot::reader::SnapshotReader::header(tng.snapshot()).redshift;
+            if args.group {
+                let record = tng.group(uid)?;
+                let particles = tng.read_group(uid)?;
+                let context = GalaxyContext { central: Some(true), ..GalaxyContext::default() };
+                Ok((particles.into_galaxy(meta), context, record.pos_kpc))
+            } else {
+                let record = tng.subhalo(uid)?;
+                let central = tng.group(record.group_id)?.first_sub == i64::try_from(uid).unwrap_or(-1);
+                let context = GalaxyContext {
+                    central: Some(central),
+                    subhalo_flag: record.flag,
+                    sfr_msun_per_yr: record.sfr_msun_per_yr,
+                    r_vir_kpc: None,
+                };
+                let particles = tng.read_subhalo(uid)?;
+                Ok((particles.into_galaxy(meta), context, Some(record.pos_kpc)))
+            }
+        }
+        SnapshotFormat::Gizmo => bail!("extraction from Gizmo snapshots is not available yet"),
+    }
+}
+
+/// Runs `galmass extract`.
+pub fn extract(args: &ExtractArgs) -> Result<()> {
+    let filters = match &args.filters {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            toml::from_str::<FilterFile>(&text).with_context(|| format!("{}: not a filter list", path.display()))?.filter
+        }
+        None => Vec::new(),
+    };
+    let many = args.halo.len() > 1;
+    if many {
+        std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    }
+    let (mut written, mut skipped) = (0usize, 0usize);
+    for &id in &args.halo {
+        let (galaxy, context, catalogue_centre) = read_halo(args, id).with_context(|| format!("halo {id} of {}", args.snapshot.display()))?;
+        let method = match args.centre {
+            CentreArg::ShrinkingSpheres => CentreMethod::ShrinkingSpheres { initial_radius_kpc: 100.0, min_particles: 100 },
+            CentreArg::Potential => CentreMethod::PotentialMinimum,
+            CentreArg::Catalogue => CentreMethod::Given { centre_kpc: catalogue_centre.context("the catalogue gives no position for this halo")? },
+        };
+        let centred = centre_galaxy(&galaxy, &method).with_context(|| format!("centring halo {id}"))?;
+        let outcomes = apply_filters(&filters, &centred, &context).with_context(|| format!("filters on halo {id}"))?;
+        if let Some(failed) = outcomes.iter().find(|o| !o.passed) {
+            println!("halo {id}: skipped by filter {} (value {:.4e})", failed.filter, failed.value);
+            skipped += 1;
+            continue;
+        }
+        let out = if many { args.out.join(format!("galaxy_{id:06}.h5")) } else { args.out.clone() };
+        galaxy_file::write(&out, &centred).with_context(|| format!("cannot write {}", out.display()))?;
+        let n: usize = centred.all_species().map(|(_, p)| p.len()).sum();
+        println!("halo {id}: {n} particles -> {}", out.display());
+        written += 1;
+    }
+    println!("{written} written, {skipped} skipped by the filters");
+    Ok(())
+}
