@@ -47,8 +47,8 @@ pub struct SynthArgs {
     plots: bool,
     /// Also write the suite in its simulation's own format under OUT/native/: tipsy + .param + .iord/.HI + AHF per
     /// galaxy (a zoom each, native/gNNNNNN/) for spheroids and nihao-like; one TNG-layout Arepo box (native/output/:
-    /// 3 snapshot chunks, Subfind catalogue in 2 chunks; offsets in native/postprocessing/) for tng-like and
-    /// auriga-like. Read them back with `galmass inspect` and
+    /// 3 snapshot chunks, Subfind catalogue in 2 chunks; offsets in native/postprocessing/) for tng-like; an
+    /// AURIGA-layout zoom per galaxy (native/halo_NNNNNN/output/, snapshot 127, no offsets file) for auriga-like. Read them back with `galmass inspect` and
     /// `galmass extract`.
     #[arg(long, value_enum, default_value_t = OutputFormat::Galaxy)]
     format: OutputFormat,
@@ -187,7 +187,21 @@ fn write_native(out: &Path, params: &SuiteParams, ids: &[u64]) -> Result<()> {
             }
             println!("{}: {} tipsy zooms (with .param, .iord, .HI, AHF)", native.display(), ids.len());
         }
-        "tng-like" | "auriga-like" => {
+        "auriga-like" => {
+            // One zoom per galaxy in AURIGA's layout (snapshot 127, snapshot_127.C.hdf5, Subfind catalogue, no
+            // offsets file), the galaxy at the centre of its box.
+            for &id in ids {
+                let galaxy = read(id)?;
+                let extent = galaxy.all_species().flat_map(|(_, p)| p.radii_kpc().to_vec()).fold(1.0f64, f64::max);
+                let box_kpc = 2.2 * extent;
+                let params = TngBoxParams::auriga_like(box_kpc, 2);
+                let base = native.join(format!("halo_{id:06}")).join("output");
+                let placed = [BoxPlaced { galaxy: &galaxy, group: 0, centre_kpc: [0.5 * box_kpc; 3], velocity_kms: [0.0; 3] }];
+                write_tng_box(&base, &params, &placed).with_context(|| format!("cannot write the AURIGA-layout zoom under {}", base.display()))?;
+            }
+            println!("{}: {} AURIGA-layout zooms (halo_NNNNNN/output, snapshot 127)", native.display(), ids.len());
+        }
+        "tng-like" => {
             let galaxies: Vec<_> = ids.iter().map(|&id| read(id)).collect::<Result<_>>()?;
             // A grid of cells wide enough that no particle reaches a neighbour's (nor wraps the box).
             let extent = galaxies

@@ -266,6 +266,7 @@ fn native_suites_are_inspected_and_extracted_back_into_galaxy_files() {
     for (suite, snapshot, snap) in [
         ("nihao-like", "native/g000001/g000001.01024", None),
         ("tng-like", "native/output", Some("99")),
+        ("auriga-like", "native/halo_000001/output", Some("127")),
     ] {
         let out = dir.path().join(suite);
         let run = galmass()
@@ -275,16 +276,20 @@ fn native_suites_are_inspected_and_extracted_back_into_galaxy_files() {
             .unwrap();
         assert!(run.status.success(), "{suite}: {}", String::from_utf8_lossy(&run.stderr));
         // inspect sees the particles the suite wrote (tng-like: both galaxies in one box).
-        let inspect_path = if snap.is_some() { out.join("native/output/snapdir_099/snap_099.0.hdf5") } else { out.join(snapshot) };
+        let inspect_path = match suite {
+            "tng-like" => out.join("native/output/snapdir_099/snap_099.0.hdf5"),
+            "auriga-like" => out.join("native/halo_000001/output/snapdir_127"),
+            _ => out.join(snapshot),
+        };
         let run = galmass().args(["inspect", "--json"]).arg(&inspect_path).output().unwrap();
         assert!(run.status.success(), "{suite}: {}", String::from_utf8_lossy(&run.stderr));
         let header: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-        let n_galaxies = if snap.is_some() { 2 } else { 1 };
+        let n_galaxies = if suite == "tng-like" { 2 } else { 1 };
         assert_eq!(header["n_particles"]["stars"], 700 * n_galaxies, "{header}");
         // extract gives back a centred galaxy with the galaxy file's fields and a truth profile.
         let galaxy_out = out.join("extracted.h5");
         let mut extract = galmass();
-        extract.args(["extract", "--halo", if snap.is_some() { "1" } else { "0" }, "--snapshot"]).arg(out.join(snapshot)).arg("--out").arg(&galaxy_out);
+        extract.args(["extract", "--halo", if suite == "tng-like" { "1" } else { "0" }, "--snapshot"]).arg(out.join(snapshot)).arg("--out").arg(&galaxy_out);
         if let Some(n) = snap {
             extract.args(["--snap", n]);
         }

@@ -319,3 +319,30 @@ fn damaged_files_give_typed_errors_naming_file_and_field() {
     assert!(err.to_string().contains("snap_033.1.hdf5"), "{err}");
     assert!(matches!(err, SnapshotError::Hdf5 { .. } | SnapshotError::Truncated { .. }), "{err}");
 }
+
+#[test]
+fn auriga_layout_has_no_offsets_file_and_the_catalogue_gives_the_same_offsets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (galaxies, placement, _) = write_test_box(tmp.path());
+    let tng = TngBox::open(&tmp.path().join("output"), 33).unwrap();
+    // The same galaxies in AURIGA's layout: snapshot_127.C.hdf5 and no offsets file.
+    let auriga_dir = tmp.path().join("auriga");
+    let params = TngBoxParams { box_size_kpc: 5000.0, ..TngBoxParams::auriga_like(5000.0, 2) };
+    let placed: Vec<PlacedGalaxy<'_>> =
+        galaxies.iter().zip(&placement).map(|(g, &(c, v, group))| PlacedGalaxy { galaxy: g, group, centre_kpc: c, velocity_kms: v }).collect();
+    let written = write_tng_box(&auriga_dir.join("output"), &params, &placed).unwrap();
+    assert!(written.layout.snapshot_chunk(0).ends_with("snapdir_127/snapshot_127.0.hdf5"));
+    assert!(written.layout.snapshot_chunk(0).exists() && !written.layout.offsets_file().exists());
+    let auriga = TngBox::open(&auriga_dir.join("output"), 127).unwrap();
+    assert_eq!(auriga.layout().snapshot_stem, "snapshot");
+    for sub in 0..3 {
+        assert_eq!(auriga.subhalo(sub).unwrap().offset_type, tng.subhalo(sub).unwrap().offset_type, "subhalo {sub}");
+        let (a, t) = (auriga.read_subhalo(sub).unwrap(), tng.read_subhalo(sub).unwrap());
+        for species in [Species::Gas, Species::Dm, Species::Stars] {
+            assert_eq!(a.species[&species].ids(), t.species[&species].ids(), "subhalo {sub} {species}");
+        }
+    }
+    for group in 0..2 {
+        assert_eq!(auriga.group(group).unwrap().offset_type, tng.group(group).unwrap().offset_type, "group {group}");
+    }
+}

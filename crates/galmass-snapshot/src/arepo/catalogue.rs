@@ -30,25 +30,47 @@ use super::{ArepoSnapshot, Ctx, N_TYPES};
 use crate::error::SnapshotError;
 use crate::reader::{ParticleSelection, SnapshotReader};
 
-/// Where the files of one TNG snapshot live (illustris_python's conventions).
+/// Where the files of one TNG snapshot live (illustris_python's conventions), or of an AURIGA snapshot (the same
+/// folders, snapshot files named `snapshot_NNN.C.hdf5`, no offsets file: offsets follow from the catalogue).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TngLayout {
     /// The `output` folder.
     pub base_path: PathBuf,
     /// Snapshot number.
     pub snap_num: u32,
+    /// Stem of the snapshot files: `snap` (TNG) or `snapshot` (AURIGA, Gadget).
+    pub snapshot_stem: &'static str,
 }
 
+/// AURIGA's z = 0 snapshot number (Grand et al. 2017).
+pub const AURIGA_Z0_SNAPSHOT: u32 = 127;
+
 impl TngLayout {
-    /// The layout of snapshot `snap_num` under `base_path`.
+    /// The TNG layout of snapshot `snap_num` under `base_path`.
     pub fn new(base_path: &Path, snap_num: u32) -> Self {
-        Self { base_path: base_path.to_owned(), snap_num }
+        Self { base_path: base_path.to_owned(), snap_num, snapshot_stem: "snap" }
     }
 
-    /// `snapdir_NNN/snap_NNN.C.hdf5`.
+    /// The AURIGA layout (`snapshot_NNN.C.hdf5`; [`AURIGA_Z0_SNAPSHOT`] is z = 0).
+    pub fn auriga(base_path: &Path, snap_num: u32) -> Self {
+        Self { base_path: base_path.to_owned(), snap_num, snapshot_stem: "snapshot" }
+    }
+
+    /// The layout whose first snapshot chunk exists (TNG's names first, then AURIGA's), or TNG's when neither does.
+    pub fn detect(base_path: &Path, snap_num: u32) -> Self {
+        let tng = Self::new(base_path, snap_num);
+        let auriga = Self::auriga(base_path, snap_num);
+        if !tng.snapshot_chunk(0).exists() && auriga.snapshot_chunk(0).exists() {
+            auriga
+        } else {
+            tng
+        }
+    }
+
+    /// `snapdir_NNN/<stem>_NNN.C.hdf5`.
     pub fn snapshot_chunk(&self, chunk: u64) -> PathBuf {
         let n = self.snap_num;
-        self.base_path.join(format!("snapdir_{n:03}")).join(format!("snap_{n:03}.{chunk}.hdf5"))
+        self.base_path.join(format!("snapdir_{n:03}")).join(format!("{}_{n:03}.{chunk}.hdf5", self.snapshot_stem))
     }
 
     /// `groups_NNN/fof_subhalo_tab_NNN.C.hdf5`.
@@ -164,12 +186,20 @@ pub struct TngBox {
     chunks: Vec<CatalogueChunk>,
     n_groups: u64,
     n_subhalos: u64,
+    /// Offsets computed from the catalogue when there is no offsets file: (groups, subhalos).
+    computed_offsets: Option<(Vec<[u64; N_TYPES]>, Vec<[u64; N_TYPES]>)>,
 }
 
 impl TngBox {
-    /// Opens snapshot `snap_num` under `base_path` (the snapshot's and the catalogue's chunk headers are read).
+    /// Opens snapshot `snap_num` under `base_path` in the layout found there ([`TngLayout::detect`]); the
+    /// snapshot's and the catalogue's chunk headers are read.
     pub fn open(base_path: &Path, snap_num: u32) -> Result<Self, SnapshotError> {
-        let layout = TngLayout::new(base_path, snap_num);
+        Self::open_layout(TngLayout::detect(base_path, snap_num))
+    }
+
+    /// Opens the snapshot and catalogue of `layout`. Without an offsets file, the offsets are computed from the
+    /// catalogue (Subfind order: groups one after another, each group's subhalos from its first row on).
+    pub fn open_layout(layout: TngLayout) -> Result<Self, SnapshotError> {
         let snapshot = ArepoSnapshot::open(&layout.snapshot_chunk(0))?;
         let first = layout.group_chunk(0);
         let ctx = Ctx { path: &first };
@@ -199,7 +229,51 @@ impl TngBox {
                 format!("totals {n_groups} groups, {n_subhalos} subhalos; the chunks hold {g} and {sub}"),
             ));
         }
-        Ok(Self { layout, snapshot, chunks, n_groups, n_subhalos })
+        let mut tng = Self { layout, snapshot, chunks, n_groups, n_subhalos, computed_offsets: None };
+        if !tng.layout.offsets_file().exists() {
+            tng.computed_offsets = Some(tng.offsets_from_catalogue()?);
+        }
+        Ok(tng)
+    }
+
+    /// Group and subhalo offsets per type from GroupLenType, GroupFirstSub, GroupNsubs and SubhaloLenType.
+    fn offsets_from_catalogue(&self) -> Result<(Vec<[u64; N_TYPES]>, Vec<[u64; N_TYPES]>), SnapshotError> {
+        let mut group_len = Vec::new();
+        let mut group_first = Vec::new();
+        let mut group_nsubs = Vec::new();
+        let mut sub_len = Vec::new();
+        for chunk in &self.chunks {
+            let ctx = Ctx { path: &chunk.path };
+            let file = ctx.open()?;
+            for row in 0..chunk.n_groups as usize {
+                group_len.push(read_row::<i64, N_TYPES>(&ctx, &file, "Group/GroupLenType", chunk.n_groups, row)?.map(|v| v.max(0) as u64));
+                group_first.push(read_row::<i64, 1>(&ctx, &file, "Group/GroupFirstSub", chunk.n_groups, row)?[0]);
+                group_nsubs.push(nonnegative(&ctx, "Group/GroupNsubs", read_row::<i64, 1>(&ctx, &file, "Group/GroupNsubs", chunk.n_groups, row)?[0])?);
+            }
+            for row in 0..chunk.n_subhalos as usize {
+                sub_len.push(read_row::<i64, N_TYPES>(&ctx, &file, "Subhalo/SubhaloLenType", chunk.n_subhalos, row)?.map(|v| v.max(0) as u64));
+            }
+        }
+        let mut group_offsets = vec![[0u64; N_TYPES]; group_len.len()];
+        let mut sub_offsets = vec![[0u64; N_TYPES]; sub_len.len()];
+        let mut next = [0u64; N_TYPES];
+        for g in 0..group_len.len() {
+            group_offsets[g] = next;
+            let mut cursor = next;
+            if group_first[g] >= 0 {
+                let first = group_first[g] as usize;
+                for sub in first..(first + group_nsubs[g] as usize).min(sub_len.len()) {
+                    sub_offsets[sub] = cursor;
+                    for t in 0..N_TYPES {
+                        cursor[t] += sub_len[sub][t];
+                    }
+                }
+            }
+            for t in 0..N_TYPES {
+                next[t] += group_len[g][t];
+            }
+        }
+        Ok((group_offsets, sub_offsets))
     }
 
     /// The snapshot.
@@ -223,6 +297,13 @@ impl TngBox {
     }
 
     fn offsets_row(&self, group: &str, id: u64) -> Result<[u64; N_TYPES], SnapshotError> {
+        if let Some((groups, subhalos)) = &self.computed_offsets {
+            let table = if group == "Subhalo" { subhalos } else { groups };
+            return table.get(id as usize).copied().ok_or_else(|| {
+                let path = self.layout.group_chunk(0);
+                Ctx { path: &path }.malformed(group, format!("no {group} {id} in the catalogue"))
+            });
+        }
         let path = self.layout.offsets_file();
         let ctx = Ctx { path: &path };
         let file = ctx.open()?;

@@ -60,6 +60,8 @@ pub struct TngBoxParams {
     pub n_snapshot_chunks: usize,
     /// Group catalogue chunks.
     pub n_catalogue_chunks: usize,
+    /// AURIGA's layout: snapshot files `snapshot_NNN.C.hdf5` and no offsets file (readers compute the offsets).
+    pub auriga_layout: bool,
 }
 
 impl TngBoxParams {
@@ -74,6 +76,23 @@ impl TngBoxParams {
             snap_num,
             n_snapshot_chunks,
             n_catalogue_chunks,
+            auriga_layout: false,
+        }
+    }
+
+    /// An AURIGA-like zoom (Planck 2013 as AURIGA uses it: h = 0.6777, Omega0 = 0.307) at z = 0, snapshot 127, in
+    /// AURIGA's file layout, in a box of side `box_size_kpc`.
+    pub fn auriga_like(box_size_kpc: f64, n_snapshot_chunks: usize) -> Self {
+        Self {
+            box_size_kpc,
+            hubble_param: 0.6777,
+            scale_factor: 1.0,
+            omega_matter: 0.307,
+            omega_lambda: 0.693,
+            snap_num: super::catalogue::AURIGA_Z0_SNAPSHOT,
+            n_snapshot_chunks,
+            n_catalogue_chunks: 1,
+            auriga_layout: true,
         }
     }
 }
@@ -108,7 +127,7 @@ pub struct TngBoxWritten {
 
 /// Writes the box (module docs).
 pub fn write_tng_box(base_path: &Path, params: &TngBoxParams, galaxies: &[PlacedGalaxy<'_>]) -> Result<TngBoxWritten, SnapshotError> {
-    let layout = TngLayout::new(base_path, params.snap_num);
+    let layout = if params.auriga_layout { TngLayout::auriga(base_path, params.snap_num) } else { TngLayout::new(base_path, params.snap_num) };
     let first = layout.snapshot_chunk(0);
     let ctx = Ctx { path: &first };
     let cosmology = FlatLcdm { hubble_param: params.hubble_param, omega_matter: params.omega_matter, omega_lambda: params.omega_lambda };
@@ -327,7 +346,10 @@ pub fn write_tng_box(base_path: &Path, params: &TngBoxParams, galaxies: &[Placed
             }
         }
 
-        // Offsets.
+        // Offsets (AURIGA has no offsets file).
+        if params.auriga_layout {
+            return Ok(());
+        }
         let path = layout.offsets_file();
         let tmp = stage(&path, &mut staged)?;
         let cctx = Ctx { path: &tmp };
