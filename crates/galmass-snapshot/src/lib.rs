@@ -18,6 +18,7 @@ pub mod arepo;
 pub mod error;
 pub mod extract;
 pub mod galaxy_file;
+pub mod gizmo;
 pub mod reader;
 pub mod tipsy;
 
