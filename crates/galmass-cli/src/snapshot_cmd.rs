@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use galmass_core::{Galaxy, GalaxyMeta};
 use galmass_snapshot::arepo::catalogue::TngBox;
@@ -59,8 +59,9 @@ pub fn inspect(path: &Path, format: Option<FormatArg>, json: bool) -> Result<()>
 /// Arguments of `galmass extract`.
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
-    /// The snapshot: a tipsy file (with .param and .AHF_particles beside it), or the `output` folder of a TNG-layout
-    /// Arepo run (snapdir_NNN/, groups_NNN/, ../postprocessing/offsets/) with --snap.
+    /// The snapshot: a tipsy file (with .param and .AHF_particles beside it), the `output` folder of a TNG- or
+    /// AURIGA-layout Arepo run (snapdir_NNN/, groups_NNN/, offsets when there are some) with --snap, or a Gizmo
+    /// (FIRE-2) snapshot file, chunk or snapdir folder (a zoom: --halo 0 is its main galaxy).
     #[arg(long)]
     snapshot: PathBuf,
     /// Snapshot number of a TNG-layout run (99 for TNG z = 0, 127 for AURIGA).
@@ -79,6 +80,9 @@ pub struct ExtractArgs {
     /// A galaxy that fails one is skipped and the reason printed; none is written.
     #[arg(long)]
     filters: Option<PathBuf>,
+    /// Radius of the sphere read around the centre of a Gizmo (FIRE-2) zoom, kpc.
+    #[arg(long, default_value_t = 500.0)]
+    radius_kpc: f64,
     /// Suite name written into the galaxy file.
     #[arg(long, default_value = "extracted")]
     suite: String,
@@ -138,7 +142,13 @@ fn read_halo(args: &ExtractArgs, id: i64) -> Result<(Galaxy, GalaxyContext, Opti
                 Ok((particles.into_galaxy(meta), context, Some(record.pos_kpc)))
             }
         }
-        SnapshotFormat::Gizmo => bail!("extraction from Gizmo snapshots is not available yet"),
+        SnapshotFormat::Gizmo => {
+            // A zoom: the particles within --radius-kpc of the shrinking-sphere centre of the stars.
+            let snap = galmass_snapshot::gizmo::GizmoSnapshot::open(&args.snapshot)?;
+            let mut galaxy = snap.read_zoom_galaxy(None, args.radius_kpc)?;
+            galaxy.meta = GalaxyMeta { redshift: galmass_snapshot::reader::SnapshotReader::header(&snap).redshift, ..meta };
+            Ok((galaxy, GalaxyContext::default(), Some([0.0; 3])))
+        }
     }
 }
 

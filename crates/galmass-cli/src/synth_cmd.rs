@@ -48,7 +48,8 @@ pub struct SynthArgs {
     /// Also write the suite in its simulation's own format under OUT/native/: tipsy + .param + .iord/.HI + AHF per
     /// galaxy (a zoom each, native/gNNNNNN/) for spheroids and nihao-like; one TNG-layout Arepo box (native/output/:
     /// 3 snapshot chunks, Subfind catalogue in 2 chunks; offsets in native/postprocessing/) for tng-like; an
-    /// AURIGA-layout zoom per galaxy (native/halo_NNNNNN/output/, snapshot 127, no offsets file) for auriga-like. Read them back with `galmass inspect` and
+    /// AURIGA-layout zoom per galaxy (native/halo_NNNNNN/output/, snapshot 127, no offsets file) for auriga-like; a
+    /// Gizmo zoom per galaxy (native/mNNNNNN/output/snapdir_600/, 2 files) for fire-like. Read them back with `galmass inspect` and
     /// `galmass extract`.
     #[arg(long, value_enum, default_value_t = OutputFormat::Galaxy)]
     format: OutputFormat,
@@ -224,7 +225,21 @@ fn write_native(out: &Path, params: &SuiteParams, ids: &[u64]) -> Result<()> {
             write_tng_box(&base, &box_params, &placed).with_context(|| format!("cannot write the TNG-layout box under {}", base.display()))?;
             println!("{}: TNG-layout box of {} subhalos (snapshot 99, box {:.0} kpc; offsets in native/postprocessing)", base.display(), galaxies.len(), box_params.box_size_kpc);
         }
-        other => anyhow::bail!("no native format for suite {other} yet (fire-like needs the Gizmo writer)"),
+        "fire-like" => {
+            use galmass_snapshot::gizmo::{write_gizmo_snapshot, GizmoWriteParams, PlacedGalaxy as GizmoPlaced};
+            // One FIRE-2-like zoom per galaxy: snapdir_600/snapshot_600.C.hdf5 in 2 files, the galaxy off the
+            // box centre.
+            for &id in ids {
+                let galaxy = read(id)?;
+                let base = native.join(format!("m{id:06}")).join("output");
+                let params = GizmoWriteParams::fire2_like(600, 2);
+                let centre = [0.4 * params.box_size_kpc, 0.5 * params.box_size_kpc, 0.6 * params.box_size_kpc];
+                let placed = [GizmoPlaced { galaxy: &galaxy, centre_kpc: centre, velocity_kms: [-40.0, 25.0, 60.0] }];
+                write_gizmo_snapshot(&base, &params, &placed).with_context(|| format!("cannot write the Gizmo zoom under {}", base.display()))?;
+            }
+            println!("{}: {} Gizmo (FIRE-2-like) zooms (mNNNNNN/output/snapdir_600)", native.display(), ids.len());
+        }
+        other => anyhow::bail!("no native format for suite {other}"),
     }
     Ok(())
 }

@@ -267,6 +267,7 @@ fn native_suites_are_inspected_and_extracted_back_into_galaxy_files() {
         ("nihao-like", "native/g000001/g000001.01024", None),
         ("tng-like", "native/output", Some("99")),
         ("auriga-like", "native/halo_000001/output", Some("127")),
+        ("fire-like", "native/m000001/output/snapdir_600", None),
     ] {
         let out = dir.path().join(suite);
         let run = galmass()
@@ -289,7 +290,7 @@ fn native_suites_are_inspected_and_extracted_back_into_galaxy_files() {
         // extract gives back a centred galaxy with the galaxy file's fields and a truth profile.
         let galaxy_out = out.join("extracted.h5");
         let mut extract = galmass();
-        extract.args(["extract", "--halo", if suite == "tng-like" { "1" } else { "0" }, "--snapshot"]).arg(out.join(snapshot)).arg("--out").arg(&galaxy_out);
+        extract.args(["extract", "--radius-kpc", "1e5", "--halo", if suite == "tng-like" { "1" } else { "0" }, "--snapshot"]).arg(out.join(snapshot)).arg("--out").arg(&galaxy_out);
         if let Some(n) = snap {
             extract.args(["--snap", n]);
         }

@@ -91,16 +91,33 @@ pub trait SnapshotReader {
 /// The first 8 bytes of every HDF5 file.
 const HDF5_SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 
-/// The format of the snapshot at `path`: a folder or an HDF5 file is Arepo HDF5 (TNG, AURIGA, API cutouts), anything
-/// else is tipsy (checked when opened).
+/// The format of the snapshot at `path`. A file not starting with the HDF5 signature is tipsy (checked when opened).
+/// An HDF5 file (or the first `.hdf5` file of a folder) is Gizmo when its gas carries `SmoothingLength` (Gizmo's
+/// meshless gas; Arepo's moving-mesh cells have none) and Arepo otherwise (TNG, AURIGA, API cutouts); a snapshot
+/// without gas reads as Arepo unless the format is given (`--format gizmo`).
 pub fn detect_format(path: &Path) -> Result<SnapshotFormat, SnapshotError> {
-    if path.is_dir() {
-        return Ok(SnapshotFormat::Arepo);
-    }
+    let file_path = if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|source| SnapshotError::Io { path: path.to_owned(), context: "listing the snapshot folder".into(), source })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "hdf5"))
+            .collect();
+        entries.sort();
+        match entries.into_iter().next() {
+            Some(p) => p,
+            None => return Ok(SnapshotFormat::Arepo),
+        }
+    } else {
+        path.to_owned()
+    };
     let mut head = [0u8; 8];
-    let mut file = std::fs::File::open(path).map_err(|source| SnapshotError::Io { path: path.to_owned(), context: "opening the snapshot".into(), source })?;
-    let n = file.read(&mut head).map_err(|source| SnapshotError::Io { path: path.to_owned(), context: "reading its first bytes".into(), source })?;
-    Ok(if n == 8 && &head == HDF5_SIGNATURE { SnapshotFormat::Arepo } else { SnapshotFormat::Tipsy })
+    let mut file = std::fs::File::open(&file_path).map_err(|source| SnapshotError::Io { path: file_path.clone(), context: "opening the snapshot".into(), source })?;
+    let n = file.read(&mut head).map_err(|source| SnapshotError::Io { path: file_path.clone(), context: "reading its first bytes".into(), source })?;
+    if n < 8 || &head != HDF5_SIGNATURE {
+        return Ok(SnapshotFormat::Tipsy);
+    }
+    let h5 = hdf5::File::open(&file_path).map_err(|source| SnapshotError::Hdf5 { path: file_path.clone(), context: "opening the file".into(), source })?;
+    Ok(if h5.link_exists("PartType0") && h5.link_exists("PartType0/SmoothingLength") { SnapshotFormat::Gizmo } else { SnapshotFormat::Arepo })
 }
 
 /// Opens the snapshot at `path` in `format` (detected by [`detect_format`] when `None`); tipsy units follow pynbody
@@ -116,12 +133,6 @@ pub fn open_snapshot(path: &Path, format: Option<SnapshotFormat>) -> Result<Box<
             Box::new(crate::tipsy::TipsySnapshot::open(path, &options)?)
         }
         SnapshotFormat::Arepo => Box::new(crate::arepo::ArepoSnapshot::open(path)?),
-        SnapshotFormat::Gizmo => {
-            return Err(SnapshotError::Malformed {
-                path: path.to_owned(),
-                field: "format".into(),
-                reason: "Gizmo (FIRE-2) snapshots are not read yet".into(),
-            })
-        }
+        SnapshotFormat::Gizmo => Box::new(crate::gizmo::GizmoSnapshot::open(path)?),
     })
 }
