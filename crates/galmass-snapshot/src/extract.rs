@@ -78,20 +78,22 @@ pub fn shrinking_sphere_centre(particles: &Particles, initial_radius_kpc: f64, m
     let mut centre = centre_of_mass(particles, &all).ok_or_else(|| CoreError::invalid("mass", "total mass is not positive"))?;
     let pos = particles.pos_kpc();
     let mut radius = initial_radius_kpc;
+    // Each sphere's members are sought among the previous sphere's members when the new sphere lies inside the
+    // previous one (the centre moved less than the radius shrank), among all particles otherwise: the scan shrinks
+    // with the sphere and the result is the same as rescanning everything.
+    let mut candidates = all.clone();
     for _ in 0..1000 {
-        let inside: Vec<usize> = all
-            .iter()
-            .copied()
-            .filter(|&i| (0..3).map(|k| (pos[[i, k]] - centre[k]).powi(2)).sum::<f64>() < radius * radius)
-            .collect();
+        let distance2 = |i: usize| (0..3).map(|k| (pos[[i, k]] - centre[k]).powi(2)).sum::<f64>();
+        let inside: Vec<usize> = candidates.iter().copied().filter(|&i| distance2(i) < radius * radius).collect();
         if inside.len() < min_particles.max(1) {
             break;
         }
-        match centre_of_mass(particles, &inside) {
-            Some(c) => centre = c,
-            None => break,
-        }
-        radius *= 0.975;
+        let Some(next) = centre_of_mass(particles, &inside) else { break };
+        let shift = (0..3).map(|k| (next[k] - centre[k]).powi(2)).sum::<f64>().sqrt();
+        let next_radius = radius * 0.975;
+        candidates = if shift <= radius - next_radius { inside } else { all.clone() };
+        centre = next;
+        radius = next_radius;
     }
     Ok(centre)
 }
