@@ -67,9 +67,17 @@ pub struct ExtractArgs {
     /// Snapshot number of a TNG-layout run (99 for TNG z = 0, 127 for AURIGA).
     #[arg(long)]
     snap: Option<u32>,
-    /// Halo to extract: the AHF halo id (tipsy), or the Subfind subhalo id (Arepo; the FoF group with --group).
-    #[arg(long, required = true, num_args = 1.., value_delimiter = ',')]
+    /// Halos to extract (comma-separated): AHF halo ids (tipsy), Subfind subhalo ids (Arepo; FoF groups with
+    /// --group), 0 for a Gizmo zoom's main galaxy.
+    #[arg(long, num_args = 1.., value_delimiter = ',', required_unless_present = "all")]
     halo: Vec<i64>,
+    /// Every halo of the catalogue (every AHF halo, every subhalo or group), through the filters.
+    #[arg(long, conflicts_with = "halo")]
+    all: bool,
+    /// The truth profile: the galaxy's own particles (subhalo or halo members), or every particle of the FoF group
+    /// (Arepo) or of the snapshot (tipsy and Gizmo zooms) within a sphere about the centre (a spatial selection).
+    #[arg(long, value_enum, default_value_t = TruthArg::Members)]
+    truth: TruthArg,
     /// Extract the FoF group instead of the subhalo (Arepo).
     #[arg(long)]
     group: bool,
@@ -89,6 +97,15 @@ pub struct ExtractArgs {
     /// Output: a galaxy file for one halo, or a folder (galaxy_<id>.h5 per halo) for several.
     #[arg(long)]
     out: PathBuf,
+}
+
+/// Which particles the truth of `galmass extract` counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TruthArg {
+    /// The galaxy's own particles.
+    Members,
+    /// Every particle within a sphere (FoF group, or the whole zoom) about the centre, out to the farthest member.
+    Sphere,
 }
 
 /// How `galmass extract` centres a halo.
@@ -152,6 +169,63 @@ fn read_halo(args: &ExtractArgs, id: i64) -> Result<(Galaxy, GalaxyContext, Opti
     }
 }
 
+/// Every particle the spatial truth may count, in the frame `read_halo` gave the halo: the FoF group of a subhalo
+/// (Arepo, snapshot frame), the whole snapshot (tipsy, snapshot frame; Gizmo, the zoom's own centred frame).
+fn sphere_particles(args: &ExtractArgs, id: i64) -> Result<Galaxy> {
+    let meta = GalaxyMeta::new(&args.suite, id);
+    match detect_format(&args.snapshot)? {
+        SnapshotFormat::Gizmo => Ok(galmass_snapshot::gizmo::GizmoSnapshot::open(&args.snapshot)?.read_zoom_galaxy(None, 1e12)?),
+        SnapshotFormat::Arepo => {
+            let tng = TngBox::open(&args.snapshot, args.snap.context("an Arepo run needs --snap")?)?;
+            let uid = u64::try_from(id).context("halo ids are non-negative")?;
+            let group = if args.group { uid } else { tng.subhalo(uid)?.group_id };
+            Ok(tng.read_group(group)?.into_galaxy(meta))
+        }
+        SnapshotFormat::Tipsy => {
+            let reader = open_snapshot(&args.snapshot, Some(SnapshotFormat::Tipsy))?;
+            let mut galaxy = Galaxy::new(meta);
+            for species in galmass_core::Species::ALL {
+                let particles = reader.read_species(species, &galmass_snapshot::reader::ParticleSelection::All)?;
+                if !particles.is_empty() {
+                    galaxy.set_species(species, particles);
+                }
+            }
+            Ok(galaxy)
+        }
+    }
+}
+
+/// The truth counted from every particle of `region` within the farthest member of `centred` (both about the same
+/// centre, `centre_kpc` in the snapshot frame of `region`).
+fn sphere_truth(centred: &Galaxy, region: &Galaxy, centre_kpc: [f64; 3]) -> Result<galmass_core::TruthProfiles> {
+    let r_max = centred.all_species().flat_map(|(_, p)| p.radii_kpc().to_vec()).fold(0.02f64, f64::max);
+    let mut inside = Galaxy::new(centred.meta.clone());
+    for (species, p) in region.all_species() {
+        let shifted = p.shifted(centre_kpc, [0.0; 3]);
+        let keep: Vec<usize> = shifted.radii_kpc().iter().enumerate().filter(|(_, r)| **r <= r_max).map(|(i, _)| i).collect();
+        inside.set_species(species, shifted.select(&keep));
+    }
+    let radii = galmass_core::galaxy::log_spaced_radii(0.01, r_max * 1.001, 256)?;
+    Ok(galmass_core::TruthProfiles::from_particles(&inside, radii, "all particles within the sphere of the farthest member")?)
+}
+
+/// Every halo id of the snapshot's catalogue.
+fn all_halo_ids(args: &ExtractArgs) -> Result<Vec<i64>> {
+    Ok(match detect_format(&args.snapshot)? {
+        SnapshotFormat::Tipsy => {
+            let snap = TipsySnapshot::open(&args.snapshot, &TipsyOptions::new(UnitConvention::Pynbody28))?;
+            let path = snap.ahf_particles_path().context("no .AHF_particles beside the snapshot")?;
+            galmass_snapshot::tipsy::ahf::read_ahf_particles(&path)?.iter().map(|m| m.halo_id).collect()
+        }
+        SnapshotFormat::Arepo => {
+            let tng = TngBox::open(&args.snapshot, args.snap.context("an Arepo run needs --snap")?)?;
+            let n = if args.group { tng.n_groups() } else { tng.n_subhalos() };
+            (0..n as i64).collect()
+        }
+        SnapshotFormat::Gizmo => vec![0],
+    })
+}
+
 /// Runs `galmass extract`.
 pub fn extract(args: &ExtractArgs) -> Result<()> {
     let filters = match &args.filters {
@@ -161,19 +235,27 @@ pub fn extract(args: &ExtractArgs) -> Result<()> {
         }
         None => Vec::new(),
     };
-    let many = args.halo.len() > 1;
+    let halos = if args.all { all_halo_ids(args)? } else { args.halo.clone() };
+    let many = halos.len() > 1 || args.all;
     if many {
         std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     }
     let (mut written, mut skipped) = (0usize, 0usize);
-    for &id in &args.halo {
+    for &id in &halos {
         let (galaxy, context, catalogue_centre) = read_halo(args, id).with_context(|| format!("halo {id} of {}", args.snapshot.display()))?;
         let method = match args.centre {
             CentreArg::ShrinkingSpheres => CentreMethod::ShrinkingSpheres { initial_radius_kpc: 100.0, min_particles: 100 },
             CentreArg::Potential => CentreMethod::PotentialMinimum,
             CentreArg::Catalogue => CentreMethod::Given { centre_kpc: catalogue_centre.context("the catalogue gives no position for this halo")? },
         };
-        let centred = centre_galaxy(&galaxy, &method).with_context(|| format!("centring halo {id}"))?;
+        let mut centred = centre_galaxy(&galaxy, &method).with_context(|| format!("centring halo {id}"))?;
+        if args.truth == TruthArg::Sphere {
+            // The centre in the frame read_halo used: where the first star went.
+            let (before, after) = (galaxy.stars()?.pos_kpc(), centred.stars()?.pos_kpc());
+            let centre = [0, 1, 2].map(|k| before[[0, k]] - after[[0, k]]);
+            let region = sphere_particles(args, id).with_context(|| format!("reading the region about halo {id}"))?;
+            centred.truth = Some(sphere_truth(&centred, &region, centre)?);
+        }
         let outcomes = apply_filters(&filters, &centred, &context).with_context(|| format!("filters on halo {id}"))?;
         if let Some(failed) = outcomes.iter().find(|o| !o.passed) {
             println!("halo {id}: skipped by filter {} (value {:.4e})", failed.filter, failed.value);

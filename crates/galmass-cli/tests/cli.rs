@@ -307,6 +307,24 @@ fn native_suites_are_inspected_and_extracted_back_into_galaxy_files() {
         let r_back = back.truth.as_ref().unwrap().half_mass_radius_kpc(Some(Species::Stars)).unwrap();
         let r_orig = galmass_core::TruthProfiles::from_particles(&original, galmass_core::galaxy::log_spaced_radii(0.01, 3000.0, 256).unwrap(), "all").unwrap().half_mass_radius_kpc(Some(Species::Stars)).unwrap();
         assert!((r_back / r_orig - 1.0).abs() < 0.05, "{suite}: {r_back} vs {r_orig}");
+        // --all extracts every halo, and --truth sphere counts every particle of the region within the sphere (here
+        // the region holds only the galaxy, so the two truths agree).
+        let all_out = out.join("all");
+        let mut extract = galmass();
+        extract.args(["extract", "--all", "--truth", "sphere", "--radius-kpc", "1e5", "--snapshot"]).arg(out.join(snapshot)).arg("--out").arg(&all_out);
+        if let Some(n) = snap {
+            extract.args(["--snap", n]);
+        }
+        let run = extract.output().unwrap();
+        assert!(run.status.success(), "{suite}: {}", String::from_utf8_lossy(&run.stderr));
+        let n_files = std::fs::read_dir(&all_out).unwrap().count();
+        assert_eq!(n_files, if suite == "tng-like" { 2 } else { 1 }, "{suite}");
+        let first = galmass_snapshot::galaxy_file::read(&all_out.join("galaxy_000000.h5")).unwrap();
+        let truth = first.truth.as_ref().unwrap();
+        assert!(truth.source.to_attribute().contains("within the sphere"), "{suite}: {:?}", truth.source);
+        let r_sphere = truth.half_mass_radius_kpc(Some(Species::Stars)).unwrap();
+        let members = galmass_core::TruthProfiles::from_particles(&first, truth.radii_kpc().clone(), "members").unwrap();
+        assert!((r_sphere / members.half_mass_radius_kpc(Some(Species::Stars)).unwrap() - 1.0).abs() < 1e-6, "{suite}");
         // A filter that fails skips the galaxy and writes nothing.
         let filters = out.join("filters.toml");
         std::fs::write(&filters, "[[filter]]\nkind = \"min-particles\"\nspecies = \"stars\"\nmin = 100000\n").unwrap();
