@@ -178,6 +178,9 @@ struct CatalogueChunk {
     n_subhalos: u64,
 }
 
+/// First snapshot row per type of every group and of every subhalo, computed from the catalogue.
+type ComputedOffsets = (Vec<[u64; N_TYPES]>, Vec<[u64; N_TYPES]>);
+
 /// A TNG snapshot with its group catalogue and offsets.
 #[derive(Debug)]
 pub struct TngBox {
@@ -187,7 +190,7 @@ pub struct TngBox {
     n_groups: u64,
     n_subhalos: u64,
     /// Offsets computed from the catalogue when there is no offsets file: (groups, subhalos).
-    computed_offsets: Option<(Vec<[u64; N_TYPES]>, Vec<[u64; N_TYPES]>)>,
+    computed_offsets: Option<ComputedOffsets>,
 }
 
 impl TngBox {
@@ -237,7 +240,7 @@ impl TngBox {
     }
 
     /// Group and subhalo offsets per type from GroupLenType, GroupFirstSub, GroupNsubs and SubhaloLenType.
-    fn offsets_from_catalogue(&self) -> Result<(Vec<[u64; N_TYPES]>, Vec<[u64; N_TYPES]>), SnapshotError> {
+    fn offsets_from_catalogue(&self) -> Result<ComputedOffsets, SnapshotError> {
         let mut group_len = Vec::new();
         let mut group_first = Vec::new();
         let mut group_nsubs = Vec::new();
