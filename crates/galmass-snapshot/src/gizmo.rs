@@ -50,7 +50,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use galmass_core::paths::temporary_path;
 use galmass_core::{CoreError, Galaxy, GalaxyMeta, Particles, ScalarField, Species};
 use hdf5::H5Type;
 use ndarray::{s, Array1, Array2};
@@ -830,11 +829,7 @@ pub fn write_gizmo_snapshot(output_dir: &Path, params: &GizmoWriteParams, galaxi
     let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
     let result = (|| -> Result<(), SnapshotError> {
         for (c, path) in paths.iter().enumerate() {
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| SnapshotError::Io { path: path.clone(), context: "creating the snapshot folder".into(), source: e })?;
-            }
-            let tmp = temporary_path(path);
-            staged.push((tmp.clone(), path.clone()));
+            let tmp = crate::arepo::writer::stage(path, &mut staged)?;
             let cctx = Ctx { path: &tmp };
             let file = hdf5::File::create(&tmp).map_err(|e| cctx.hdf5("creating the file", e))?;
             let split = |n: usize| (n * c / n_files, n * (c + 1) / n_files);
@@ -884,18 +879,9 @@ pub fn write_gizmo_snapshot(output_dir: &Path, params: &GizmoWriteParams, galaxi
                 }
             }
         }
-        for (tmp, path) in &staged {
-            std::fs::rename(tmp, path).map_err(|e| SnapshotError::Io { path: path.clone(), context: "renaming into place".into(), source: e })?;
-        }
         Ok(())
     })();
-    if result.is_err() {
-        for (tmp, _) in &staged {
-            // Best effort: a temporary file left over is garbage whatever happened.
-            let _ = std::fs::remove_file(tmp);
-        }
-    }
-    result?;
+    crate::arepo::writer::finish_staged(&staged, result)?;
     Ok(GizmoWritten { chunk_paths: paths, num_part_total: totals })
 }
 

@@ -366,19 +366,7 @@ pub fn write_tng_box(base_path: &Path, params: &TngBoxParams, galaxies: &[Placed
         write_ds(&cctx, &f, "FileOffsets", "SnapByType", &snap)?;
         Ok(())
     })();
-    let result = result.and_then(|()| {
-        for (tmp, path) in &staged {
-            std::fs::rename(tmp, path).map_err(|e| SnapshotError::Io { path: path.clone(), context: "renaming into place".into(), source: e })?;
-        }
-        Ok(())
-    });
-    if result.is_err() {
-        for (tmp, _) in &staged {
-            // Best effort: temporary files are garbage whatever happened.
-            let _ = std::fs::remove_file(tmp);
-        }
-    }
-    result?;
+    finish_staged(&staged, result)?;
     let mut offset_type = vec![[0u64; N_TYPES]; galaxies.len()];
     let mut len_type = vec![[0u64; N_TYPES]; galaxies.len()];
     for (sub, &i) in order.iter().enumerate() {
@@ -529,12 +517,32 @@ fn half_mass_radius_code(galaxy: &Galaxy, t: usize, to_code_length: f64) -> f64 
     0.0
 }
 
+/// Ends an atomic multi-file write: when `result` is Ok, renames every staged temporary file into place; otherwise
+/// (or when a rename fails) removes the temporary files and returns the error.
+pub(crate) fn finish_staged(staged: &[(PathBuf, PathBuf)], result: Result<(), SnapshotError>) -> Result<(), SnapshotError> {
+    let result = result.and_then(|()| {
+        for (tmp, path) in staged {
+            std::fs::rename(tmp, path).map_err(|e| SnapshotError::Io { path: path.clone(), context: "renaming into place".into(), source: e })?;
+        }
+        Ok(())
+    });
+    if result.is_err() {
+        for (tmp, _) in staged {
+            // Best effort: temporary files are garbage whatever happened.
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+    result
+}
+
 /// Rows `[lo, hi)` of chunk `c` when `n` rows are split evenly over `n_chunks`.
 fn split(n: u64, n_chunks: u64, c: u64) -> (u64, u64) {
     (n * c / n_chunks, n * (c + 1) / n_chunks)
 }
 
-fn stage(path: &Path, staged: &mut Vec<(PathBuf, PathBuf)>) -> Result<PathBuf, SnapshotError> {
+/// Registers `path` for an atomic multi-file write: creates its folder and returns the temporary file to write, which
+/// [`finish_staged`] later renames into place.
+pub(crate) fn stage(path: &Path, staged: &mut Vec<(PathBuf, PathBuf)>) -> Result<PathBuf, SnapshotError> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| SnapshotError::Io { path: path.to_owned(), context: "creating the parent folder".into(), source: e })?;
     }
