@@ -59,6 +59,9 @@ enum Command {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+        /// Also read every particle of every species (a full check of the file; -v logs the masses).
+        #[arg(long)]
+        read: bool,
     },
     /// Extract halos of a snapshot as centred galaxy files (positions and velocities relative to the centre and the
     /// stars' bulk velocity, box orientation kept, rotation_to_aligned from the stars, truth from the halo's own
@@ -198,7 +201,7 @@ fn run() -> Result<()> {
         Command::Maps { command } => maps_cmd::run(&command),
         Command::Gbdt { cmd } => gbdt_cmd::run(&cmd),
         Command::Synth(args) => synth_cmd::run(&args),
-        Command::Inspect { path, format, json } => snapshot_cmd::inspect(&path, format, json),
+        Command::Inspect { path, format, json, read } => snapshot_cmd::inspect(&path, format, json, read),
         Command::Extract(args) => snapshot_cmd::extract(&args),
         Command::Directions { set, n, min_deg, max_deg, azimuth_deg, seed, galaxy, json } => {
             let set = match set {

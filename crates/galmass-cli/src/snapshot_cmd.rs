@@ -36,8 +36,17 @@ impl From<FormatArg> for SnapshotFormat {
 }
 
 /// Prints the format, particle counts per species, cosmology, units and fields of a snapshot.
-pub fn inspect(path: &Path, format: Option<FormatArg>, json: bool) -> Result<()> {
+pub fn inspect(path: &Path, format: Option<FormatArg>, json: bool, read: bool) -> Result<()> {
     let reader = open_snapshot(path, format.map(Into::into)).with_context(|| format!("cannot open snapshot {}", path.display()))?;
+    if read {
+        // Read every particle of every species (a full validation), reporting masses.
+        for (species, _) in reader.header().n_particles.clone() {
+            let particles = reader
+                .read_species(species, &galmass_snapshot::reader::ParticleSelection::All)
+                .with_context(|| format!("cannot read the {species} of {}", path.display()))?;
+            tracing::info!(%species, n = particles.len(), total_mass_msun = particles.total_mass_msun(), "read");
+        }
+    }
     let h = reader.header();
     if json {
         println!("{}", serde_json::to_string_pretty(h)?);

@@ -357,3 +357,54 @@ fn inspect_reads_the_real_changa_fixture() {
     let bad = galmass().args(["inspect"]).arg(fixture.with_file_name("tiny.log")).output().unwrap();
     assert!(!bad.status.success());
 }
+
+/// Byte-level corruption of HDF5 snapshots can crash the HDF5 C library itself, so it is exercised in child
+/// processes (`galmass inspect --read`: the header and every particle) with a timeout: each child must end in time, and one that
+/// exits normally either succeeds or fails with a message naming the file.
+#[test]
+fn corrupted_hdf5_snapshots_are_handled_in_child_processes() {
+    use rand::{Rng, SeedableRng};
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/tng-api-cutouts/cutout_3.hdf5");
+    if !fixture.exists() {
+        eprintln!("skipped: {} not found", fixture.display());
+        return;
+    }
+    let original = std::fs::read(&fixture).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+    let (mut ok, mut typed, mut crashed) = (0, 0, 0);
+    for case in 0..60 {
+        let mut bytes = original.clone();
+        if case % 3 == 0 {
+            bytes.truncate(rng.random_range(8..original.len()));
+        } else {
+            for _ in 0..rng.random_range(1..16) {
+                let at = rng.random_range(0..bytes.len());
+                bytes[at] ^= 1 << rng.random_range(0..8);
+            }
+        }
+        let path = dir.path().join(format!("corrupt_{case}.hdf5"));
+        std::fs::write(&path, &bytes).unwrap();
+        let mut child = galmass().args(["inspect", "--read", "--format", "arepo"]).arg(&path).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(start.elapsed() < std::time::Duration::from_secs(30), "case {case}: inspect hung");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+        match status.code() {
+            Some(0) => ok += 1,
+            Some(_) => {
+                assert!(stderr.contains(&format!("corrupt_{case}.hdf5")), "case {case}: error without the file name: {stderr}");
+                typed += 1;
+            }
+            None => crashed += 1,
+        }
+    }
+    eprintln!("corrupted HDF5: {ok} read, {typed} typed errors, {crashed} children killed by a signal");
+    assert!(typed > 0, "some corruption must be detected");
+}
