@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use ndarray::{Array1, Array2, ArrayView1, Axis};
+use ndarray::{s, Array1, Array2, ArrayView1, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
@@ -314,6 +314,52 @@ impl Particles {
             }
         }
         out
+    }
+
+    /// Particles one after another; ids, high-res flags, fields and luminosities kept when every non-empty part has
+    /// them.
+    pub fn concatenate(parts: Vec<Particles>) -> Result<Particles, CoreError> {
+        let parts: Vec<Particles> = parts.into_iter().filter(|p| !p.is_empty()).collect();
+        if parts.len() <= 1 {
+            return Ok(parts.into_iter().next().unwrap_or_else(Particles::empty));
+        }
+        let n: usize = parts.iter().map(Particles::len).sum();
+        let stack = |f: &dyn Fn(&Particles) -> &Array2<f64>| {
+            let mut out = Array2::zeros((n, 3));
+            let mut row = 0;
+            for p in &parts {
+                out.slice_mut(s![row..row + p.len(), ..]).assign(f(p));
+                row += p.len();
+            }
+            out
+        };
+        let join = |f: &dyn Fn(&Particles) -> Option<Array1<f64>>| -> Option<Array1<f64>> {
+            let pieces: Option<Vec<Array1<f64>>> = parts.iter().map(f).collect();
+            pieces.map(|v| v.into_iter().flatten().collect())
+        };
+        let mass = join(&|p| Some(p.mass_msun().clone())).unwrap_or_default();
+        let mut out = Particles::new(stack(&|p| p.pos_kpc()), stack(&|p| p.vel_kms()), mass)?;
+        let ids: Option<Vec<u64>> = parts.iter().map(|p| p.ids().map(|v| v.to_vec())).collect::<Option<Vec<_>>>().map(|v| v.concat());
+        if let Some(ids) = ids {
+            out.set_ids(Array1::from(ids))?;
+        }
+        let flags: Option<Vec<bool>> = parts.iter().map(|p| p.high_res().map(|v| v.to_vec())).collect::<Option<Vec<_>>>().map(|v| v.concat());
+        if let Some(flags) = flags {
+            out.set_high_res(Array1::from(flags))?;
+        }
+        for field in ScalarField::ALL {
+            if let Some(values) = join(&|p| p.field(field).cloned()) {
+                out.set_field(field, values)?;
+            }
+        }
+        let bands: Vec<String> = parts[0].luminosities().map(|(b, _)| b.to_owned()).collect();
+        for band in bands {
+            if let Some(values) = join(&|p| p.luminosity(&band).map(|l| l.lum_lsun.clone())) {
+                let solar = parts[0].luminosity(&band).map_or(f64::NAN, |l| l.solar_abs_mag_ab);
+                out.set_luminosity(&band, BandLuminosity { lum_lsun: values, solar_abs_mag_ab: solar })?;
+            }
+        }
+        Ok(out)
     }
 
     /// The particles at `indices`, with every optional field carried along.

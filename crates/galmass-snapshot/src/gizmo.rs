@@ -509,7 +509,7 @@ impl GizmoSnapshot {
                 let inside: Vec<usize> = (0..p.len()).filter(|&i| (0..3).map(|k| (pos[[i, k]] - centre[k]).powi(2)).sum::<f64>() <= radius_kpc * radius_kpc).collect();
                 kept.push(p.select(&inside));
             }
-            let p = concat(kept).map_err(|e| ctx.invalid(species.group_name(), e))?;
+            let p = Particles::concatenate(kept).map_err(|e| ctx.invalid(species.group_name(), e))?;
             if !p.is_empty() {
                 galaxy.set_species(species, p);
             }
@@ -526,44 +526,6 @@ fn hydrogen_mass_fraction(metals: Option<&[f64]>) -> f64 {
     }
 }
 
-/// Particles one after another; ids, high-res flags and fields kept when every non-empty part has them.
-fn concat(parts: Vec<Particles>) -> Result<Particles, CoreError> {
-    let parts: Vec<Particles> = parts.into_iter().filter(|p| !p.is_empty()).collect();
-    if parts.len() <= 1 {
-        return Ok(parts.into_iter().next().unwrap_or_else(Particles::empty));
-    }
-    let n: usize = parts.iter().map(Particles::len).sum();
-    let stack = |f: &dyn Fn(&Particles) -> &Array2<f64>| {
-        let mut out = Array2::zeros((n, 3));
-        let mut row = 0;
-        for p in &parts {
-            out.slice_mut(s![row..row + p.len(), ..]).assign(f(p));
-            row += p.len();
-        }
-        out
-    };
-    let join = |f: &dyn Fn(&Particles) -> Option<Array1<f64>>| -> Option<Array1<f64>> {
-        let pieces: Option<Vec<Array1<f64>>> = parts.iter().map(f).collect();
-        pieces.map(|v| v.into_iter().flatten().collect())
-    };
-    let mass = join(&|p| Some(p.mass_msun().clone())).unwrap_or_default();
-    let mut out = Particles::new(stack(&|p| p.pos_kpc()), stack(&|p| p.vel_kms()), mass)?;
-    let ids: Option<Vec<u64>> = parts.iter().map(|p| p.ids().map(|v| v.to_vec())).collect::<Option<Vec<_>>>().map(|v| v.concat());
-    if let Some(ids) = ids {
-        out.set_ids(Array1::from(ids))?;
-    }
-    let flags: Option<Vec<bool>> = parts.iter().map(|p| p.high_res().map(|v| v.to_vec())).collect::<Option<Vec<_>>>().map(|v| v.concat());
-    if let Some(flags) = flags {
-        out.set_high_res(Array1::from(flags))?;
-    }
-    for field in ScalarField::ALL {
-        if let Some(values) = join(&|p| p.field(field).cloned()) {
-            out.set_field(field, values)?;
-        }
-    }
-    Ok(out)
-}
-
 impl SnapshotReader for GizmoSnapshot {
     fn header(&self) -> &SnapshotHeader {
         &self.header
@@ -574,7 +536,7 @@ impl SnapshotReader for GizmoSnapshot {
         for (t, ranges) in self.type_ranges(species, selection) {
             parts.push(self.read_type(t, &ranges)?);
         }
-        concat(parts).map_err(|e| Ctx { path: &self.header.path }.invalid(species.group_name(), e))
+        Particles::concatenate(parts).map_err(|e| Ctx { path: &self.header.path }.invalid(species.group_name(), e))
     }
 }
 

@@ -346,3 +346,49 @@ fn auriga_layout_has_no_offsets_file_and_the_catalogue_gives_the_same_offsets() 
         assert_eq!(auriga.group(group).unwrap().offset_type, tng.group(group).unwrap().offset_type, "group {group}");
     }
 }
+
+#[test]
+fn zoom_low_resolution_dark_matter_is_read_and_flagged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let galaxy = test_galaxy(5, 40, 30, 60);
+    let params = TngBoxParams { box_size_kpc: 4000.0, ..TngBoxParams::auriga_like(4000.0, 1) };
+    let placed = [PlacedGalaxy { galaxy: &galaxy, group: 0, centre_kpc: [2000.0; 3], velocity_kms: [0.0; 3] }];
+    let written = write_tng_box(&tmp.path().join("output"), &params, &placed).unwrap();
+    // Add 7 low-resolution particles as PartType2, as an AURIGA zoom holds them.
+    let chunk = written.layout.snapshot_chunk(0);
+    {
+        let file = hdf5::File::open_rw(&chunk).unwrap();
+        let g = file.create_group("PartType2").unwrap();
+        let pos = Array2::from_shape_fn((7, 3), |(i, k)| 100.0 + (i * 3 + k) as f64);
+        g.new_dataset_builder().with_data(&pos).create("Coordinates").unwrap();
+        g.new_dataset_builder().with_data(&Array2::<f32>::zeros((7, 3))).create("Velocities").unwrap();
+        g.new_dataset_builder().with_data(&Array1::from_elem(7, 0.5f32)).create("Masses").unwrap();
+        g.new_dataset_builder().with_data(&Array1::from_iter(900_000u64..900_007)).create("ParticleIDs").unwrap();
+        let header = file.group("Header").unwrap();
+        for name in ["NumPart_ThisFile", "NumPart_Total"] {
+            let attr = header.attr(name).unwrap();
+            let mut counts: Vec<i64> = attr.read_raw::<i64>().unwrap();
+            counts[2] = 7;
+            header.delete_attr(name).unwrap();
+            if name == "NumPart_ThisFile" {
+                header.new_attr_builder().with_data(&counts.iter().map(|&c| c as i32).collect::<Vec<_>>()).create(name).unwrap();
+            } else {
+                header.new_attr_builder().with_data(&counts.iter().map(|&c| c as u32).collect::<Vec<_>>()).create(name).unwrap();
+            }
+        }
+    }
+    let snap = ArepoSnapshot::open(&chunk).unwrap();
+    assert!(snap.is_zoom());
+    let dm = snap.read_species(Species::Dm, &ParticleSelection::All).unwrap();
+    assert_eq!(dm.len(), 60 + 7);
+    let flags = dm.high_res().unwrap();
+    assert_eq!(flags.iter().filter(|f| !**f).count(), 7);
+    assert!(dm.ids().unwrap().iter().any(|&id| id == 900_003));
+    // The halo read keeps its own dark matter, flagged high resolution (its catalogue lists no type-2 rows).
+    let tng = TngBox::open(&tmp.path().join("output"), 127).unwrap();
+    let halo = tng.read_subhalo(0).unwrap();
+    let halo_dm = &halo.species[&Species::Dm];
+    assert_eq!(halo_dm.len(), 60);
+    assert!(halo_dm.high_res().unwrap().iter().all(|f| *f));
+    assert!(snap.read_low_res_dm(1, &[(0, 1)]).is_err());
+}

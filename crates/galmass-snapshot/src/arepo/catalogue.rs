@@ -438,12 +438,23 @@ impl TngBox {
         let mut species = BTreeMap::new();
         for s in Species::ALL {
             let t = super::part_type(s);
-            let particles = if len_type[t] == 0 {
+            let mut particles = if len_type[t] == 0 {
                 Particles::empty()
             } else {
                 let p = self.snapshot.read_species(s, &ParticleSelection::Ranges(vec![(offset_type[t], len_type[t])]))?;
                 unwrap_periodic(p, centre_kpc, box_kpc)
             };
+            if s == Species::Dm && self.snapshot.is_zoom() {
+                // The halo's own low-resolution dark matter joins its dark matter (flagged high_res = false).
+                let mut parts = vec![particles];
+                for lt in super::LOW_RES_DM_TYPES {
+                    if len_type[lt] > 0 {
+                        let p = self.snapshot.read_low_res_dm(lt, &[(offset_type[lt], len_type[lt])])?;
+                        parts.push(unwrap_periodic(p, centre_kpc, box_kpc));
+                    }
+                }
+                particles = Particles::concatenate(parts).map_err(|e| Ctx { path: &self.layout.snapshot_chunk(0) }.invalid("PartType1", e))?;
+            }
             species.insert(s, particles);
         }
         Ok(HaloParticles { kind, id, centre_kpc, offset_type, len_type, species })

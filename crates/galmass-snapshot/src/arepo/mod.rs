@@ -4,7 +4,10 @@
 //! [`catalogue`], the TNG-layout writer in [`writer`], unit conventions and derived quantities in [`physics`].
 //!
 //! # Species and fields
-//! PartType0 is gas, 1 dark matter, 4 stars, 5 black holes (2 and 3 are not read). Every species gives
+//! PartType0 is gas, 1 dark matter, 4 stars, 5 black holes. In zooms (AURIGA), PartType2 and 3 are low-resolution dark
+//! matter: dark matter then carries `high_res` flags (true for PartType1), a whole read appends types 2 and 3, index
+//! ranges count PartType1 rows, and halo reads add the halo's own type-2 and type-3 rows (the high-resolution
+//! fraction filter needs them). Every species gives
 //! Coordinates (physical kpc), Velocities (peculiar km/s), Masses (Msun; from `Header/MassTable` when the dataset is
 //! absent), ParticleIDs (ids) and Potential (`PotentialKms2`). Gas adds GFM_Metallicity, StarFormationRate,
 //! Density, TemperatureK (InternalEnergy + ElectronAbundance) and HiMassMsun (with NeutralHydrogenAbundance, Density
@@ -71,6 +74,16 @@ pub fn part_type(species: Species) -> usize {
         Species::Stars => 4,
         Species::Bh => 5,
     }
+}
+
+/// Low-resolution dark-matter types of zooms (AURIGA): read into `Species::Dm` with `high_res` false.
+pub const LOW_RES_DM_TYPES: [usize; 2] = [2, 3];
+
+/// The particles with every `high_res` flag set to `flag`.
+fn with_high_res(mut particles: Particles, flag: bool) -> Result<Particles, CoreError> {
+    let n = particles.len();
+    particles.set_high_res(Array1::from_elem(n, flag))?;
+    Ok(particles)
 }
 
 /// The `Header` attributes of an Arepo snapshot, in the file's own units.
@@ -478,6 +491,22 @@ impl ArepoSnapshot {
         self.elements_read.store(0, Ordering::Relaxed);
     }
 
+    /// Whether the snapshot holds low-resolution dark matter (PartType2 or 3: a zoom such as AURIGA).
+    pub fn is_zoom(&self) -> bool {
+        LOW_RES_DM_TYPES.iter().any(|&t| self.arepo.num_part_total[t] > 0)
+    }
+
+    /// Rows `ranges` of low-resolution dark matter of type `ptype` (2 or 3), as dark matter with `high_res` false.
+    pub fn read_low_res_dm(&self, ptype: usize, ranges: &[(u64, u64)]) -> Result<Particles, SnapshotError> {
+        if !LOW_RES_DM_TYPES.contains(&ptype) {
+            return Err(Ctx { path: &self.header.path }.malformed("PartType", format!("{ptype} is not a low-resolution dark-matter type (2 or 3)")));
+        }
+        let ranges: Vec<(u64, u64)> = ranges.iter().copied().filter(|r| r.1 > 0).collect();
+        let raw = self.read_raw(ptype, &ranges)?;
+        let particles = self.convert(ptype, Species::Dm, raw)?;
+        with_high_res(particles, false).map_err(|e| Ctx { path: &self.header.path }.invalid(&format!("PartType{ptype}"), e))
+    }
+
     /// Reads the raw columns of a type for global row ranges: field name -> (width, values row-major), plus the ids.
     fn read_raw(&self, ptype: usize, ranges: &[(u64, u64)]) -> Result<RawColumns, SnapshotError> {
         let mut raw = RawColumns::default();
@@ -539,8 +568,7 @@ impl ArepoSnapshot {
         Ok(raw)
     }
 
-    fn convert(&self, species: Species, raw: RawColumns) -> Result<Particles, SnapshotError> {
-        let ptype = part_type(species);
+    fn convert(&self, ptype: usize, species: Species, raw: RawColumns) -> Result<Particles, SnapshotError> {
         let n = raw.rows;
         if n == 0 {
             return Ok(Particles::empty());
@@ -663,6 +691,17 @@ impl SnapshotReader for ArepoSnapshot {
                 .collect(),
         };
         let raw = self.read_raw(ptype, &ranges)?;
-        self.convert(species, raw)
+        let particles = self.convert(ptype, species, raw)?;
+        if species != Species::Dm || !self.is_zoom() {
+            return Ok(particles);
+        }
+        // A zoom: PartType1 is the high-resolution dark matter; a whole read appends PartType2 and 3.
+        let mut parts = vec![with_high_res(particles, true).map_err(|e| Ctx { path: &self.header.path }.invalid("PartType1", e))?];
+        if *selection == ParticleSelection::All {
+            for t in LOW_RES_DM_TYPES {
+                parts.push(self.read_low_res_dm(t, &[(0, self.arepo.num_part_total[t])])?);
+            }
+        }
+        Particles::concatenate(parts).map_err(|e| Ctx { path: &self.header.path }.invalid("PartType1", e))
     }
 }
