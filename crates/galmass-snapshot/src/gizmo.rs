@@ -51,12 +51,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use galmass_core::{CoreError, Galaxy, GalaxyMeta, Particles, ScalarField, Species};
-use hdf5::H5Type;
 use ndarray::{s, Array1, Array2};
 
 use crate::arepo::catalogue::unwrap_periodic;
 use crate::arepo::physics::{self, FlatLcdm};
-use crate::arepo::{ArepoHeader, Ctx};
+use crate::arepo::writer::{electron_abundance_for, write_attr, write_ds};
+use crate::arepo::{chunk_layout, first_file_in, ArepoHeader, Chunk, Ctx};
 use crate::error::SnapshotError;
 use crate::extract::{centre_galaxy, shrinking_sphere_centre, CentreMethod};
 use crate::reader::{ParticleSelection, SnapshotFormat, SnapshotHeader, SnapshotReader};
@@ -99,13 +99,6 @@ fn optional_fields(ptype: usize) -> &'static [&'static str] {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Chunk {
-    path: PathBuf,
-    counts: [u64; N_TYPES],
-    first: [u64; N_TYPES],
-}
-
 /// A Gizmo snapshot opened for reading (every chunk's header read; particles read on request).
 #[derive(Debug)]
 pub struct GizmoSnapshot {
@@ -115,22 +108,6 @@ pub struct GizmoSnapshot {
     elements_read: AtomicU64,
 }
 
-/// An attribute of exactly `N` numbers.
-fn array_attr<T: H5Type + Copy + Default, const N: usize>(ctx: &Ctx<'_>, header: &hdf5::Group, name: &str) -> Result<Option<[T; N]>, SnapshotError> {
-    let full = format!("Header/{name}");
-    let names = header.attr_names().map_err(|e| ctx.hdf5("listing attributes of Header", e))?;
-    if !names.iter().any(|n| n == name) {
-        return Ok(None);
-    }
-    let values = header.attr(name).and_then(|a| a.read_raw::<T>()).map_err(|e| ctx.hdf5(&format!("reading attribute {full}"), e))?;
-    if values.len() != N {
-        return Err(ctx.bad_field(&full, format!("{N} values"), format!("{} values", values.len())));
-    }
-    let mut out = [T::default(); N];
-    out.copy_from_slice(&values);
-    Ok(Some(out))
-}
-
 /// One file's header, its NumPart_ThisFile and its NumPart_Total (+ HighWord) when recorded.
 type FileHeader = (GizmoHeader, [u64; N_TYPES], Option<[u64; N_TYPES]>);
 
@@ -138,15 +115,15 @@ fn read_file_header(path: &Path) -> Result<FileHeader, SnapshotError> {
     let ctx = Ctx { path };
     let file = ctx.open()?;
     let header = ctx.group(&file, "Header")?;
-    let this_file: [i64; N_TYPES] = array_attr(&ctx, &header, "NumPart_ThisFile")?.ok_or_else(|| ctx.missing("attribute", "Header/NumPart_ThisFile"))?;
+    let this_file: [i64; N_TYPES] = ctx.array_attr_opt(&header, "Header", "NumPart_ThisFile")?.ok_or_else(|| ctx.missing("attribute", "Header/NumPart_ThisFile"))?;
     let mut counts = [0u64; N_TYPES];
     for (k, &n) in this_file.iter().enumerate() {
         counts[k] = u64::try_from(n).map_err(|_| ctx.malformed("Header/NumPart_ThisFile", format!("negative count {n} for PartType{k}")))?;
     }
-    let low: Option<[u64; N_TYPES]> = array_attr(&ctx, &header, "NumPart_Total")?;
-    let high: Option<[u64; N_TYPES]> = array_attr(&ctx, &header, "NumPart_Total_HighWord")?;
+    let low: Option<[u64; N_TYPES]> = ctx.array_attr_opt(&header, "Header", "NumPart_Total")?;
+    let high: Option<[u64; N_TYPES]> = ctx.array_attr_opt(&header, "Header", "NumPart_Total_HighWord")?;
     let totals = low.map(|low| std::array::from_fn(|k| (low[k] & 0xffff_ffff) + (high.map_or(0, |h| h[k]) << 32)));
-    let mass_table: [f64; N_TYPES] = array_attr(&ctx, &header, "MassTable")?.unwrap_or([0.0; N_TYPES]);
+    let mass_table: [f64; N_TYPES] = ctx.array_attr_opt(&header, "Header", "MassTable")?.unwrap_or([0.0; N_TYPES]);
     let num_files: i64 = ctx.scalar_attr_opt(&header, "Header", "NumFilesPerSnapshot")?.unwrap_or(1);
     let time: f64 = ctx.scalar_attr(&header, "Header", "Time")?;
     let hubble_param: f64 = ctx.scalar_attr(&header, "Header", "HubbleParam")?;
@@ -167,28 +144,6 @@ fn read_file_header(path: &Path) -> Result<FileHeader, SnapshotError> {
     Ok((gizmo, counts, totals))
 }
 
-/// `NAME.C.hdf5` -> (`NAME`, C).
-fn split_chunk_name(path: &Path) -> Option<(String, u64)> {
-    let stem = path.file_name()?.to_str()?.strip_suffix(".hdf5")?;
-    let (base, index) = stem.rsplit_once('.')?;
-    Some((base.to_owned(), index.parse().ok()?))
-}
-
-/// The chunk 0 (or the only `.hdf5` file) of a snapshot folder.
-fn first_file_in(dir: &Path) -> Result<PathBuf, SnapshotError> {
-    let io = |e| SnapshotError::Io { path: dir.to_owned(), context: "listing the snapshot folder".into(), source: e };
-    let mut names: Vec<PathBuf> = std::fs::read_dir(dir).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    names.sort();
-    let is_hdf5 = |p: &&PathBuf| p.extension().is_some_and(|e| e == "hdf5");
-    names
-        .iter()
-        .filter(is_hdf5)
-        .find(|p| split_chunk_name(p).is_some_and(|(_, c)| c == 0))
-        .or_else(|| names.iter().find(is_hdf5))
-        .cloned()
-        .ok_or_else(|| SnapshotError::Missing { path: dir.to_owned(), kind: "file", name: "snapshot_*.0.hdf5".into() })
-}
-
 /// Raw numbers of one field over the rows read: width and row-major values.
 #[derive(Debug, Default)]
 struct Column {
@@ -201,36 +156,8 @@ impl GizmoSnapshot {
     pub fn open(path: &Path) -> Result<Self, SnapshotError> {
         let first = if path.is_dir() { first_file_in(path)? } else { path.to_owned() };
         let (mut gizmo, counts, totals) = read_file_header(&first)?;
-        let mut chunk_counts = vec![(first.clone(), counts)];
-        if gizmo.num_files_per_snapshot > 1 {
-            if let Some((base, index)) = split_chunk_name(&first) {
-                chunk_counts.clear();
-                for c in 0..gizmo.num_files_per_snapshot {
-                    let chunk = first.with_file_name(format!("{base}.{c}.hdf5"));
-                    let counts = if c == index { counts } else { read_file_header(&chunk)?.1 };
-                    chunk_counts.push((chunk, counts));
-                }
-            } else {
-                tracing::warn!(path = %first.display(), "NumFilesPerSnapshot > 1 but the name is not NAME.C.hdf5: reading this file alone");
-            }
-        }
-        let mut chunks = Vec::with_capacity(chunk_counts.len());
-        let mut running = [0u64; N_TYPES];
-        for (path, counts) in chunk_counts {
-            chunks.push(Chunk { path, counts, first: running });
-            for k in 0..N_TYPES {
-                running[k] += counts[k];
-            }
-        }
-        match totals {
-            Some(totals) if chunks.len() > 1 && totals != running => {
-                return Err(Ctx { path: &first }.malformed(
-                    "Header/NumPart_Total",
-                    format!("NumPart_Total {totals:?} but the chunks' NumPart_ThisFile add up to {running:?}"),
-                ));
-            }
-            _ => gizmo.num_part_total = running,
-        }
+        let (chunks, running) = chunk_layout(&first, gizmo.num_files_per_snapshot, counts, totals, |chunk| Ok(read_file_header(chunk)?.1))?;
+        gizmo.num_part_total = running;
         let header = Self::describe(&first, &gizmo, &chunks)?;
         Ok(Self { header, gizmo, chunks, elements_read: AtomicU64::new(0) })
     }
@@ -597,15 +524,6 @@ fn helium_for(z: f64) -> f64 {
     0.24 + 1.5 * z
 }
 
-/// Electron abundance written for a temperature: ionised (1 + 2 He/H per H with X_H = 0.76) above 1e4 K, else 0.
-fn electron_abundance_for(temperature_k: f64) -> f64 {
-    if temperature_k > 1e4 {
-        1.0 + (1.0 - physics::HYDROGEN_MASS_FRACTION) / (2.0 * physics::HYDROGEN_MASS_FRACTION)
-    } else {
-        0.0
-    }
-}
-
 /// What [`write_gizmo_snapshot`] wrote.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GizmoWritten {
@@ -847,28 +765,10 @@ pub fn write_gizmo_snapshot(output_dir: &Path, params: &GizmoWriteParams, galaxi
     Ok(GizmoWritten { chunk_paths: paths, num_part_total: totals })
 }
 
-fn write_attr<T: H5Type>(ctx: &Ctx<'_>, loc: &hdf5::Location, name: &str, values: &[T]) -> Result<(), SnapshotError> {
-    let result = if values.len() == 1 {
-        loc.new_attr::<T>().create(name).and_then(|a| a.write_scalar(&values[0]))
-    } else {
-        loc.new_attr_builder().with_data(values).create(name).map(|_| ())
-    };
-    result.map_err(|e| ctx.hdf5(&format!("writing attribute Header/{name}"), e))
-}
-
-fn write_ds<'d, T, A, D>(ctx: &Ctx<'_>, group: &hdf5::Group, gname: &str, name: &str, data: A) -> Result<(), SnapshotError>
-where
-    T: H5Type + 'd,
-    A: Into<ndarray::ArrayView<'d, T, D>>,
-    D: ndarray::Dimension,
-{
-    let view: ndarray::ArrayView<'d, T, D> = data.into();
-    group.new_dataset_builder().with_data(&view).create(name).map(|_| ()).map_err(|e| ctx.hdf5(&format!("writing dataset {gname}/{name}"), e))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arepo::split_chunk_name;
 
     #[test]
     fn chunk_names_and_hydrogen_fraction() {

@@ -142,13 +142,57 @@ impl ArepoHeader {
     }
 }
 
-/// One file of a snapshot.
+/// One file of a snapshot (Arepo or Gizmo).
 #[derive(Debug, Clone)]
-struct Chunk {
-    path: PathBuf,
-    counts: [u64; N_TYPES],
+pub(crate) struct Chunk {
+    pub(crate) path: PathBuf,
+    pub(crate) counts: [u64; N_TYPES],
     /// Index of this chunk's first row of each type within the snapshot.
-    first: [u64; N_TYPES],
+    pub(crate) first: [u64; N_TYPES],
+}
+
+/// The chunks of a Gadget-family snapshot (Arepo, Gizmo) whose file `first` holds `counts` rows per type and
+/// announces `num_files` files: with several files and a name `NAME.C.hdf5`, every `NAME.0.hdf5` ... (each chunk's
+/// counts from `read_counts`), otherwise `first` alone. With several chunks, their counts must add up to the header's
+/// `totals` when it records them. Returns the chunks and the total rows per type.
+pub(crate) fn chunk_layout(
+    first: &Path,
+    num_files: u64,
+    counts: [u64; N_TYPES],
+    totals: Option<[u64; N_TYPES]>,
+    read_counts: impl Fn(&Path) -> Result<[u64; N_TYPES], SnapshotError>,
+) -> Result<(Vec<Chunk>, [u64; N_TYPES]), SnapshotError> {
+    let mut chunk_counts = vec![(first.to_owned(), counts)];
+    if num_files > 1 {
+        if let Some((base, index)) = split_chunk_name(first) {
+            chunk_counts.clear();
+            for c in 0..num_files {
+                let chunk = first.with_file_name(format!("{base}.{c}.hdf5"));
+                let counts = if c == index { counts } else { read_counts(&chunk)? };
+                chunk_counts.push((chunk, counts));
+            }
+        } else {
+            tracing::warn!(path = %first.display(), "NumFilesPerSnapshot > 1 but the name is not NAME.C.hdf5: reading this file alone");
+        }
+    }
+    let mut chunks = Vec::with_capacity(chunk_counts.len());
+    let mut running = [0u64; N_TYPES];
+    for (path, counts) in chunk_counts {
+        chunks.push(Chunk { path, counts, first: running });
+        for k in 0..N_TYPES {
+            running[k] += counts[k];
+        }
+    }
+    if let Some(totals) = totals.filter(|_| chunks.len() > 1) {
+        if totals != running {
+            return Err(Ctx { path: first }.malformed(
+                "Header/NumPart_Total",
+                format!("NumPart_Total {totals:?} but the chunks' NumPart_ThisFile add up to {running:?}"),
+            ));
+        }
+    }
+    // A single file (cutout, or one-file snapshot) is counted by what it holds.
+    Ok((chunks, running))
 }
 
 /// An Arepo snapshot opened for reading (headers of every chunk read; particles read on request).
@@ -278,7 +322,7 @@ impl Ctx<'_> {
     }
 
     /// A numeric attribute of exactly `N` values, when present.
-    fn array_attr_opt<T: H5Type + Copy + Default, const N: usize>(
+    pub(crate) fn array_attr_opt<T: H5Type + Copy + Default, const N: usize>(
         &self,
         loc: &hdf5::Location,
         group: &str,
@@ -370,7 +414,7 @@ fn read_file_header(path: &Path) -> Result<FileHeader, SnapshotError> {
 }
 
 /// `NAME.C.hdf5` -> (`NAME`, C).
-fn split_chunk_name(path: &Path) -> Option<(String, u64)> {
+pub(crate) fn split_chunk_name(path: &Path) -> Option<(String, u64)> {
     let name = path.file_name()?.to_str()?;
     let stem = name.strip_suffix(".hdf5")?;
     let (base, index) = stem.rsplit_once('.')?;
@@ -378,7 +422,7 @@ fn split_chunk_name(path: &Path) -> Option<(String, u64)> {
 }
 
 /// The first chunk (or single file) inside a snapshot folder.
-fn first_file_in(dir: &Path) -> Result<PathBuf, SnapshotError> {
+pub(crate) fn first_file_in(dir: &Path) -> Result<PathBuf, SnapshotError> {
     let io = |e| SnapshotError::Io { path: dir.to_owned(), context: "listing the snapshot folder".into(), source: e };
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     names.sort();
@@ -396,42 +440,9 @@ impl ArepoSnapshot {
     /// Opens a single file, a chunk of a multi-chunk snapshot (all its chunks are used) or a snapshot folder.
     pub fn open(path: &Path) -> Result<Self, SnapshotError> {
         let first = if path.is_dir() { first_file_in(path)? } else { path.to_owned() };
-        let (arepo, counts, totals) = read_file_header(&first)?;
-        let mut chunk_counts = vec![(first.clone(), counts)];
-        if arepo.num_files_per_snapshot > 1 {
-            if let Some((base, index)) = split_chunk_name(&first) {
-                chunk_counts.clear();
-                for c in 0..arepo.num_files_per_snapshot {
-                    let chunk = first.with_file_name(format!("{base}.{c}.hdf5"));
-                    let counts = if c == index { counts } else { read_file_header(&chunk)?.1 };
-                    chunk_counts.push((chunk, counts));
-                }
-            } else {
-                tracing::warn!(path = %first.display(), "NumFilesPerSnapshot > 1 but the name is not NAME.C.hdf5: reading this file alone");
-            }
-        }
-        let mut chunks = Vec::with_capacity(chunk_counts.len());
-        let mut running = [0u64; N_TYPES];
-        for (path, counts) in chunk_counts {
-            chunks.push(Chunk { path, counts, first: running });
-            for k in 0..N_TYPES {
-                running[k] += counts[k];
-            }
-        }
-        let mut arepo = arepo;
-        if chunks.len() > 1 {
-            if let Some(totals) = totals {
-                if totals != running {
-                    return Err(Ctx { path: &first }.malformed(
-                        "Header/NumPart_Total",
-                        format!("NumPart_Total {totals:?} but the chunks' NumPart_ThisFile add up to {running:?}"),
-                    ));
-                }
-            }
-        } else {
-            // A single file (cutout, or one-file snapshot) is counted by what it holds.
-            arepo.num_part_total = running;
-        }
+        let (mut arepo, counts, totals) = read_file_header(&first)?;
+        let (chunks, running) = chunk_layout(&first, arepo.num_files_per_snapshot, counts, totals, |chunk| Ok(read_file_header(chunk)?.1))?;
+        arepo.num_part_total = running;
         let header = Self::describe(&first, &arepo, &chunks)?;
         Ok(Self { header, arepo, chunks, elements_read: AtomicU64::new(0) })
     }

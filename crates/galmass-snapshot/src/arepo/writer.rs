@@ -422,7 +422,7 @@ fn has_source(p: &Particles, name: &str) -> bool {
 }
 
 /// Electron abundance written for a temperature: ionised (1 + 2 He/H electrons per H: 1.158) above 1e4 K, else 0.
-fn electron_abundance_for(temperature_k: f64) -> f64 {
+pub(crate) fn electron_abundance_for(temperature_k: f64) -> f64 {
     if temperature_k > 1e4 {
         1.0 + (1.0 - physics::HYDROGEN_MASS_FRACTION) / (2.0 * physics::HYDROGEN_MASS_FRACTION)
     } else {
@@ -551,7 +551,8 @@ pub(crate) fn stage(path: &Path, staged: &mut Vec<(PathBuf, PathBuf)>) -> Result
     Ok(tmp)
 }
 
-fn write_attr<T: H5Type>(ctx: &Ctx<'_>, loc: &hdf5::Location, name: &str, values: &[T]) -> Result<(), SnapshotError> {
+/// Writes attribute `name` of `loc`: a scalar for one value, an array otherwise.
+pub(crate) fn write_attr<T: H5Type>(ctx: &Ctx<'_>, loc: &hdf5::Location, name: &str, values: &[T]) -> Result<(), SnapshotError> {
     let result = if values.len() == 1 {
         loc.new_attr::<T>().create(name).and_then(|a| a.write_scalar(&values[0]))
     } else {
@@ -571,7 +572,8 @@ fn write_common_header(ctx: &Ctx<'_>, header: &hdf5::Group, params: &TngBoxParam
     write_attr(ctx, header, "Flag_DoublePrecision", &[0i32])
 }
 
-fn write_ds<'d, T, A, D>(ctx: &Ctx<'_>, group: &hdf5::Group, gname: &str, name: &str, data: A) -> Result<(), SnapshotError>
+/// Writes dataset `gname/name` of `group` from an array view.
+pub(crate) fn write_ds<'d, T, A, D>(ctx: &Ctx<'_>, group: &hdf5::Group, gname: &str, name: &str, data: A) -> Result<(), SnapshotError>
 where
     T: H5Type + 'd,
     A: Into<ndarray::ArrayView<'d, T, D>>,
