@@ -9,7 +9,7 @@ use galmass_core::{Galaxy, GalaxyMeta};
 use galmass_snapshot::arepo::catalogue::TngBox;
 use galmass_snapshot::extract::{apply_filters, centre_galaxy, CentreMethod, Filter, GalaxyContext};
 use galmass_snapshot::galaxy_file;
-use galmass_snapshot::reader::{detect_format, open_snapshot, SnapshotFormat};
+use galmass_snapshot::reader::{detect_format, open_snapshot, SnapshotFormat, SnapshotReader};
 use galmass_snapshot::tipsy::param::UnitConvention;
 use galmass_snapshot::tipsy::{TipsyOptions, TipsySnapshot};
 use serde::Deserialize;
@@ -134,78 +134,111 @@ struct FilterFile {
     filter: Vec<Filter>,
 }
 
-/// The halo's particles (snapshot frame), its catalogue context and catalogue centre when known.
-fn read_halo(args: &ExtractArgs, id: i64) -> Result<(Galaxy, GalaxyContext, Option<[f64; 3]>)> {
-    let meta = GalaxyMeta { source: args.snapshot.display().to_string(), ..GalaxyMeta::new(&args.suite, id) };
-    match detect_format(&args.snapshot)? {
-        SnapshotFormat::Tipsy => {
-            let snap = TipsySnapshot::open(&args.snapshot, &TipsyOptions::new(UnitConvention::Pynbody28))?;
-            let mut meta = meta;
-            meta.redshift = galmass_snapshot::reader::SnapshotReader::header(&snap).redshift;
-            Ok((snap.read_ahf_halo(id, meta)?, GalaxyContext::default(), None))
-        }
-        SnapshotFormat::Arepo => {
-            let snap_num = args.snap.context("an Arepo run needs --snap (the snapshot number)")?;
-            let tng = TngBox::open(&args.snapshot, snap_num)?;
-            let uid = u64::try_from(id).context("halo ids are non-negative")?;
-            let mut meta = meta;
-            meta.redshift = galmass_snapshot::reader::SnapshotReader::header(tng.snapshot()).redshift;
-            if args.group {
-                let record = tng.group(uid)?;
-                let particles = tng.read_group(uid)?;
-                let context = GalaxyContext { central: Some(true), ..GalaxyContext::default() };
-                Ok((particles.into_galaxy(meta), context, record.pos_kpc))
-            } else {
-                let record = tng.subhalo(uid)?;
-                let central = tng.group(record.group_id)?.first_sub == i64::try_from(uid).unwrap_or(-1);
-                let context = GalaxyContext {
-                    central: Some(central),
-                    subhalo_flag: record.flag,
-                    sfr_msun_per_yr: record.sfr_msun_per_yr,
-                    r_vir_kpc: None,
-                };
-                let particles = tng.read_subhalo(uid)?;
-                Ok((particles.into_galaxy(meta), context, Some(record.pos_kpc)))
-            }
-        }
-        SnapshotFormat::Gizmo => {
-            // A zoom: the particles within --radius-kpc of the shrinking-sphere centre of the stars.
-            let snap = galmass_snapshot::gizmo::GizmoSnapshot::open(&args.snapshot)?;
-            let mut galaxy = snap.read_zoom_galaxy(None, args.radius_kpc)?;
-            galaxy.meta = GalaxyMeta { redshift: galmass_snapshot::reader::SnapshotReader::header(&snap).redshift, ..meta };
-            Ok((galaxy, GalaxyContext::default(), Some([0.0; 3])))
-        }
-    }
+/// The snapshot `galmass extract` reads, opened once for every halo (catalogues and AHF lists read once).
+enum Source {
+    /// A tipsy zoom and the halo lists of its `.AHF_particles`.
+    Tipsy(TipsySnapshot, Vec<galmass_snapshot::tipsy::ahf::AhfMembers>),
+    /// A TNG- or AURIGA-layout run.
+    Arepo(TngBox),
+    /// A Gizmo (FIRE-2) zoom.
+    Gizmo(galmass_snapshot::gizmo::GizmoSnapshot),
 }
 
-/// Every particle the spatial truth may count, in the frame `read_halo` gave the halo: the FoF group of a subhalo
-/// (Arepo, snapshot frame), the whole snapshot (tipsy, snapshot frame; Gizmo, the zoom's own centred frame).
-fn sphere_particles(args: &ExtractArgs, id: i64) -> Result<Galaxy> {
-    let meta = GalaxyMeta::new(&args.suite, id);
-    match detect_format(&args.snapshot)? {
-        SnapshotFormat::Gizmo => Ok(galmass_snapshot::gizmo::GizmoSnapshot::open(&args.snapshot)?.read_zoom_galaxy(None, 1e12)?),
-        SnapshotFormat::Arepo => {
-            let tng = TngBox::open(&args.snapshot, args.snap.context("an Arepo run needs --snap")?)?;
-            let uid = u64::try_from(id).context("halo ids are non-negative")?;
-            let group = if args.group { uid } else { tng.subhalo(uid)?.group_id };
-            Ok(tng.read_group(group)?.into_galaxy(meta))
+impl Source {
+    fn open(args: &ExtractArgs) -> Result<Self> {
+        Ok(match detect_format(&args.snapshot)? {
+            SnapshotFormat::Tipsy => {
+                let snap = TipsySnapshot::open(&args.snapshot, &TipsyOptions::new(UnitConvention::Pynbody28))?;
+                let members = snap.ahf_members()?;
+                Source::Tipsy(snap, members)
+            }
+            SnapshotFormat::Arepo => Source::Arepo(TngBox::open(&args.snapshot, args.snap.context("an Arepo run needs --snap (the snapshot number)")?)?),
+            SnapshotFormat::Gizmo => Source::Gizmo(galmass_snapshot::gizmo::GizmoSnapshot::open(&args.snapshot)?),
+        })
+    }
+
+    fn redshift(&self) -> f64 {
+        match self {
+            Source::Tipsy(snap, _) => snap.header().redshift,
+            Source::Arepo(tng) => tng.snapshot().header().redshift,
+            Source::Gizmo(snap) => snap.header().redshift,
         }
-        SnapshotFormat::Tipsy => {
-            let reader = open_snapshot(&args.snapshot, Some(SnapshotFormat::Tipsy))?;
-            let mut galaxy = Galaxy::new(meta);
-            for species in galmass_core::Species::ALL {
-                let particles = reader.read_species(species, &galmass_snapshot::reader::ParticleSelection::All)?;
-                if !particles.is_empty() {
-                    galaxy.set_species(species, particles);
+    }
+
+    /// Every halo id of the catalogue (AHF halos, subhalos or groups; 0 for a Gizmo zoom).
+    fn halo_ids(&self, groups: bool) -> Vec<i64> {
+        match self {
+            Source::Tipsy(_, members) => members.iter().map(|m| m.halo_id).collect(),
+            Source::Arepo(tng) => (0..if groups { tng.n_groups() } else { tng.n_subhalos() } as i64).collect(),
+            Source::Gizmo(_) => vec![0],
+        }
+    }
+
+    /// The halo's particles (snapshot frame; a Gizmo zoom comes centred), its catalogue context and catalogue
+    /// centre when known.
+    fn read_halo(&self, args: &ExtractArgs, id: i64) -> Result<(Galaxy, GalaxyContext, Option<[f64; 3]>)> {
+        let meta = GalaxyMeta { source: args.snapshot.display().to_string(), redshift: self.redshift(), ..GalaxyMeta::new(&args.suite, id) };
+        match self {
+            Source::Tipsy(snap, members) => {
+                let halo = members.iter().find(|m| m.halo_id == id).with_context(|| format!("no AHF halo {id} among {} halos", members.len()))?;
+                Ok((snap.read_ahf_members(halo, meta)?, GalaxyContext::default(), None))
+            }
+            Source::Arepo(tng) => {
+                let uid = u64::try_from(id).context("halo ids are non-negative")?;
+                if args.group {
+                    let record = tng.group(uid)?;
+                    let particles = tng.read_group(uid)?;
+                    let context = GalaxyContext { central: Some(true), ..GalaxyContext::default() };
+                    Ok((particles.into_galaxy(meta), context, record.pos_kpc))
+                } else {
+                    let record = tng.subhalo(uid)?;
+                    let central = tng.group(record.group_id)?.first_sub == i64::try_from(uid).unwrap_or(-1);
+                    let context = GalaxyContext {
+                        central: Some(central),
+                        subhalo_flag: record.flag,
+                        sfr_msun_per_yr: record.sfr_msun_per_yr,
+                        r_vir_kpc: None,
+                    };
+                    let particles = tng.read_subhalo(uid)?;
+                    Ok((particles.into_galaxy(meta), context, Some(record.pos_kpc)))
                 }
             }
-            Ok(galaxy)
+            Source::Gizmo(snap) => {
+                // A zoom: the particles within --radius-kpc of the shrinking-sphere centre of the stars.
+                let mut galaxy = snap.read_zoom_galaxy(None, args.radius_kpc)?;
+                galaxy.meta = meta;
+                Ok((galaxy, GalaxyContext::default(), Some([0.0; 3])))
+            }
+        }
+    }
+
+    /// Every particle the spatial truth may count, in the frame `read_halo` gave the halo: the FoF group of a
+    /// subhalo (Arepo, snapshot frame), the whole snapshot (tipsy, snapshot frame; Gizmo, the zoom's centred frame).
+    fn region(&self, args: &ExtractArgs, id: i64) -> Result<Galaxy> {
+        let meta = GalaxyMeta::new(&args.suite, id);
+        match self {
+            Source::Gizmo(snap) => Ok(snap.read_zoom_galaxy(None, 1e12)?),
+            Source::Arepo(tng) => {
+                let uid = u64::try_from(id).context("halo ids are non-negative")?;
+                let group = if args.group { uid } else { tng.subhalo(uid)?.group_id };
+                Ok(tng.read_group(group)?.into_galaxy(meta))
+            }
+            Source::Tipsy(snap, _) => {
+                let mut galaxy = Galaxy::new(meta);
+                for species in galmass_core::Species::ALL {
+                    let particles = snap.read_species(species, &galmass_snapshot::reader::ParticleSelection::All)?;
+                    if !particles.is_empty() {
+                        galaxy.set_species(species, particles);
+                    }
+                }
+                Ok(galaxy)
+            }
         }
     }
 }
 
 /// The truth counted from every particle of `region` within the farthest member of `centred` (both about the same
-/// centre, `centre_kpc` in the snapshot frame of `region`).
+/// centre, `centre_kpc` in the frame of `region`).
 fn sphere_truth(centred: &Galaxy, region: &Galaxy, centre_kpc: [f64; 3]) -> Result<galmass_core::TruthProfiles> {
     let r_max = centred.all_species().flat_map(|(_, p)| p.radii_kpc().to_vec()).fold(0.02f64, f64::max);
     let mut inside = Galaxy::new(centred.meta.clone());
@@ -218,23 +251,6 @@ fn sphere_truth(centred: &Galaxy, region: &Galaxy, centre_kpc: [f64; 3]) -> Resu
     Ok(galmass_core::TruthProfiles::from_particles(&inside, radii, "all particles within the sphere of the farthest member")?)
 }
 
-/// Every halo id of the snapshot's catalogue.
-fn all_halo_ids(args: &ExtractArgs) -> Result<Vec<i64>> {
-    Ok(match detect_format(&args.snapshot)? {
-        SnapshotFormat::Tipsy => {
-            let snap = TipsySnapshot::open(&args.snapshot, &TipsyOptions::new(UnitConvention::Pynbody28))?;
-            let path = snap.ahf_particles_path().context("no .AHF_particles beside the snapshot")?;
-            galmass_snapshot::tipsy::ahf::read_ahf_particles(&path)?.iter().map(|m| m.halo_id).collect()
-        }
-        SnapshotFormat::Arepo => {
-            let tng = TngBox::open(&args.snapshot, args.snap.context("an Arepo run needs --snap")?)?;
-            let n = if args.group { tng.n_groups() } else { tng.n_subhalos() };
-            (0..n as i64).collect()
-        }
-        SnapshotFormat::Gizmo => vec![0],
-    })
-}
-
 /// Runs `galmass extract`.
 pub fn extract(args: &ExtractArgs) -> Result<()> {
     let filters = match &args.filters {
@@ -244,14 +260,17 @@ pub fn extract(args: &ExtractArgs) -> Result<()> {
         }
         None => Vec::new(),
     };
-    let halos = if args.all { all_halo_ids(args)? } else { args.halo.clone() };
+    let source = Source::open(args).with_context(|| format!("cannot open snapshot {}", args.snapshot.display()))?;
+    let halos = if args.all { source.halo_ids(args.group) } else { args.halo.clone() };
+    // A zoom's region (the whole snapshot) is the same for every halo: read once.
+    let mut zoom_region: Option<Galaxy> = None;
     let many = halos.len() > 1 || args.all;
     if many {
         std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     }
     let (mut written, mut skipped) = (0usize, 0usize);
     for &id in &halos {
-        let (galaxy, context, catalogue_centre) = read_halo(args, id).with_context(|| format!("halo {id} of {}", args.snapshot.display()))?;
+        let (galaxy, context, catalogue_centre) = source.read_halo(args, id).with_context(|| format!("halo {id} of {}", args.snapshot.display()))?;
         let method = match args.centre {
             CentreArg::ShrinkingSpheres => CentreMethod::ShrinkingSpheres { initial_radius_kpc: 100.0, min_particles: 100 },
             CentreArg::Potential => CentreMethod::PotentialMinimum,
@@ -262,8 +281,17 @@ pub fn extract(args: &ExtractArgs) -> Result<()> {
             // The centre in the frame read_halo used: where the first star went.
             let (before, after) = (galaxy.stars()?.pos_kpc(), centred.stars()?.pos_kpc());
             let centre = [0, 1, 2].map(|k| before[[0, k]] - after[[0, k]]);
-            let region = sphere_particles(args, id).with_context(|| format!("reading the region about halo {id}"))?;
-            centred.truth = Some(sphere_truth(&centred, &region, centre)?);
+            let per_halo;
+            let region: &Galaxy = if matches!(source, Source::Arepo(_)) {
+                per_halo = source.region(args, id).with_context(|| format!("reading the FoF group of halo {id}"))?;
+                &per_halo
+            } else {
+                if zoom_region.is_none() {
+                    zoom_region = Some(source.region(args, id).with_context(|| format!("reading the zoom around halo {id}"))?);
+                }
+                zoom_region.as_ref().context("the zoom region was just read")?
+            };
+            centred.truth = Some(sphere_truth(&centred, region, centre)?);
         }
         let outcomes = apply_filters(&filters, &centred, &context).with_context(|| format!("filters on halo {id}"))?;
         if let Some(failed) = outcomes.iter().find(|o| !o.passed) {
