@@ -268,9 +268,15 @@ pub fn extract(args: &ExtractArgs) -> Result<()> {
     if many {
         std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     }
-    let (mut written, mut skipped) = (0usize, 0usize);
+    let (mut written, mut skipped) = (0usize, Vec::<(i64, String)>::new());
     for &id in &halos {
         let (galaxy, context, catalogue_centre) = source.read_halo(args, id).with_context(|| format!("halo {id} of {}", args.snapshot.display()))?;
+        if galaxy.species(galmass_core::Species::Stars).is_none_or(|s| s.is_empty()) {
+            // Centring, the stellar frame and every paper's selection need stars: a dark halo is a recorded skip.
+            println!("halo {id}: skipped: no star particles");
+            skipped.push((id, "no star particles".into()));
+            continue;
+        }
         let method = match args.centre {
             CentreArg::ShrinkingSpheres => CentreMethod::ShrinkingSpheres { initial_radius_kpc: 100.0, min_particles: 100 },
             CentreArg::Potential => CentreMethod::PotentialMinimum,
@@ -295,8 +301,9 @@ pub fn extract(args: &ExtractArgs) -> Result<()> {
         }
         let outcomes = apply_filters(&filters, &centred, &context).with_context(|| format!("filters on halo {id}"))?;
         if let Some(failed) = outcomes.iter().find(|o| !o.passed) {
-            println!("halo {id}: skipped by filter {} (value {:.4e})", failed.filter, failed.value);
-            skipped += 1;
+            let reason = format!("filter {} (value {:.4e})", failed.filter, failed.value);
+            println!("halo {id}: skipped by {reason}");
+            skipped.push((id, reason));
             continue;
         }
         let out = if many { args.out.join(format!("galaxy_{id:06}.h5")) } else { args.out.clone() };
@@ -305,6 +312,19 @@ pub fn extract(args: &ExtractArgs) -> Result<()> {
         println!("halo {id}: {n} particles -> {}", out.display());
         written += 1;
     }
-    println!("{written} written, {skipped} skipped by the filters");
+    if many {
+        // What the batch did, beside its galaxy files (atomic, like them).
+        let manifest = serde_json::json!({
+            "snapshot": args.snapshot.display().to_string(),
+            "halos": halos.len(),
+            "written": written,
+            "skipped": skipped.iter().map(|(id, reason)| serde_json::json!({"halo": id, "reason": reason})).collect::<Vec<_>>(),
+        });
+        let path = args.out.join("manifest.json");
+        let tmp = galmass_core::paths::temporary_path(&path);
+        std::fs::write(&tmp, serde_json::to_string_pretty(&manifest)?).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("cannot move {} into place", path.display()))?;
+    }
+    println!("{written} written, {} skipped (no stars, or by the filters)", skipped.len());
     Ok(())
 }

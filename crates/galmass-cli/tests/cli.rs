@@ -317,7 +317,8 @@ fn native_suites_are_inspected_and_extracted_back_into_galaxy_files() {
         }
         let run = extract.output().unwrap();
         assert!(run.status.success(), "{suite}: {}", String::from_utf8_lossy(&run.stderr));
-        let n_files = std::fs::read_dir(&all_out).unwrap().count();
+        let n_files = std::fs::read_dir(&all_out).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("galaxy_")).count();
+        assert!(all_out.join("manifest.json").exists());
         assert_eq!(n_files, if suite == "tng-like" { 2 } else { 1 }, "{suite}");
         let first = galmass_snapshot::galaxy_file::read(&all_out.join("galaxy_000000.h5")).unwrap();
         let truth = first.truth.as_ref().unwrap();
@@ -335,7 +336,7 @@ fn native_suites_are_inspected_and_extracted_back_into_galaxy_files() {
             extract.args(["--snap", n]);
         }
         let run = extract.output().unwrap();
-        assert!(run.status.success() && String::from_utf8_lossy(&run.stdout).contains("skipped by filter min-particles"));
+        assert!(run.status.success() && String::from_utf8_lossy(&run.stdout).contains("skipped by filter min-particles"), "{}", String::from_utf8_lossy(&run.stdout));
         assert!(!skipped.exists());
     }
 }
@@ -407,4 +408,29 @@ fn corrupted_hdf5_snapshots_are_handled_in_child_processes() {
     }
     eprintln!("corrupted HDF5: {ok} read, {typed} typed errors, {crashed} children killed by a signal");
     assert!(typed > 0, "some corruption must be detected");
+}
+
+#[test]
+fn extract_all_skips_dark_subhalos_and_records_why() {
+    use galmass_snapshot::arepo::writer::{write_tng_box, PlacedGalaxy, TngBoxParams};
+    let dir = tempfile::tempdir().unwrap();
+    let mut params = galmass_synth::suite::SuiteParams::preset("tng-like").unwrap();
+    params.particles.set_counts(Some(500), Some(1000), Some(200));
+    let bright = galmass_synth::suite::build_galaxy(&params.check().unwrap(), 0, 3).unwrap().galaxy;
+    let mut dark = Galaxy::new(GalaxyMeta::new("dark", 1));
+    dark.set_species(Species::Dm, bright.species(Species::Dm).unwrap().clone());
+    let mut box_params = TngBoxParams::tng100_like(99, 2, 1);
+    box_params.box_size_kpc = 40_000.0;
+    let placed = [
+        PlacedGalaxy { galaxy: &bright, group: 0, centre_kpc: [10_000.0; 3], velocity_kms: [0.0; 3] },
+        PlacedGalaxy { galaxy: &dark, group: 1, centre_kpc: [30_000.0; 3], velocity_kms: [0.0; 3] },
+    ];
+    write_tng_box(&dir.path().join("output"), &box_params, &placed).unwrap();
+    let out = dir.path().join("extracted");
+    let run = galmass().args(["extract", "--all", "--snap", "99", "--snapshot"]).arg(dir.path().join("output")).arg("--out").arg(&out).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["written"], 1, "{manifest}");
+    assert_eq!(manifest["skipped"][0]["reason"], "no star particles", "{manifest}");
+    assert!(out.join("galaxy_000000.h5").exists() && !out.join("galaxy_000001.h5").exists());
 }
