@@ -597,7 +597,7 @@ pub struct CatalogueRow {
     pub dm_inner_slope: f64,
     /// r-band stellar mass-to-light ratio, Msun/Lsun.
     pub mass_to_light_r: f64,
-    /// Star, dark-matter and gas particles.
+    /// Star particles.
     pub n_stars: usize,
     /// Dark-matter particles.
     pub n_dm: usize,
