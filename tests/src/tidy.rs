@@ -137,7 +137,8 @@ fn list(names: &[&str]) -> String {
 
 /// Lines of Rust source that do I/O (file system, standard streams, HDF5, FITS), for crates that must not.
 pub fn io_lines(source: &str) -> Vec<(usize, String)> {
-    const PATTERNS: &[&str] = &["std::fs", "std::io", "File::", "hdf5::", "fitsio::", "std::net", "OpenOptions", "println!", "eprintln!"];
+    const PATTERNS: &[&str] =
+        &["std::fs", "std::io", "File::", "hdf5::", "fitsio::", "std::net", "OpenOptions", "println!", "eprintln!"];
     source
         .lines()
         .enumerate()
@@ -163,7 +164,10 @@ mod tests {
                 .map(|(name, deps)| Package {
                     name: (*name).into(),
                     manifest_path: format!("/w/{name}/Cargo.toml"),
-                    dependencies: deps.iter().map(|(d, k)| Dependency { name: (*d).into(), kind: k.map(Into::into) }).collect(),
+                    dependencies: deps
+                        .iter()
+                        .map(|(d, k)| Dependency { name: (*d).into(), kind: k.map(Into::into) })
+                        .collect(),
                 })
                 .collect(),
         }
@@ -222,7 +226,8 @@ mod tests {
 
     #[test]
     fn io_lines_are_found_outside_comments() {
-        let src = "use std::fs::File;\n// std::fs in a comment is fine\nlet x = 1; // println! here too\nprintln!(\"x\");\n";
+        let src =
+            "use std::fs::File;\n// std::fs in a comment is fine\nlet x = 1; // println! here too\nprintln!(\"x\");\n";
         let found = io_lines(src);
         assert_eq!(found.iter().map(|(l, _)| *l).collect::<Vec<_>>(), vec![1, 4]);
     }

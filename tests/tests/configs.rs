@@ -11,7 +11,8 @@ fn projection_presets_parse_and_give_the_papers_counts() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/projections.toml");
     let text = std::fs::read_to_string(&path).expect("configs/projections.toml exists");
     let presets: BTreeMap<String, DirectionSet> = toml::from_str(&text).expect("every table is a DirectionSet");
-    let counts: BTreeMap<&str, usize> = [("sarrato2025", 64), ("exposito2026", 12), ("chu2024", 3), ("delosrios2023", 3)].into();
+    let counts: BTreeMap<&str, usize> =
+        [("sarrato2025", 64), ("exposito2026", 12), ("chu2024", 3), ("delosrios2023", 3)].into();
     assert_eq!(presets.keys().map(String::as_str).collect::<Vec<_>>(), counts.keys().copied().collect::<Vec<_>>());
     for (paper, set) in &presets {
         let lines = set.directions(&Rotation::random(1)).expect("valid direction set");

@@ -41,7 +41,11 @@ fn dependency_rules_hold() {
         assert!(names.contains(&expected), "workspace lacks {expected}: {names:?}");
     }
     let violations = check_dependencies(&metadata);
-    assert!(violations.is_empty(), "architecture invariants broken:\n{}", violations.iter().map(|v| format!("  {v}\n")).collect::<String>());
+    assert!(
+        violations.is_empty(),
+        "architecture invariants broken:\n{}",
+        violations.iter().map(|v| format!("  {v}\n")).collect::<String>()
+    );
 }
 
 #[test]

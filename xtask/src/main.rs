@@ -100,7 +100,11 @@ fn test(extra: &[String]) -> Result<()> {
     let toolchain = setup::run(false)?;
     let mut command = cargo(&toolchain);
     command.args(["test", "--workspace", "--no-fail-fast"]).args(extra);
-    eprintln!("xtask: cargo test --workspace --no-fail-fast {} (target dir {})", extra.join(" "), toolchain.target_dir.display());
+    eprintln!(
+        "xtask: cargo test --workspace --no-fail-fast {} (target dir {})",
+        extra.join(" "),
+        toolchain.target_dir.display()
+    );
     run_command(command)
 }
 
@@ -123,8 +127,16 @@ const PAPERS: &[(&str, &str, &[Stage])] = &[
         &[
             stage("synth", "nihao-like, auriga-like and fire-like suites with analytic truth", Some(3)),
             stage("snapshot", "native tipsy / Arepo / Gizmo files, re-read and extracted", Some(4)),
-            stage("maps", "KDE star maps along 64 Fibonacci lines of sight (per projection: galmass maps stars)", Some(5)),
-            stage("estimators", "the five classic estimators on the same projections (per projection: galmass estimate)", Some(6)),
+            stage(
+                "maps",
+                "KDE star maps along 64 Fibonacci lines of sight (per projection: galmass maps stars)",
+                Some(5),
+            ),
+            stage(
+                "estimators",
+                "the five classic estimators on the same projections (per projection: galmass estimate)",
+                Some(6),
+            ),
             stage("train", "two-branch CNN, then the MAF on its 32 penultimate features", None),
             stage("metrics", "pred/true percentiles per radius, TARP coverage, held-out fire-like suite", Some(6)),
         ],
@@ -193,7 +205,19 @@ fn run_synth_stage(toolchain: &setup::Toolchain, suites: &[&str], n_galaxies: us
     for suite in suites {
         let out = root.join("synth").join(suite);
         let mut command = galmass();
-        command.args(["synth", "--suite", suite, "--n-galaxies", &n_galaxies.to_string(), "--seed", &seed.to_string(), "--plots", "--format", "native", "--out"]);
+        command.args([
+            "synth",
+            "--suite",
+            suite,
+            "--n-galaxies",
+            &n_galaxies.to_string(),
+            "--seed",
+            &seed.to_string(),
+            "--plots",
+            "--format",
+            "native",
+            "--out",
+        ]);
         command.arg(&out);
         run_command(command)?;
         // Every native halo back into a galaxy file (the snapshot readers' and extraction's end-to-end run).
@@ -211,7 +235,11 @@ fn run_synth_stage(toolchain: &setup::Toolchain, suites: &[&str], n_galaxies: us
         if *suite == "tng-like" {
             extract(&native.join("output"), Some("99"), &extracted)?;
         } else {
-            let mut zooms: Vec<_> = std::fs::read_dir(&native).with_context(|| format!("cannot list {}", native.display()))?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
+            let mut zooms: Vec<_> = std::fs::read_dir(&native)
+                .with_context(|| format!("cannot list {}", native.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_dir())
+                .collect();
             zooms.sort();
             for zoom in zooms {
                 let name = zoom.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -236,7 +264,10 @@ fn reproduce_paper(args: &[String]) -> Result<()> {
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--paper" => paper = it.next().context("--paper needs a value")?.clone(),
-            "--n-galaxies" => n_galaxies = it.next().context("--n-galaxies needs a value")?.parse().context("--n-galaxies: not a count")?,
+            "--n-galaxies" => {
+                n_galaxies =
+                    it.next().context("--n-galaxies needs a value")?.parse().context("--n-galaxies: not a count")?
+            }
             "--seed" => seed = it.next().context("--seed needs a value")?.parse().context("--seed: not an integer")?,
             "--help" | "-h" => {
                 print!("{USAGE}");
@@ -247,7 +278,10 @@ fn reproduce_paper(args: &[String]) -> Result<()> {
     }
     let selected: Vec<_> = PAPERS.iter().filter(|(name, _, _)| paper == "all" || *name == paper).collect();
     if selected.is_empty() {
-        bail!("unknown paper `{paper}`: choose one of all, {}", PAPERS.iter().map(|p| p.0).collect::<Vec<_>>().join(", "));
+        bail!(
+            "unknown paper `{paper}`: choose one of all, {}",
+            PAPERS.iter().map(|p| p.0).collect::<Vec<_>>().join(", ")
+        );
     }
     let toolchain = setup::run(false)?;
     println!("galmass reproduce-paper: {} (outputs under {})", paper, setup::workspace_root().join("out").display());

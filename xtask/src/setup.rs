@@ -77,7 +77,9 @@ pub fn run(verbose: bool) -> Result<Toolchain> {
     let started = Instant::now();
     ensure_system_libraries(verbose)?;
     let cache = cache_root()?;
-    let venv = std::env::var_os("GALMASS_TORCH_VENV").map(PathBuf::from).unwrap_or_else(|| cache.join(format!("torch-{TORCH_VERSION}")));
+    let venv = std::env::var_os("GALMASS_TORCH_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cache.join(format!("torch-{TORCH_VERSION}")));
     let torch_lib = ensure_torch(&venv, verbose)?;
     let target_dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| cache.join("target"));
     if verbose {
@@ -108,8 +110,13 @@ fn ensure_system_libraries(verbose: bool) -> Result<()> {
              install HDF5 (1.10 to 1.14) and CFITSIO with their pkg-config files, then re-run `cargo xtask setup`"
         );
     }
-    let is_root = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false);
-    let sudo_works = !is_root && Command::new("sudo").args(["-n", "true"]).status().map(|s| s.success()).unwrap_or(false);
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let sudo_works =
+        !is_root && Command::new("sudo").args(["-n", "true"]).status().map(|s| s.success()).unwrap_or(false);
     if !is_root && !sudo_works {
         bail!(
             "HDF5 and CFITSIO development files are missing and set-up cannot install them without root: run\n    \
@@ -174,7 +181,14 @@ fn ensure_torch(venv: &Path, verbose: bool) -> Result<PathBuf> {
     run_command(create).context("creating the torch virtual environment (Debian needs python3-venv)")?;
     let venv_python = venv.join("bin").join("python");
     let mut install = Command::new(&venv_python);
-    install.args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input", &format!("torch=={TORCH_VERSION}")]);
+    install.args([
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+        &format!("torch=={TORCH_VERSION}"),
+    ]);
     run_command(install).context("installing torch from PyPI")?;
     let out = Command::new(&venv_python)
         .args(["-c", "import torch; print(torch.__version__)"])
@@ -184,8 +198,10 @@ fn ensure_torch(venv: &Path, verbose: bool) -> Result<PathBuf> {
     if !out.status.success() || !version.starts_with(TORCH_VERSION) {
         bail!("torch in {} reports version `{version}`, expected {TORCH_VERSION}", venv.display());
     }
-    let lib = find_torch_lib(venv).with_context(|| format!("torch installed but no torch/lib/libtorch_cpu.so under {}", venv.display()))?;
-    std::fs::write(&stamp, format!("{TORCH_VERSION}\n")).with_context(|| format!("cannot write {}", stamp.display()))?;
+    let lib = find_torch_lib(venv)
+        .with_context(|| format!("torch installed but no torch/lib/libtorch_cpu.so under {}", venv.display()))?;
+    std::fs::write(&stamp, format!("{TORCH_VERSION}\n"))
+        .with_context(|| format!("cannot write {}", stamp.display()))?;
     println!("xtask: torch {version} installed in {:.0} s", started.elapsed().as_secs_f64());
     Ok(lib)
 }

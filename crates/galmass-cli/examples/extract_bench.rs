@@ -40,9 +40,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     write_tng_box(&base, &box_params, &placed)?;
     let zoom = dir.join("zoom/big.01024");
     std::fs::create_dir_all(zoom.parent().ok_or("parent")?)?;
-    let zplaced = [ZoomPlaced { galaxy: &big, offset_kpc: [12_000.0, 25_000.0, 31_000.0], velocity_offset_kms: [35.0, -20.0, 10.0] }];
+    let zplaced = [ZoomPlaced {
+        galaxy: &big,
+        offset_kpc: [12_000.0, 25_000.0, 31_000.0],
+        velocity_offset_kms: [35.0, -20.0, 10.0],
+    }];
     write_galaxies(&zoom, &zplaced, &TipsyWriteOptions::nihao_planck2014(0.0, UnitConvention::Pynbody28))?;
-    println!("galaxy of {n_big} particles (stars, dm, gas) written as a TNG-layout box and a tipsy zoom under {}", dir.display());
+    println!(
+        "galaxy of {n_big} particles (stars, dm, gas) written as a TNG-layout box and a tipsy zoom under {}",
+        dir.display()
+    );
     let method = CentreMethod::ShrinkingSpheres { initial_radius_kpc: 100.0, min_particles: 100 };
     for repeat in 0..3 {
         let t0 = Instant::now();

@@ -109,7 +109,8 @@ fn train_cmd(args: &TrainArgs) -> Result<()> {
         }
         None => None,
     };
-    let train_data = LabeledData::new(x.view(), &y).with_context(|| format!("{}: bad training data", args.table.display()))?;
+    let train_data =
+        LabeledData::new(x.view(), &y).with_context(|| format!("{}: bad training data", args.table.display()))?;
     let valid_data = match &valid {
         Some((xv, yv)) => Some(LabeledData::new(xv.view(), yv).context("bad validation data")?),
         None => None,
@@ -119,7 +120,12 @@ fn train_cmd(args: &TrainArgs) -> Result<()> {
     let out = train(&valid_params, train_data, valid_data, Some(features.clone())).context("training failed")?;
     let seconds = start.elapsed().as_secs_f64();
     print!("{}", report(&out, args.log_period));
-    println!("trained {} trees on {} rows x {} features in {seconds:.3} s", out.model.trees().len(), x.nrows(), features.len());
+    println!(
+        "trained {} trees on {} rows x {} features in {seconds:.3} s",
+        out.model.trees().len(),
+        x.nrows(),
+        features.len()
+    );
     out.model.save(&args.out).with_context(|| format!("cannot write model {}", args.out.display()))?;
     println!("model written to {}", args.out.display());
     if let Some(path) = &args.history {
@@ -186,9 +192,9 @@ fn format_number(v: f64) -> String {
 fn predict_cmd(args: &PredictArgs) -> Result<()> {
     let model = GbdtModel::load(&args.model).with_context(|| format!("cannot load model {}", args.model.display()))?;
     let table = read_table(&args.table)?;
-    let (x, _) = table
-        .select(model.feature_names())
-        .with_context(|| format!("{} lacks a feature column of model {}", args.table.display(), args.model.display()))?;
+    let (x, _) = table.select(model.feature_names()).with_context(|| {
+        format!("{} lacks a feature column of model {}", args.table.display(), args.model.display())
+    })?;
     let pred = model.predict(x.view())?;
     let mut name = String::from("prediction");
     while table.columns().contains(&name) {

@@ -287,7 +287,13 @@ fn info(path: &std::path::Path, json: bool) -> Result<()> {
     println!("  suite {}  galaxy {}  z = {}", report.suite, report.galaxy_id, report.redshift);
     println!("  source {}{}", report.source, report.source_halo_id.map(|h| format!(" (halo {h})")).unwrap_or_default());
     for s in &report.species {
-        println!("  {:<5} {:>9} particles  {:.4e} Msun  fields: {}", s.species.to_string(), s.n_particles, s.total_mass_msun, s.fields.join(", "));
+        println!(
+            "  {:<5} {:>9} particles  {:.4e} Msun  fields: {}",
+            s.species.to_string(),
+            s.n_particles,
+            s.total_mass_msun,
+            s.fields.join(", ")
+        );
     }
     match (&report.truth_source, report.truth_n_radii) {
         (Some(src), Some(n)) => {
@@ -315,7 +321,12 @@ struct DirectionRow {
 
 fn directions(set: &DirectionSet, galaxy: Option<&std::path::Path>, json: bool) -> Result<()> {
     let rotation = match galaxy {
-        Some(path) => galaxy_file::read(path).with_context(|| format!("cannot read galaxy file {}", path.display()))?.meta.rotation_to_aligned,
+        Some(path) => {
+            galaxy_file::read(path)
+                .with_context(|| format!("cannot read galaxy file {}", path.display()))?
+                .meta
+                .rotation_to_aligned
+        }
         None => Rotation::identity(),
     };
     let lines = set.directions(&rotation).context("invalid direction set")?;
@@ -364,7 +375,9 @@ fn estimate(args: &EstimateArgs) -> Result<()> {
     let (galaxy, los, projected) = project_stars(path, args.los, args.n_stars, args.seed, "estimate from")?;
     // Observed velocities with seeded Gaussian errors (galmass_mock::sampling), then corrected by maximum likelihood.
     let observed = match args.velocity_error_kms {
-        Some(e) if !(e >= 0.0 && e.is_finite()) => anyhow::bail!("--velocity-error-kms must be a finite non-negative number, got {e}"),
+        Some(e) if !(e >= 0.0 && e.is_finite()) => {
+            anyhow::bail!("--velocity-error-kms must be a finite non-negative number, got {e}")
+        }
         Some(e) => {
             use galmass_mock::sampling::{observe, Realism, VelocityErrors};
             let realism = Realism { velocity_errors: Some(VelocityErrors::Fixed { kms: e }), ..Realism::default() };
@@ -372,7 +385,8 @@ fn estimate(args: &EstimateArgs) -> Result<()> {
         }
         None => None,
     };
-    let params = EstimatorParams { at_rh_annulus: args.at_rh_annulus, n_bootstrap: args.n_bootstrap, seed: args.seed }.check()?;
+    let params = EstimatorParams { at_rh_annulus: args.at_rh_annulus, n_bootstrap: args.n_bootstrap, seed: args.seed }
+        .check()?;
     let (observed, error_values) = match &observed {
         Some(sample) => (&sample.stars, sample.velocity_errors_kms.as_deref()),
         None => (&projected, None),
@@ -384,7 +398,11 @@ fn estimate(args: &EstimateArgs) -> Result<()> {
         Some(t) => t,
         None => {
             tracing::info!("{} has no truth group: counting enclosed masses from its particles", path.display());
-            computed = TruthProfiles::from_particles(&galaxy, log_spaced_radii(1e-3, 1e4, 400)?, "all particles in the galaxy file")?;
+            computed = TruthProfiles::from_particles(
+                &galaxy,
+                log_spaced_radii(1e-3, 1e4, 400)?,
+                "all particles in the galaxy file",
+            )?;
             &computed
         }
     };
@@ -424,7 +442,10 @@ fn estimate(args: &EstimateArgs) -> Result<()> {
         report.r_h_kpc,
         report.sigma_los_kms
     );
-    println!("{:<15} {:>12} {:>12} {:>10} {:>12} {:>8}", "estimator", "mass [Msun]", "+- [Msun]", "r [kpc]", "true [Msun]", "ratio");
+    println!(
+        "{:<15} {:>12} {:>12} {:>10} {:>12} {:>8}",
+        "estimator", "mass [Msun]", "+- [Msun]", "r [kpc]", "true [Msun]", "ratio"
+    );
     for e in &report.estimates {
         let true_mass = truth.enclosed_mass_msun(None, e.radius_kpc).ok();
         println!(

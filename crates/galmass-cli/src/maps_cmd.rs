@@ -107,16 +107,23 @@ fn write_hdf5(out: &Path, maps: &StarMaps, xy: &Grid2, rv: &Grid2, meta: &Meta<'
             file.new_attr::<VarLenUnicode>().create(name)?.write_scalar(&text(value)?)?;
         }
         file.new_attr_builder().with_data(&meta.los).create("los")?;
-        for (name, value) in [("r_h_kpc", maps.r_h_kpc), ("sigma_los_kms", maps.sigma_los_kms), ("v_p98_kms", maps.v_p98_kms)] {
+        for (name, value) in
+            [("r_h_kpc", maps.r_h_kpc), ("sigma_los_kms", maps.sigma_los_kms), ("v_p98_kms", maps.v_p98_kms)]
+        {
             file.new_attr::<f64>().create(name)?.write_scalar(&value)?;
         }
-        for (name, value) in [("n_stars", maps.n_stars), ("n_in_aperture", maps.n_in_aperture), ("n_in_rv_aperture", maps.n_in_rv_aperture)] {
+        for (name, value) in [
+            ("n_stars", maps.n_stars),
+            ("n_in_aperture", maps.n_in_aperture),
+            ("n_in_rv_aperture", maps.n_in_rv_aperture),
+        ] {
             file.new_attr::<u64>().create(name)?.write_scalar(&(value as u64))?;
         }
         file.new_attr::<u64>().create("seed")?.write_scalar(&meta.seed)?;
-        for (name, data, grid, axis0, axis1) in
-            [("star_xy", &maps.star_xy, xy, "y / R_h", "x / R_h"), ("star_rv", &maps.star_rv, rv, "v_los / v_p98", "R / R_h")]
-        {
+        for (name, data, grid, axis0, axis1) in [
+            ("star_xy", &maps.star_xy, xy, "y / R_h", "x / R_h"),
+            ("star_rv", &maps.star_rv, rv, "v_los / v_p98", "R / R_h"),
+        ] {
             let ds = file.new_dataset_builder().with_data(data).create(name)?;
             ds.new_attr::<VarLenUnicode>().create("axis0")?.write_scalar(&text(axis0)?)?;
             ds.new_attr::<VarLenUnicode>().create("axis1")?.write_scalar(&text(axis1)?)?;
@@ -127,7 +134,9 @@ fn write_hdf5(out: &Path, maps: &StarMaps, xy: &Grid2, rv: &Grid2, meta: &Meta<'
                 GridSampling::Centres => "centres",
             };
             ds.new_attr::<VarLenUnicode>().create("grid_sampling")?.write_scalar(&text(sampling)?)?;
-            ds.new_attr::<VarLenUnicode>().create("units")?.write_scalar(&text("probability density per unit axis0 x axis1")?)?;
+            ds.new_attr::<VarLenUnicode>()
+                .create("units")?
+                .write_scalar(&text("probability density per unit axis0 x axis1")?)?;
         }
         file.flush()?;
         Ok(())
@@ -142,7 +151,12 @@ fn write_hdf5(out: &Path, maps: &StarMaps, xy: &Grid2, rv: &Grid2, meta: &Meta<'
 }
 
 fn write_fits(path: &Path, maps: &StarMaps, xy: &Grid2, rv: &Grid2) -> Result<()> {
-    let axis = |axis: &galmass_mock::kde::GridAxis, ctype: &str| AxisWcs { ctype: ctype.into(), unit: "".into(), first: axis.coord(0), step: axis.step() };
+    let axis = |axis: &galmass_mock::kde::GridAxis, ctype: &str| AxisWcs {
+        ctype: ctype.into(),
+        unit: "".into(),
+        first: axis.coord(0),
+        step: axis.step(),
+    };
     let keys = vec![
         ("RH_KPC".to_string(), maps.r_h_kpc, "projected half-number radius [kpc]".to_string()),
         ("SIGLOS".to_string(), maps.sigma_los_kms, "line-of-sight dispersion [km/s]".to_string()),
@@ -150,8 +164,20 @@ fn write_fits(path: &Path, maps: &StarMaps, xy: &Grid2, rv: &Grid2) -> Result<()
         ("NSTARS".to_string(), maps.n_stars as f64, "stars sampled".to_string()),
     ];
     let images = [
-        FitsImage { extname: "STAR_XY".into(), data: maps.star_xy.view(), x: axis(&xy.x, "X_RH"), y: axis(&xy.y, "Y_RH"), keys: keys.clone() },
-        FitsImage { extname: "STAR_RV".into(), data: maps.star_rv.view(), x: axis(&rv.x, "R_RH"), y: axis(&rv.y, "V_VP98"), keys },
+        FitsImage {
+            extname: "STAR_XY".into(),
+            data: maps.star_xy.view(),
+            x: axis(&xy.x, "X_RH"),
+            y: axis(&xy.y, "Y_RH"),
+            keys: keys.clone(),
+        },
+        FitsImage {
+            extname: "STAR_RV".into(),
+            data: maps.star_rv.view(),
+            x: axis(&rv.x, "R_RH"),
+            y: axis(&rv.y, "V_VP98"),
+            keys,
+        },
     ];
     write_images(path, &images).with_context(|| format!("cannot write {}", path.display()))
 }

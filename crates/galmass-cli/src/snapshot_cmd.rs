@@ -37,7 +37,8 @@ impl From<FormatArg> for SnapshotFormat {
 
 /// Prints the format, particle counts per species, cosmology, units and fields of a snapshot.
 pub fn inspect(path: &Path, format: Option<FormatArg>, json: bool, read: bool) -> Result<()> {
-    let reader = open_snapshot(path, format.map(Into::into)).with_context(|| format!("cannot open snapshot {}", path.display()))?;
+    let reader = open_snapshot(path, format.map(Into::into))
+        .with_context(|| format!("cannot open snapshot {}", path.display()))?;
     if read {
         // Read every particle of every species (a full validation), reporting masses.
         for (species, _) in reader.header().n_particles.clone() {
@@ -53,7 +54,12 @@ pub fn inspect(path: &Path, format: Option<FormatArg>, json: bool, read: bool) -
         return Ok(());
     }
     println!("{} ({:?})", h.path.display(), h.format);
-    println!("  a = {:.6}  z = {:.4}  h = {}", h.scale_factor, h.redshift, h.hubble_param.map_or("-".into(), |v| format!("{v:.4}")));
+    println!(
+        "  a = {:.6}  z = {:.4}  h = {}",
+        h.scale_factor,
+        h.redshift,
+        h.hubble_param.map_or("-".into(), |v| format!("{v:.4}"))
+    );
     if let Some(b) = h.box_size_kpc {
         println!("  box {b:.1} kpc (physical)");
     }
@@ -152,7 +158,10 @@ impl Source {
                 let members = snap.ahf_members()?;
                 Source::Tipsy(snap, members)
             }
-            SnapshotFormat::Arepo => Source::Arepo(TngBox::open(&args.snapshot, args.snap.context("an Arepo run needs --snap (the snapshot number)")?)?),
+            SnapshotFormat::Arepo => Source::Arepo(TngBox::open(
+                &args.snapshot,
+                args.snap.context("an Arepo run needs --snap (the snapshot number)")?,
+            )?),
             SnapshotFormat::Gizmo => Source::Gizmo(galmass_snapshot::gizmo::GizmoSnapshot::open(&args.snapshot)?),
         })
     }
@@ -177,10 +186,17 @@ impl Source {
     /// The halo's particles (snapshot frame; a Gizmo zoom comes centred), its catalogue context and catalogue
     /// centre when known.
     fn read_halo(&self, args: &ExtractArgs, id: i64) -> Result<(Galaxy, GalaxyContext, Option<[f64; 3]>)> {
-        let meta = GalaxyMeta { source: args.snapshot.display().to_string(), redshift: self.redshift(), ..GalaxyMeta::new(&args.suite, id) };
+        let meta = GalaxyMeta {
+            source: args.snapshot.display().to_string(),
+            redshift: self.redshift(),
+            ..GalaxyMeta::new(&args.suite, id)
+        };
         match self {
             Source::Tipsy(snap, members) => {
-                let halo = members.iter().find(|m| m.halo_id == id).with_context(|| format!("no AHF halo {id} among {} halos", members.len()))?;
+                let halo = members
+                    .iter()
+                    .find(|m| m.halo_id == id)
+                    .with_context(|| format!("no AHF halo {id} among {} halos", members.len()))?;
                 Ok((snap.read_ahf_members(halo, meta)?, GalaxyContext::default(), None))
             }
             Source::Arepo(tng) => {
@@ -244,11 +260,16 @@ fn sphere_truth(centred: &Galaxy, region: &Galaxy, centre_kpc: [f64; 3]) -> Resu
     let mut inside = Galaxy::new(centred.meta.clone());
     for (species, p) in region.all_species() {
         let shifted = p.shifted(centre_kpc, [0.0; 3]);
-        let keep: Vec<usize> = shifted.radii_kpc().iter().enumerate().filter(|(_, r)| **r <= r_max).map(|(i, _)| i).collect();
+        let keep: Vec<usize> =
+            shifted.radii_kpc().iter().enumerate().filter(|(_, r)| **r <= r_max).map(|(i, _)| i).collect();
         inside.set_species(species, shifted.select(&keep));
     }
     let radii = galmass_core::galaxy::log_spaced_radii(0.01, r_max * 1.001, 256)?;
-    Ok(galmass_core::TruthProfiles::from_particles(&inside, radii, "all particles within the sphere of the farthest member")?)
+    Ok(galmass_core::TruthProfiles::from_particles(
+        &inside,
+        radii,
+        "all particles within the sphere of the farthest member",
+    )?)
 }
 
 /// Runs `galmass extract`.
@@ -256,7 +277,9 @@ pub fn extract(args: &ExtractArgs) -> Result<()> {
     let filters = match &args.filters {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            toml::from_str::<FilterFile>(&text).with_context(|| format!("{}: not a filter list", path.display()))?.filter
+            toml::from_str::<FilterFile>(&text)
+                .with_context(|| format!("{}: not a filter list", path.display()))?
+                .filter
         }
         None => Vec::new(),
     };
@@ -270,7 +293,8 @@ pub fn extract(args: &ExtractArgs) -> Result<()> {
     }
     let (mut written, mut skipped) = (0usize, Vec::<(i64, String)>::new());
     for &id in &halos {
-        let (galaxy, context, catalogue_centre) = source.read_halo(args, id).with_context(|| format!("halo {id} of {}", args.snapshot.display()))?;
+        let (galaxy, context, catalogue_centre) =
+            source.read_halo(args, id).with_context(|| format!("halo {id} of {}", args.snapshot.display()))?;
         if galaxy.species(galmass_core::Species::Stars).is_none_or(|s| s.is_empty()) {
             // Centring, the stellar frame and every paper's selection need stars: a dark halo is a recorded skip.
             println!("halo {id}: skipped: no star particles");
@@ -278,9 +302,13 @@ pub fn extract(args: &ExtractArgs) -> Result<()> {
             continue;
         }
         let method = match args.centre {
-            CentreArg::ShrinkingSpheres => CentreMethod::ShrinkingSpheres { initial_radius_kpc: 100.0, min_particles: 100 },
+            CentreArg::ShrinkingSpheres => {
+                CentreMethod::ShrinkingSpheres { initial_radius_kpc: 100.0, min_particles: 100 }
+            }
             CentreArg::Potential => CentreMethod::PotentialMinimum,
-            CentreArg::Catalogue => CentreMethod::Given { centre_kpc: catalogue_centre.context("the catalogue gives no position for this halo")? },
+            CentreArg::Catalogue => CentreMethod::Given {
+                centre_kpc: catalogue_centre.context("the catalogue gives no position for this halo")?,
+            },
         };
         let mut centred = centre_galaxy(&galaxy, &method).with_context(|| format!("centring halo {id}"))?;
         if args.truth == TruthArg::Sphere {
@@ -293,7 +321,8 @@ pub fn extract(args: &ExtractArgs) -> Result<()> {
                 &per_halo
             } else {
                 if zoom_region.is_none() {
-                    zoom_region = Some(source.region(args, id).with_context(|| format!("reading the zoom around halo {id}"))?);
+                    zoom_region =
+                        Some(source.region(args, id).with_context(|| format!("reading the zoom around halo {id}"))?);
                 }
                 zoom_region.as_ref().context("the zoom region was just read")?
             };
@@ -322,7 +351,8 @@ pub fn extract(args: &ExtractArgs) -> Result<()> {
         });
         let path = args.out.join("manifest.json");
         let tmp = galmass_core::paths::temporary_path(&path);
-        std::fs::write(&tmp, serde_json::to_string_pretty(&manifest)?).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::write(&tmp, serde_json::to_string_pretty(&manifest)?)
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
         std::fs::rename(&tmp, &path).with_context(|| format!("cannot move {} into place", path.display()))?;
     }
     println!("{written} written, {} skipped (no stars, or by the filters)", skipped.len());

@@ -86,7 +86,8 @@ pub fn run(args: &SynthArgs) -> Result<()> {
     let mut params = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            toml::from_str::<SuiteParams>(&text).with_context(|| format!("{}: not a synthetic suite config", path.display()))?
+            toml::from_str::<SuiteParams>(&text)
+                .with_context(|| format!("{}: not a synthetic suite config", path.display()))?
         }
         None => SuiteParams::preset(&args.suite).with_context(|| format!("unknown suite {}", args.suite))?,
     };
@@ -95,7 +96,10 @@ pub fn run(args: &SynthArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     write_atomic(&args.out.join("config.toml"), &toml::to_string(&params)?)?;
     let bar = ProgressBar::new(args.n_galaxies as u64);
-    bar.set_style(ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} galaxies, {elapsed_precise} elapsed, eta {eta}").map_or_else(|_| ProgressStyle::default_bar(), |s| s.progress_chars("=> ")));
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} galaxies, {elapsed_precise} elapsed, eta {eta}")
+            .map_or_else(|_| ProgressStyle::default_bar(), |s| s.progress_chars("=> ")),
+    );
     bar.set_message(format!("synth {}", params.suite));
     let resumed = AtomicUsize::new(0);
     let results: Vec<(u64, Result<CatalogueRow, String>)> = (0..args.n_galaxies as u64)
@@ -105,7 +109,9 @@ pub fn run(args: &SynthArgs) -> Result<()> {
             let row_path = args.out.join(format!("galaxy_{i:06}.json"));
             // Resume: a galaxy whose file and catalogue line are both complete is kept.
             if galaxy_file::read(&galaxy_path).is_ok() {
-                if let Some(row) = std::fs::read_to_string(&row_path).ok().and_then(|t| serde_json::from_str::<CatalogueRow>(&t).ok()) {
+                if let Some(row) =
+                    std::fs::read_to_string(&row_path).ok().and_then(|t| serde_json::from_str::<CatalogueRow>(&t).ok())
+                {
                     resumed.fetch_add(1, Ordering::Relaxed);
                     bar.inc(1);
                     return (i, Ok(row));
@@ -151,7 +157,15 @@ pub fn run(args: &SynthArgs) -> Result<()> {
     }
     let resumed = resumed.load(Ordering::Relaxed);
     let written = results.len() - skipped.len() - resumed;
-    let manifest = Manifest { suite: &params.suite, seed: args.seed, n_galaxies: args.n_galaxies, written, resumed, skipped: skipped.clone(), config: &params };
+    let manifest = Manifest {
+        suite: &params.suite,
+        seed: args.seed,
+        n_galaxies: args.n_galaxies,
+        written,
+        resumed,
+        skipped: skipped.clone(),
+        config: &params,
+    };
     write_atomic(&args.out.join("manifest.json"), &serde_json::to_string_pretty(&manifest)?)?;
     println!(
         "{}: {} galaxies written, {} kept from an earlier run, {} skipped (see manifest.json)",
@@ -183,7 +197,11 @@ fn write_native(out: &Path, params: &SuiteParams, ids: &[u64]) -> Result<()> {
                 let dir = native.join(format!("g{id:06}"));
                 std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
                 let path = dir.join(format!("g{id:06}.01024"));
-                let placed = [ZoomPlaced { galaxy: &galaxy, offset_kpc: [12_000.0, 25_000.0, 31_000.0], velocity_offset_kms: [35.0, -20.0, 10.0] }];
+                let placed = [ZoomPlaced {
+                    galaxy: &galaxy,
+                    offset_kpc: [12_000.0, 25_000.0, 31_000.0],
+                    velocity_offset_kms: [35.0, -20.0, 10.0],
+                }];
                 write_galaxies(&path, &placed, &options).with_context(|| format!("cannot write {}", path.display()))?;
             }
             println!("{}: {} tipsy zooms (with .param, .iord, .HI, AHF)", native.display(), ids.len());
@@ -197,8 +215,10 @@ fn write_native(out: &Path, params: &SuiteParams, ids: &[u64]) -> Result<()> {
                 let box_kpc = 2.2 * extent;
                 let params = TngBoxParams::auriga_like(box_kpc, 2);
                 let base = native.join(format!("halo_{id:06}")).join("output");
-                let placed = [BoxPlaced { galaxy: &galaxy, group: 0, centre_kpc: [0.5 * box_kpc; 3], velocity_kms: [0.0; 3] }];
-                write_tng_box(&base, &params, &placed).with_context(|| format!("cannot write the AURIGA-layout zoom under {}", base.display()))?;
+                let placed =
+                    [BoxPlaced { galaxy: &galaxy, group: 0, centre_kpc: [0.5 * box_kpc; 3], velocity_kms: [0.0; 3] }];
+                write_tng_box(&base, &params, &placed)
+                    .with_context(|| format!("cannot write the AURIGA-layout zoom under {}", base.display()))?;
             }
             println!("{}: {} AURIGA-layout zooms (halo_NNNNNN/output, snapshot 127)", native.display(), ids.len());
         }
@@ -218,12 +238,23 @@ fn write_native(out: &Path, params: &SuiteParams, ids: &[u64]) -> Result<()> {
                 .enumerate()
                 .map(|(i, galaxy)| {
                     let cell = [i % n_side, (i / n_side) % n_side, i / (n_side * n_side)];
-                    BoxPlaced { galaxy, group: i as u64, centre_kpc: cell.map(|c| (c as f64 + 0.5) * spacing), velocity_kms: [0.0; 3] }
+                    BoxPlaced {
+                        galaxy,
+                        group: i as u64,
+                        centre_kpc: cell.map(|c| (c as f64 + 0.5) * spacing),
+                        velocity_kms: [0.0; 3],
+                    }
                 })
                 .collect();
             let base = native.join("output");
-            write_tng_box(&base, &box_params, &placed).with_context(|| format!("cannot write the TNG-layout box under {}", base.display()))?;
-            println!("{}: TNG-layout box of {} subhalos (snapshot 99, box {:.0} kpc; offsets in native/postprocessing)", base.display(), galaxies.len(), box_params.box_size_kpc);
+            write_tng_box(&base, &box_params, &placed)
+                .with_context(|| format!("cannot write the TNG-layout box under {}", base.display()))?;
+            println!(
+                "{}: TNG-layout box of {} subhalos (snapshot 99, box {:.0} kpc; offsets in native/postprocessing)",
+                base.display(),
+                galaxies.len(),
+                box_params.box_size_kpc
+            );
         }
         "fire-like" => {
             use galmass_snapshot::gizmo::{write_gizmo_snapshot, GizmoWriteParams, PlacedGalaxy as GizmoPlaced};
@@ -235,7 +266,8 @@ fn write_native(out: &Path, params: &SuiteParams, ids: &[u64]) -> Result<()> {
                 let params = GizmoWriteParams::fire2_like(600, 2);
                 let centre = [0.4 * params.box_size_kpc, 0.5 * params.box_size_kpc, 0.6 * params.box_size_kpc];
                 let placed = [GizmoPlaced { galaxy: &galaxy, centre_kpc: centre, velocity_kms: [-40.0, 25.0, 60.0] }];
-                write_gizmo_snapshot(&base, &params, &placed).with_context(|| format!("cannot write the Gizmo zoom under {}", base.display()))?;
+                write_gizmo_snapshot(&base, &params, &placed)
+                    .with_context(|| format!("cannot write the Gizmo zoom under {}", base.display()))?;
             }
             println!("{}: {} Gizmo (FIRE-2-like) zooms (mNNNNNN/output/snapdir_600)", native.display(), ids.len());
         }

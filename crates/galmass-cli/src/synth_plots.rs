@@ -18,7 +18,8 @@ use galmass_synth::suite::{CatalogueRow, SuiteParams};
 
 /// `n` points log-spaced between the smallest and largest of `values` (padded by 5%).
 fn log_grid(values: impl Iterator<Item = f64>, n: usize) -> Vec<f64> {
-    let (lo, hi) = values.filter(|v| v.is_finite() && *v > 0.0).fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+    let (lo, hi) =
+        values.filter(|v| v.is_finite() && *v > 0.0).fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
     if !(lo.is_finite() && hi > 0.0) {
         return Vec::new();
     }
@@ -67,9 +68,17 @@ pub fn write_population_plots(dir: &Path, params: &SuiteParams, rows: &[Catalogu
         .legend(LegendPosition::UpperLeft)
         .with(scatter_band(&grid, &median, s, format!("+-{} dex", params.stellar_mass_scatter_dex)))?
         .with(Line::new(&grid, &median).color(Color::BLACK).label("Moster+2013"))?;
-    plot.add(Scatter::new(&pick(&centrals, |r| r.halo_mass_msun), &pick(&centrals, |r| r.stellar_mass_msun)).color(Color::TAB_BLUE).label("centrals"))?;
+    plot.add(
+        Scatter::new(&pick(&centrals, |r| r.halo_mass_msun), &pick(&centrals, |r| r.stellar_mass_msun))
+            .color(Color::TAB_BLUE)
+            .label("centrals"),
+    )?;
     if !satellites.is_empty() {
-        plot.add(Scatter::new(&pick(&satellites, |r| r.halo_mass_msun), &pick(&satellites, |r| r.stellar_mass_msun)).color(Color::TAB_ORANGE).label("satellites (M200 at infall)"))?;
+        plot.add(
+            Scatter::new(&pick(&satellites, |r| r.halo_mass_msun), &pick(&satellites, |r| r.stellar_mass_msun))
+                .color(Color::TAB_ORANGE)
+                .label("satellites (M200 at infall)"),
+        )?;
     }
     save(&Figure::new(900, 650).with(plot), dir, "stellar_vs_halo_mass.png", &mut written)?;
 
@@ -85,9 +94,18 @@ pub fn write_population_plots(dir: &Path, params: &SuiteParams, rows: &[Catalogu
         .y_scale(Scale::Log10)
         .legend(LegendPosition::UpperLeft)
         .with(scatter_band(&grid, &median, s, format!("+-{} dex", params.re_scatter_dex)))?
-        .with(Line::new(&grid, &median).color(Color::BLACK).label(format!("R_e = {} (M*/1e8)^{}", params.re_at_1e8_kpc, params.re_slope)))?
+        .with(
+            Line::new(&grid, &median)
+                .color(Color::BLACK)
+                .label(format!("R_e = {} (M*/1e8)^{}", params.re_at_1e8_kpc, params.re_slope)),
+        )?
         .with(Scatter::new(&m_star, &col(|r| r.r_e_kpc)).color(Color::TAB_BLUE).label("R_e drawn"))?
-        .with(Scatter::new(&m_star, &col(|r| r.r_h_kpc)).color(Color::TAB_RED).size(3.0).label("R_h of the particles (face-on)"))?;
+        .with(
+            Scatter::new(&m_star, &col(|r| r.r_h_kpc))
+                .color(Color::TAB_RED)
+                .size(3.0)
+                .label("R_h of the particles (face-on)"),
+        )?;
     save(&Figure::new(900, 650).with(plot), dir, "size_vs_mass.png", &mut written)?;
 
     // Kinematics: kappa_co and B/T.
@@ -97,7 +115,12 @@ pub fn write_population_plots(dir: &Path, params: &SuiteParams, rows: &[Catalogu
         .y_label("galaxies")
         .x_range(0.0, 1.0)
         .with(Histogram::new(&col(|r| r.kappa_co)).color(Color::TAB_BLUE).label(format!("{} galaxies", rows.len())))?
-        .with(Line::new(&[0.5, 0.5], &[0.0, rows.len() as f64 * 0.25]).color(Color::BLACK).dashed(true).label("kappa_co = 0.5"))?;
+        .with(
+            Line::new(&[0.5, 0.5], &[0.0, rows.len() as f64 * 0.25])
+                .color(Color::BLACK)
+                .dashed(true)
+                .label("kappa_co = 0.5"),
+        )?;
     let median: Vec<f64> = grid.iter().map(|&m| params.median_bulge_fraction(m).clamp(0.0, 1.0)).collect();
     let bt = Plot::new()
         .title("bulge fraction")
@@ -124,16 +147,37 @@ pub fn write_population_plots(dir: &Path, params: &SuiteParams, rows: &[Catalogu
             .with(scatter_band(&grid, &median, s, "configured scatter".into()))?
             .with(Line::new(&grid, &median).color(Color::BLACK).label("configured relation"))?;
         if !with_gas.is_empty() {
-            ratio.add(Scatter::new(&pick(&with_gas, |r| r.stellar_mass_msun), &with_gas.iter().map(|r| r.cold_gas_mass_msun / r.stellar_mass_msun).collect::<Vec<_>>()).color(Color::TAB_BLUE).label("centrals"))?;
+            ratio.add(
+                Scatter::new(
+                    &pick(&with_gas, |r| r.stellar_mass_msun),
+                    &with_gas.iter().map(|r| r.cold_gas_mass_msun / r.stellar_mass_msun).collect::<Vec<_>>(),
+                )
+                .color(Color::TAB_BLUE)
+                .label("centrals"),
+            )?;
         }
         let stripped: Vec<&CatalogueRow> = satellites.iter().copied().filter(|r| r.cold_gas_mass_msun > 0.0).collect();
         if !stripped.is_empty() {
-            ratio.add(Scatter::new(&pick(&stripped, |r| r.stellar_mass_msun), &stripped.iter().map(|r| r.cold_gas_mass_msun / r.stellar_mass_msun).collect::<Vec<_>>()).color(Color::TAB_ORANGE).label("satellites (stripped)"))?;
+            ratio.add(
+                Scatter::new(
+                    &pick(&stripped, |r| r.stellar_mass_msun),
+                    &stripped.iter().map(|r| r.cold_gas_mass_msun / r.stellar_mass_msun).collect::<Vec<_>>(),
+                )
+                .color(Color::TAB_ORANGE)
+                .label("satellites (stripped)"),
+            )?;
         }
-        let log_hi: Vec<f64> = rows.iter().filter(|r| r.cold_gas_mass_msun > 0.0).map(|r| r.cold_gas_mass_msun.log10()).collect();
+        let log_hi: Vec<f64> =
+            rows.iter().filter(|r| r.cold_gas_mass_msun > 0.0).map(|r| r.cold_gas_mass_msun.log10()).collect();
         let mut figure = Figure::new(1400, 600).grid(1, 2).with(ratio);
         if !log_hi.is_empty() {
-            figure = figure.with(Plot::new().title("cold gas mass").x_label("log10 M_{HI} [Msun]").y_label("galaxies").with(Histogram::new(&log_hi).color(Color::TAB_CYAN).label("M_HI (HI as the cold gas)"))?);
+            figure = figure.with(
+                Plot::new()
+                    .title("cold gas mass")
+                    .x_label("log10 M_{HI} [Msun]")
+                    .y_label("galaxies")
+                    .with(Histogram::new(&log_hi).color(Color::TAB_CYAN).label("M_HI (HI as the cold gas)"))?,
+            );
         }
         save(&figure, dir, "cold_gas.png", &mut written)?;
     }
@@ -145,14 +189,24 @@ pub fn write_population_plots(dir: &Path, params: &SuiteParams, rows: &[Catalogu
     log_m200.sort_by(f64::total_cmp);
     let median_m200 = 10f64.powf(log_m200[log_m200.len() / 2]);
     let x_grid: Vec<f64> = (0..60).map(|i| x_lo - 0.1 + (x_hi - x_lo + 0.2) * i as f64 / 59.0).collect();
-    let model: Vec<f64> = x_grid.iter().map(|&xi| params.inner_slope_model(median_m200, xi).unwrap_or(f64::NAN)).collect();
+    let model: Vec<f64> =
+        x_grid.iter().map(|&xi| params.inner_slope_model(median_m200, xi).unwrap_or(f64::NAN)).collect();
     let plot = Plot::new()
         .title(format!("{suite}: inner dark-matter slope (1-2% r200)"))
         .x_label("log10 M_{*}/M_{200}")
         .y_label("d ln rho / d ln r")
         .legend(LegendPosition::LowerLeft)
-        .with(Line::new(&x_grid, &model).color(Color::BLACK).label(format!("halo prescription at M200 = 10^{:.1}", median_m200.log10())))?
-        .with(Line::new(&[x_grid[0], x_grid[59]], &[-1.0, -1.0]).color(Color::TAB_GREY).dashed(true).label("NFW cusp (-1)"))?
+        .with(
+            Line::new(&x_grid, &model)
+                .color(Color::BLACK)
+                .label(format!("halo prescription at M200 = 10^{:.1}", median_m200.log10())),
+        )?
+        .with(
+            Line::new(&[x_grid[0], x_grid[59]], &[-1.0, -1.0])
+                .color(Color::TAB_GREY)
+                .dashed(true)
+                .label("NFW cusp (-1)"),
+        )?
         .with(Scatter::new(&x, &col(|r| r.dm_inner_slope)).color(Color::TAB_PURPLE).label("galaxies"))?;
     save(&Figure::new(900, 650).with(plot), dir, "inner_slope.png", &mut written)?;
     Ok(written)

@@ -32,7 +32,10 @@ fn info_reads_a_galaxy_and_reports_bad_files() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("g.h5");
     let mut g = Galaxy::new(GalaxyMeta::new("cli-test", 3));
-    g.set_species(Species::Stars, Particles::new(array![[1.0, 2.0, 3.0]], array![[0.0, 0.0, 1.0]], array![5.0]).unwrap());
+    g.set_species(
+        Species::Stars,
+        Particles::new(array![[1.0, 2.0, 3.0]], array![[0.0, 0.0, 1.0]], array![5.0]).unwrap(),
+    );
     galmass_snapshot::galaxy_file::write(&path, &g).unwrap();
     let out = galmass().args(["info", "--json"]).arg(&path).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -66,7 +69,17 @@ fn ring_galaxy(dir: &std::path::Path) -> std::path::PathBuf {
         let phi = std::f64::consts::TAU * i as f64 / n as f64;
         [phi.cos(), phi.sin(), 0.0][k]
     });
-    let vel = ndarray::Array2::from_shape_fn((n, 3), |(i, k)| if k == 2 { if i % 2 == 0 { 10.0 } else { -10.0 } } else { 0.0 });
+    let vel = ndarray::Array2::from_shape_fn((n, 3), |(i, k)| {
+        if k == 2 {
+            if i % 2 == 0 {
+                10.0
+            } else {
+                -10.0
+            }
+        } else {
+            0.0
+        }
+    });
     let mut g = Galaxy::new(GalaxyMeta::new("cli-test", 5));
     g.set_species(Species::Stars, Particles::new(pos, vel, ndarray::Array1::from_elem(n, 1e5)).unwrap());
     g.truth = Some(TruthProfiles::from_particles(&g, log_spaced_radii(0.01, 100.0, 200).unwrap(), "all").unwrap());
@@ -79,7 +92,11 @@ fn ring_galaxy(dir: &std::path::Path) -> std::path::PathBuf {
 fn estimate_prints_every_estimator_with_truth() {
     let dir = tempfile::tempdir().unwrap();
     let path = ring_galaxy(dir.path());
-    let out = galmass().args(["estimate", "--los", "0,0,1", "--n-bootstrap", "20", "--json", "--galaxy"]).arg(&path).output().unwrap();
+    let out = galmass()
+        .args(["estimate", "--los", "0,0,1", "--n-bootstrap", "20", "--json", "--galaxy"])
+        .arg(&path)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     // Face-on ring: R_h = 1 kpc, sigma = 10 km/s (ddof 1 over 400 stars).
@@ -97,7 +114,11 @@ fn estimate_prints_every_estimator_with_truth() {
     // Every star sits at R = R_h exactly: the 0.8..1.2 annulus holds them all.
     assert!(v["amorisco_evans"]["mass_msun"].is_number());
 
-    let out = galmass().args(["estimate", "--los", "0,1,0", "--n-stars", "50", "--seed", "3", "--velocity-error-kms", "2", "--galaxy"]).arg(&path).output().unwrap();
+    let out = galmass()
+        .args(["estimate", "--los", "0,1,0", "--n-stars", "50", "--seed", "3", "--velocity-error-kms", "2", "--galaxy"])
+        .arg(&path)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8(out.stdout).unwrap().contains("wolf"));
 }
@@ -106,7 +127,12 @@ fn estimate_prints_every_estimator_with_truth() {
 fn estimate_rejects_bad_input_without_panicking() {
     let dir = tempfile::tempdir().unwrap();
     let path = ring_galaxy(dir.path());
-    for args in [vec!["--los", "0,0,0"], vec!["--los", "1,2"], vec!["--los", "0,0,1", "--n-stars", "1"], vec!["--los", "0,0,1", "--velocity-error-kms", "-1"]] {
+    for args in [
+        vec!["--los", "0,0,0"],
+        vec!["--los", "1,2"],
+        vec!["--los", "0,0,1", "--n-stars", "1"],
+        vec!["--los", "0,0,1", "--velocity-error-kms", "-1"],
+    ] {
         let out = galmass().arg("estimate").args(&args).arg("--galaxy").arg(&path).output().unwrap();
         assert!(!out.status.success(), "{args:?} should fail");
         let err = String::from_utf8(out.stderr).unwrap();
@@ -153,7 +179,20 @@ fn maps_stars_writes_hdf5_and_fits() {
     let galaxy = plummer_galaxy(dir.path(), 3000);
     let out = dir.path().join("maps").join("m.h5");
     let run = galmass()
-        .args(["maps", "stars", "--los", "0.3,-0.2,1", "--preset", "exposito2026", "--n-stars", "2000", "--seed", "4", "--fits", "--galaxy"])
+        .args([
+            "maps",
+            "stars",
+            "--los",
+            "0.3,-0.2,1",
+            "--preset",
+            "exposito2026",
+            "--n-stars",
+            "2000",
+            "--seed",
+            "4",
+            "--fits",
+            "--galaxy",
+        ])
         .arg(&galaxy)
         .arg("--out")
         .arg(&out)
@@ -176,7 +215,10 @@ fn maps_stars_writes_hdf5_and_fits() {
     let (fits_rv, _) = galmass_mock::fits::read_image(&out.with_extension("fits"), 1).unwrap();
     assert_eq!(fits_rv, star_rv);
     // Nothing but the outputs in the folder (atomic writes leave no temporaries).
-    let mut names: Vec<String> = std::fs::read_dir(out.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     assert_eq!(names, vec!["m.fits", "m.h5"]);
 }
@@ -186,7 +228,13 @@ fn maps_stars_reports_too_few_stars() {
     let dir = tempfile::tempdir().unwrap();
     let galaxy = plummer_galaxy(dir.path(), 3000);
     let out = dir.path().join("m.h5");
-    let run = galmass().args(["maps", "stars", "--los", "0,0,1", "--n-stars", "5", "--galaxy"]).arg(&galaxy).arg("--out").arg(&out).output().unwrap();
+    let run = galmass()
+        .args(["maps", "stars", "--los", "0,0,1", "--n-stars", "5", "--galaxy"])
+        .arg(&galaxy)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
     assert!(!run.status.success());
     let err = String::from_utf8(run.stderr).unwrap();
     assert!(err.contains("star_xy") && err.contains("needs at least 3"), "{err}");
@@ -199,7 +247,20 @@ fn synth_writes_a_resumable_suite_that_the_other_stages_read() {
     let out = dir.path().join("suite");
     let synth = |n: &str| {
         galmass()
-            .args(["synth", "--suite", "spheroids", "--n-galaxies", n, "--seed", "3", "--n-stars", "1500", "--n-dm", "4000", "--out"])
+            .args([
+                "synth",
+                "--suite",
+                "spheroids",
+                "--n-galaxies",
+                n,
+                "--seed",
+                "3",
+                "--n-stars",
+                "1500",
+                "--n-dm",
+                "4000",
+                "--out",
+            ])
             .arg(&out)
             .output()
             .unwrap()
@@ -214,11 +275,16 @@ fn synth_writes_a_resumable_suite_that_the_other_stages_read() {
     assert!(second.status.success());
     assert!(String::from_utf8(second.stdout).unwrap().contains("1 galaxies written, 2 kept"));
     assert_eq!(std::fs::read(out.join("galaxy_000001.h5")).unwrap(), bytes_before);
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["n_galaxies"], 3);
     assert!(manifest["skipped"].as_array().unwrap().is_empty());
     // The galaxy files feed the estimators, with truth.
-    let est = galmass().args(["estimate", "--los", "1,0,0", "--n-bootstrap", "10", "--json", "--galaxy"]).arg(out.join("galaxy_000002.h5")).output().unwrap();
+    let est = galmass()
+        .args(["estimate", "--los", "1,0,0", "--n-bootstrap", "10", "--json", "--galaxy"])
+        .arg(out.join("galaxy_000002.h5"))
+        .output()
+        .unwrap();
     assert!(est.status.success(), "{}", String::from_utf8_lossy(&est.stderr));
     let v: serde_json::Value = serde_json::from_slice(&est.stdout).unwrap();
     let ratio = v["wolf"]["mass_msun"].as_f64().unwrap() / v["wolf"]["true_mass_msun"].as_f64().unwrap();
@@ -226,7 +292,13 @@ fn synth_writes_a_resumable_suite_that_the_other_stages_read() {
     // A bad config is a clear error.
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "suite = \"x\"\nunknown_key = 1\n").unwrap();
-    let run = galmass().args(["synth", "--n-galaxies", "1", "--config"]).arg(&bad).arg("--out").arg(dir.path().join("o")).output().unwrap();
+    let run = galmass()
+        .args(["synth", "--n-galaxies", "1", "--config"])
+        .arg(&bad)
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .output()
+        .unwrap();
     assert!(!run.status.success());
     assert!(String::from_utf8(run.stderr).unwrap().contains("bad.toml"));
 }
@@ -236,19 +308,38 @@ fn synth_suites_with_gas_write_plots_and_truth_scalars() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("tng");
     let run = galmass()
-        .args(["synth", "--suite", "tng-like", "--n-galaxies", "6", "--seed", "1", "--n-stars", "800", "--n-dm", "1500", "--n-gas", "400", "--plots", "--out"])
+        .args([
+            "synth",
+            "--suite",
+            "tng-like",
+            "--n-galaxies",
+            "6",
+            "--seed",
+            "1",
+            "--n-stars",
+            "800",
+            "--n-dm",
+            "1500",
+            "--n-gas",
+            "400",
+            "--plots",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let catalogue = std::fs::read_to_string(out.join("catalogue.csv")).unwrap();
     let header: Vec<&str> = catalogue.lines().next().unwrap().split(',').collect();
-    for column in ["galaxy_id", "central", "stellar_mass_msun", "halo_mass_msun", "r_e_kpc", "kappa_co", "cold_gas_mass_msun"] {
+    for column in
+        ["galaxy_id", "central", "stellar_mass_msun", "halo_mass_msun", "r_e_kpc", "kappa_co", "cold_gas_mass_msun"]
+    {
         assert!(header.contains(&column), "{column} missing from {header:?}");
     }
     assert_eq!(catalogue.lines().count(), 7);
     for name in ["stellar_vs_halo_mass", "size_vs_mass", "kappa_co", "cold_gas", "inner_slope"] {
-        let png = std::fs::read(out.join("plots").join(format!("{name}.png"))).unwrap_or_else(|e| panic!("{name}.png: {e}"));
+        let png =
+            std::fs::read(out.join("plots").join(format!("{name}.png"))).unwrap_or_else(|e| panic!("{name}.png: {e}"));
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     }
     let info = galmass().args(["info", "--json"]).arg(out.join("galaxy_000000.h5")).output().unwrap();
@@ -271,7 +362,24 @@ fn native_suites_are_inspected_and_extracted_back_into_galaxy_files() {
     ] {
         let out = dir.path().join(suite);
         let run = galmass()
-            .args(["synth", "--suite", suite, "--n-galaxies", "2", "--seed", "4", "--n-stars", "700", "--n-dm", "1400", "--n-gas", "300", "--format", "native", "--out"])
+            .args([
+                "synth",
+                "--suite",
+                suite,
+                "--n-galaxies",
+                "2",
+                "--seed",
+                "4",
+                "--n-stars",
+                "700",
+                "--n-dm",
+                "1400",
+                "--n-gas",
+                "300",
+                "--format",
+                "native",
+                "--out",
+            ])
             .arg(&out)
             .output()
             .unwrap();
@@ -290,7 +398,18 @@ fn native_suites_are_inspected_and_extracted_back_into_galaxy_files() {
         // extract gives back a centred galaxy with the galaxy file's fields and a truth profile.
         let galaxy_out = out.join("extracted.h5");
         let mut extract = galmass();
-        extract.args(["extract", "--radius-kpc", "1e5", "--halo", if suite == "tng-like" { "1" } else { "0" }, "--snapshot"]).arg(out.join(snapshot)).arg("--out").arg(&galaxy_out);
+        extract
+            .args([
+                "extract",
+                "--radius-kpc",
+                "1e5",
+                "--halo",
+                if suite == "tng-like" { "1" } else { "0" },
+                "--snapshot",
+            ])
+            .arg(out.join(snapshot))
+            .arg("--out")
+            .arg(&galaxy_out);
         if let Some(n) = snap {
             extract.args(["--snap", n]);
         }
@@ -299,51 +418,84 @@ fn native_suites_are_inspected_and_extracted_back_into_galaxy_files() {
         let back = galmass_snapshot::galaxy_file::read(&galaxy_out).unwrap();
         let original = galmass_snapshot::galaxy_file::read(&out.join("galaxy_000001.h5")).unwrap();
         for species in [Species::Stars, Species::Dm, Species::Gas] {
-            assert_eq!(back.species(species).unwrap().len(), original.species(species).unwrap().len(), "{suite} {species}");
-            let (m_back, m_orig) = (back.species(species).unwrap().total_mass_msun(), original.species(species).unwrap().total_mass_msun());
+            assert_eq!(
+                back.species(species).unwrap().len(),
+                original.species(species).unwrap().len(),
+                "{suite} {species}"
+            );
+            let (m_back, m_orig) = (
+                back.species(species).unwrap().total_mass_msun(),
+                original.species(species).unwrap().total_mass_msun(),
+            );
             assert!((m_back / m_orig - 1.0).abs() < 1e-5, "{suite} {species}: {m_back} vs {m_orig}");
         }
         // Centred: the stellar half-mass radius counted from the extracted particles is the original's.
         let r_back = back.truth.as_ref().unwrap().half_mass_radius_kpc(Some(Species::Stars)).unwrap();
-        let r_orig = galmass_core::TruthProfiles::from_particles(&original, galmass_core::galaxy::log_spaced_radii(0.01, 3000.0, 256).unwrap(), "all").unwrap().half_mass_radius_kpc(Some(Species::Stars)).unwrap();
+        let r_orig = galmass_core::TruthProfiles::from_particles(
+            &original,
+            galmass_core::galaxy::log_spaced_radii(0.01, 3000.0, 256).unwrap(),
+            "all",
+        )
+        .unwrap()
+        .half_mass_radius_kpc(Some(Species::Stars))
+        .unwrap();
         assert!((r_back / r_orig - 1.0).abs() < 0.05, "{suite}: {r_back} vs {r_orig}");
         // --all extracts every halo, and --truth sphere counts every particle of the region within the sphere (here
         // the region holds only the galaxy, so the two truths agree).
         let all_out = out.join("all");
         let mut extract = galmass();
-        extract.args(["extract", "--all", "--truth", "sphere", "--radius-kpc", "1e5", "--snapshot"]).arg(out.join(snapshot)).arg("--out").arg(&all_out);
+        extract
+            .args(["extract", "--all", "--truth", "sphere", "--radius-kpc", "1e5", "--snapshot"])
+            .arg(out.join(snapshot))
+            .arg("--out")
+            .arg(&all_out);
         if let Some(n) = snap {
             extract.args(["--snap", n]);
         }
         let run = extract.output().unwrap();
         assert!(run.status.success(), "{suite}: {}", String::from_utf8_lossy(&run.stderr));
-        let n_files = std::fs::read_dir(&all_out).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("galaxy_")).count();
+        let n_files = std::fs::read_dir(&all_out)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("galaxy_"))
+            .count();
         assert!(all_out.join("manifest.json").exists());
         assert_eq!(n_files, if suite == "tng-like" { 2 } else { 1 }, "{suite}");
         let first = galmass_snapshot::galaxy_file::read(&all_out.join("galaxy_000000.h5")).unwrap();
         let truth = first.truth.as_ref().unwrap();
         assert!(truth.source.to_attribute().contains("within the sphere"), "{suite}: {:?}", truth.source);
         let r_sphere = truth.half_mass_radius_kpc(Some(Species::Stars)).unwrap();
-        let members = galmass_core::TruthProfiles::from_particles(&first, truth.radii_kpc().clone(), "members").unwrap();
+        let members =
+            galmass_core::TruthProfiles::from_particles(&first, truth.radii_kpc().clone(), "members").unwrap();
         assert!((r_sphere / members.half_mass_radius_kpc(Some(Species::Stars)).unwrap() - 1.0).abs() < 1e-6, "{suite}");
         // A filter that fails skips the galaxy and writes nothing.
         let filters = out.join("filters.toml");
         std::fs::write(&filters, "[[filter]]\nkind = \"min-particles\"\nspecies = \"stars\"\nmin = 100000\n").unwrap();
         let skipped = out.join("skipped.h5");
         let mut extract = galmass();
-        extract.args(["extract", "--halo", "0", "--snapshot"]).arg(out.join(snapshot)).arg("--filters").arg(&filters).arg("--out").arg(&skipped);
+        extract
+            .args(["extract", "--halo", "0", "--snapshot"])
+            .arg(out.join(snapshot))
+            .arg("--filters")
+            .arg(&filters)
+            .arg("--out")
+            .arg(&skipped);
         if let Some(n) = snap {
             extract.args(["--snap", n]);
         }
         let run = extract.output().unwrap();
-        assert!(run.status.success() && String::from_utf8_lossy(&run.stdout).contains("skipped by filter min-particles"), "{}", String::from_utf8_lossy(&run.stdout));
+        assert!(
+            run.status.success() && String::from_utf8_lossy(&run.stdout).contains("skipped by filter min-particles"),
+            "{}",
+            String::from_utf8_lossy(&run.stdout)
+        );
         assert!(!skipped.exists());
     }
 }
 
 #[test]
 fn inspect_reads_the_real_changa_fixture() {
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/tipsy-changa-tiny/tiny.000640");
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/tipsy-changa-tiny/tiny.000640");
     if !fixture.exists() {
         eprintln!("skipped: {} not found", fixture.display());
         return;
@@ -365,7 +517,8 @@ fn inspect_reads_the_real_changa_fixture() {
 #[test]
 fn corrupted_hdf5_snapshots_are_handled_in_child_processes() {
     use rand::{Rng, SeedableRng};
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/tng-api-cutouts/cutout_3.hdf5");
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/tng-api-cutouts/cutout_3.hdf5");
     if !fixture.exists() {
         eprintln!("skipped: {} not found", fixture.display());
         return;
@@ -386,7 +539,13 @@ fn corrupted_hdf5_snapshots_are_handled_in_child_processes() {
         }
         let path = dir.path().join(format!("corrupt_{case}.hdf5"));
         std::fs::write(&path, &bytes).unwrap();
-        let mut child = galmass().args(["inspect", "--read", "--format", "arepo"]).arg(&path).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let mut child = galmass()
+            .args(["inspect", "--read", "--format", "arepo"])
+            .arg(&path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
         let start = std::time::Instant::now();
         let status = loop {
             if let Some(status) = child.try_wait().unwrap() {
@@ -400,7 +559,10 @@ fn corrupted_hdf5_snapshots_are_handled_in_child_processes() {
         match status.code() {
             Some(0) => ok += 1,
             Some(_) => {
-                assert!(stderr.contains(&format!("corrupt_{case}.hdf5")), "case {case}: error without the file name: {stderr}");
+                assert!(
+                    stderr.contains(&format!("corrupt_{case}.hdf5")),
+                    "case {case}: error without the file name: {stderr}"
+                );
                 typed += 1;
             }
             None => crashed += 1,
@@ -427,9 +589,16 @@ fn extract_all_skips_dark_subhalos_and_records_why() {
     ];
     write_tng_box(&dir.path().join("output"), &box_params, &placed).unwrap();
     let out = dir.path().join("extracted");
-    let run = galmass().args(["extract", "--all", "--snap", "99", "--snapshot"]).arg(dir.path().join("output")).arg("--out").arg(&out).output().unwrap();
+    let run = galmass()
+        .args(["extract", "--all", "--snap", "99", "--snapshot"])
+        .arg(dir.path().join("output"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["written"], 1, "{manifest}");
     assert_eq!(manifest["skipped"][0]["reason"], "no star particles", "{manifest}");
     assert!(out.join("galaxy_000000.h5").exists() && !out.join("galaxy_000001.h5").exists());

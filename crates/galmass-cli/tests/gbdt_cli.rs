@@ -41,7 +41,16 @@ fn gbdt_train_then_predict_round_trips() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     // Loss curves (training and validation, MAE and MSE), final validation metrics, gain table.
-    for needle in ["training l1", "training l2", "valid_0 l1", "valid_0 l2", "validation l2:", "sigma_v", "gain", "trained 500 trees"] {
+    for needle in [
+        "training l1",
+        "training l2",
+        "valid_0 l1",
+        "valid_0 l2",
+        "validation l2:",
+        "sigma_v",
+        "gain",
+        "trained 500 trees",
+    ] {
         assert!(stdout.contains(needle), "missing `{needle}` in:\n{stdout}");
     }
     assert!(stdout.lines().any(|l| l.trim_start().starts_with("500 ")), "{stdout}");
@@ -50,7 +59,14 @@ fn gbdt_train_then_predict_round_trips() {
     assert_eq!(history["curves"][0]["values"].as_array().unwrap().len(), 500);
 
     // Predict to stdout: the table plus a last `prediction` column equal to the library's predictions.
-    let out = galmass().args(["gbdt", "predict"]).arg("--model").arg(&model_path).arg("--table").arg(table("gbdt_test.csv")).output().unwrap();
+    let out = galmass()
+        .args(["gbdt", "predict"])
+        .arg("--model")
+        .arg(&model_path)
+        .arg("--table")
+        .arg(table("gbdt_test.csv"))
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     let written = Table::parse(&text, "stdout").unwrap();
@@ -65,7 +81,16 @@ fn gbdt_train_then_predict_round_trips() {
     assert!(got.iter().zip(&expected).all(|(a, b)| a.to_bits() == b.to_bits()), "printed predictions differ");
     // ...and to a file.
     let pred_path = dir.path().join("pred.csv");
-    let out = galmass().args(["gbdt", "predict"]).arg("--model").arg(&model_path).arg("--table").arg(table("gbdt_test.csv")).arg("--out").arg(&pred_path).output().unwrap();
+    let out = galmass()
+        .args(["gbdt", "predict"])
+        .arg("--model")
+        .arg(&model_path)
+        .arg("--table")
+        .arg(table("gbdt_test.csv"))
+        .arg("--out")
+        .arg(&pred_path)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert_eq!(std::fs::read_to_string(&pred_path).unwrap(), text);
 }
@@ -105,7 +130,13 @@ fn gbdt_reports_bad_tables_configs_and_columns() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("no_such_column"), "{err}");
 
-    let out = galmass().args(["gbdt", "predict", "--model"]).arg(dir.path().join("missing.json")).arg("--table").arg(table("gbdt_test.csv")).output().unwrap();
+    let out = galmass()
+        .args(["gbdt", "predict", "--model"])
+        .arg(dir.path().join("missing.json"))
+        .arg("--table")
+        .arg(table("gbdt_test.csv"))
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("missing.json"), "{err}");
 }

@@ -178,7 +178,10 @@ pub struct TruthProfiles {
 /// `n` radii log-spaced from `r_min_kpc` to `r_max_kpc` inclusive.
 pub fn log_spaced_radii(r_min_kpc: f64, r_max_kpc: f64, n: usize) -> Result<Array1<f64>, CoreError> {
     if !(r_min_kpc > 0.0 && r_max_kpc > r_min_kpc && r_max_kpc.is_finite()) || n < 2 {
-        return Err(CoreError::invalid("radii", format!("need 0 < r_min < r_max and n >= 2, got {r_min_kpc}, {r_max_kpc}, {n}")));
+        return Err(CoreError::invalid(
+            "radii",
+            format!("need 0 < r_min < r_max and n >= 2, got {r_min_kpc}, {r_max_kpc}, {n}"),
+        ));
     }
     let (a, b) = (r_min_kpc.ln(), r_max_kpc.ln());
     Ok((0..n).map(|i| (a + (b - a) * i as f64 / (n - 1) as f64).exp()).collect())
@@ -212,13 +215,24 @@ impl TruthProfiles {
         for (s, prof) in &cumulative_msun {
             let field = format!("truth/mass_{s}_msun");
             if prof.len() != m {
-                return Err(CoreError::Shape { field, expected: format!("length {m}"), got: format!("length {}", prof.len()) });
+                return Err(CoreError::Shape {
+                    field,
+                    expected: format!("length {m}"),
+                    got: format!("length {}", prof.len()),
+                });
             }
             if let Some((index, &value)) = prof.iter().enumerate().find(|(_, v)| !v.is_finite() || **v < 0.0) {
                 return Err(CoreError::NonFinite { field, index, value });
             }
         }
-        Ok(Self { radii_kpc, cumulative_msun, half_mass_radius_kpc, half_mass_radius_total_kpc, scalars: BTreeMap::new(), source })
+        Ok(Self {
+            radii_kpc,
+            cumulative_msun,
+            half_mass_radius_kpc,
+            half_mass_radius_total_kpc,
+            scalars: BTreeMap::new(),
+            source,
+        })
     }
 
     /// Counts the mass of every species present within each radius (3D spheres about the origin) and the half-mass
@@ -250,7 +264,10 @@ impl TruthProfiles {
             && !name.starts_with("half_mass_radius_")
             && !matches!(name, "source" | "scalar_names");
         if !valid_name {
-            return Err(CoreError::invalid("truth scalar", format!("`{name}` is not a lowercase identifier free for a truth attribute")));
+            return Err(CoreError::invalid(
+                "truth scalar",
+                format!("`{name}` is not a lowercase identifier free for a truth attribute"),
+            ));
         }
         if value.is_nan() {
             return Err(CoreError::NonFinite { field: format!("truth/{name}"), index: 0, value });
@@ -312,7 +329,10 @@ impl TruthProfiles {
         let radii = &self.radii_kpc;
         let (first, last) = (radii[0], radii[radii.len() - 1]);
         if !(first..=last).contains(&r_kpc) {
-            return Err(CoreError::invalid("r_kpc", format!("{r_kpc} kpc is outside the truth table {first}..{last} kpc")));
+            return Err(CoreError::invalid(
+                "r_kpc",
+                format!("{r_kpc} kpc is outside the truth table {first}..{last} kpc"),
+            ));
         }
         let hi = radii.iter().position(|&r| r >= r_kpc).unwrap_or(radii.len() - 1).max(1);
         let lo = hi - 1;
@@ -371,7 +391,14 @@ mod tests {
     #[test]
     fn truth_scalars_are_named_identifiers_with_values() {
         let radii = log_spaced_radii(0.1, 10.0, 200).unwrap();
-        let mut truth = TruthProfiles::new(radii.clone(), BTreeMap::from([(Species::Stars, radii.mapv(|r| r))]), BTreeMap::new(), 5.0, TruthSource::Analytic("test".into())).unwrap();
+        let mut truth = TruthProfiles::new(
+            radii.clone(),
+            BTreeMap::from([(Species::Stars, radii.mapv(|r| r))]),
+            BTreeMap::new(),
+            5.0,
+            TruthSource::Analytic("test".into()),
+        )
+        .unwrap();
         truth.set_scalar("kappa_co", 0.25).unwrap();
         truth.set_scalar("kappa_co", 0.3).unwrap();
         assert_eq!(truth.scalar("kappa_co"), Some(0.3));
@@ -418,7 +445,10 @@ mod tests {
         let r_half = truth.half_mass_radius_kpc(Some(Species::Dm)).unwrap();
         assert_relative_eq!(r_half, (1.0 + 2f64.sqrt()) * a, max_relative = 0.03);
         assert!(truth.enclosed_mass_msun(None, 1e4).is_err());
-        assert!(matches!(truth.enclosed_mass_msun(Some(Species::Gas), 1.0), Err(CoreError::MissingSpecies(Species::Gas))));
+        assert!(matches!(
+            truth.enclosed_mass_msun(Some(Species::Gas), 1.0),
+            Err(CoreError::MissingSpecies(Species::Gas))
+        ));
     }
 
     #[test]

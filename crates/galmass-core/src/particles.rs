@@ -339,11 +339,13 @@ impl Particles {
         };
         let mass = join(&|p| Some(p.mass_msun().clone())).unwrap_or_default();
         let mut out = Particles::new(stack(&|p| p.pos_kpc()), stack(&|p| p.vel_kms()), mass)?;
-        let ids: Option<Vec<u64>> = parts.iter().map(|p| p.ids().map(|v| v.to_vec())).collect::<Option<Vec<_>>>().map(|v| v.concat());
+        let ids: Option<Vec<u64>> =
+            parts.iter().map(|p| p.ids().map(|v| v.to_vec())).collect::<Option<Vec<_>>>().map(|v| v.concat());
         if let Some(ids) = ids {
             out.set_ids(Array1::from(ids))?;
         }
-        let flags: Option<Vec<bool>> = parts.iter().map(|p| p.high_res().map(|v| v.to_vec())).collect::<Option<Vec<_>>>().map(|v| v.concat());
+        let flags: Option<Vec<bool>> =
+            parts.iter().map(|p| p.high_res().map(|v| v.to_vec())).collect::<Option<Vec<_>>>().map(|v| v.concat());
         if let Some(flags) = flags {
             out.set_high_res(Array1::from(flags))?;
         }
@@ -413,7 +415,11 @@ fn check_shape_2d(field: &str, a: &Array2<f64>, n: usize) -> Result<(), CoreErro
 
 fn check_len(field: &str, len: usize, n: usize) -> Result<(), CoreError> {
     if len != n {
-        return Err(CoreError::Shape { field: field.into(), expected: format!("length {n}"), got: format!("length {len}") });
+        return Err(CoreError::Shape {
+            field: field.into(),
+            expected: format!("length {n}"),
+            got: format!("length {len}"),
+        });
     }
     Ok(())
 }
@@ -454,7 +460,9 @@ mod tests {
         p.set_field(ScalarField::AgeGyr, array![1.0, 2.0]).unwrap();
         p.set_ids(array![7, 9]).unwrap();
         p.set_luminosity("r", BandLuminosity { lum_lsun: array![10.0, 20.0], solar_abs_mag_ab: 4.65 }).unwrap();
-        assert!(p.set_luminosity("r band", BandLuminosity { lum_lsun: array![1.0, 1.0], solar_abs_mag_ab: 4.65 }).is_err());
+        assert!(p
+            .set_luminosity("r band", BandLuminosity { lum_lsun: array![1.0, 1.0], solar_abs_mag_ab: 4.65 })
+            .is_err());
         let s = p.select(&[1]);
         assert_eq!(s.len(), 1);
         assert_eq!(s.field(ScalarField::AgeGyr).unwrap()[0], 2.0);

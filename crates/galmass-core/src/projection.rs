@@ -118,7 +118,9 @@ impl Aperture {
         let ok = match *self {
             Aperture::All => true,
             Aperture::WithinRh { factor } => factor.is_finite() && factor > 0.0,
-            Aperture::AnnulusRh { inner, outer } => inner.is_finite() && outer.is_finite() && 0.0 <= inner && inner < outer,
+            Aperture::AnnulusRh { inner, outer } => {
+                inner.is_finite() && outer.is_finite() && 0.0 <= inner && inner < outer
+            }
             Aperture::WithinKpc { radius_kpc } => radius_kpc.is_finite() && radius_kpc > 0.0,
         };
         if ok {
@@ -184,7 +186,12 @@ impl ProjectedStars {
     /// The stars at `indices` (repeats allowed, as in a bootstrap resample). Indices must be below `len()`.
     pub fn select(&self, indices: &[usize]) -> Self {
         let take = |a: &Array1<f64>| a.select(ndarray::Axis(0), indices);
-        Self { x_kpc: take(&self.x_kpc), y_kpc: take(&self.y_kpc), v_los_kms: take(&self.v_los_kms), mass_msun: take(&self.mass_msun) }
+        Self {
+            x_kpc: take(&self.x_kpc),
+            y_kpc: take(&self.y_kpc),
+            v_los_kms: take(&self.v_los_kms),
+            mass_msun: take(&self.mass_msun),
+        }
     }
 
     /// True when there are no stars.
@@ -285,7 +292,8 @@ impl ProjectedStars {
 
 /// The projected half-number radius (median, numpy's convention) of precomputed projected radii.
 pub fn half_number_radius_of(radii_kpc: &Array1<f64>) -> Result<f64, CoreError> {
-    stats::percentile_in_place(&mut radii_kpc.to_vec(), 50.0).ok_or_else(|| too_few("projected half-number radius", 1, radii_kpc.len()))
+    stats::percentile_in_place(&mut radii_kpc.to_vec(), 50.0)
+        .ok_or_else(|| too_few("projected half-number radius", 1, radii_kpc.len()))
 }
 
 fn too_few(what: &str, needed: usize, got: usize) -> CoreError {
@@ -388,7 +396,10 @@ mod tests {
         let one = Particles::new(array![[1.0, 0.0, 0.0]], array![[0.0, 0.0, 1.0]], array![1.0]).unwrap();
         let los = LineOfSight::new([0.0, 0.0, 1.0]).unwrap();
         let proj = ProjectedStars::new(&one, &los, None).unwrap();
-        assert!(matches!(proj.summary(&SummaryParams::SARRATO2025), Err(CoreError::TooFewParticles { needed: 2, got: 1, .. })));
+        assert!(matches!(
+            proj.summary(&SummaryParams::SARRATO2025),
+            Err(CoreError::TooFewParticles { needed: 2, got: 1, .. })
+        ));
         let none = ProjectedStars::new(&Particles::empty(), &los, None).unwrap();
         assert!(matches!(none.half_number_radius_kpc(), Err(CoreError::TooFewParticles { needed: 1, got: 0, .. })));
         assert!(ProjectedStars::new(&one, &los, Some(&[3])).is_err());

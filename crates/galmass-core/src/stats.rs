@@ -135,7 +135,11 @@ mod tests {
         let v: Vec<f64> = (0..1001).map(|i| ((i * 7919) % 1009) as f64 * 0.37 - 50.0).collect();
         for q in [0.0, 2.5, 16.0, 50.0, 84.0, 98.0, 99.99, 100.0] {
             let mut scratch = v.clone();
-            assert_eq!(percentile_in_place(&mut scratch, q).unwrap().to_bits(), percentile(&v, q).unwrap().to_bits(), "q = {q}");
+            assert_eq!(
+                percentile_in_place(&mut scratch, q).unwrap().to_bits(),
+                percentile(&v, q).unwrap().to_bits(),
+                "q = {q}"
+            );
         }
         assert_eq!(percentile_in_place(&mut [], 50.0), None);
         assert_eq!(percentile_in_place(&mut [1.0, f64::NAN], 50.0), None);

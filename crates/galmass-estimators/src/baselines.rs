@@ -54,7 +54,11 @@ impl PowerLawFit {
     /// Fits positive `x` (e.g. luminosities) to positive `y` (e.g. stellar masses). Needs two distinct `x`.
     pub fn fit(x: &[f64], y: &[f64]) -> Result<Self, EstimatorError> {
         if x.len() != y.len() {
-            return Err(EstimatorError::BadInput { name: "y", expected: format!("{} values", x.len()), got: format!("{}", y.len()) });
+            return Err(EstimatorError::BadInput {
+                name: "y",
+                expected: format!("{} values", x.len()),
+                got: format!("{}", y.len()),
+            });
         }
         let lx = logs("x", x)?;
         let ly = logs("y", y)?;
@@ -64,11 +68,16 @@ impl PowerLawFit {
         let sxx: f64 = lx.iter().map(|a| (a - mx) * (a - mx)).sum();
         let sxy: f64 = lx.iter().zip(&ly).map(|(a, b)| (a - mx) * (b - my)).sum();
         if lx.len() < 2 || sxx <= 0.0 {
-            return Err(EstimatorError::BadInput { name: "x", expected: "at least two distinct values".into(), got: format!("{} values", lx.len()) });
+            return Err(EstimatorError::BadInput {
+                name: "x",
+                expected: "at least two distinct values".into(),
+                got: format!("{} values", lx.len()),
+            });
         }
         let slope = sxy / sxx;
         let intercept = my - slope * mx;
-        let scatter_dex = (lx.iter().zip(&ly).map(|(a, b)| (b - intercept - slope * a).powi(2)).sum::<f64>() / n).sqrt();
+        let scatter_dex =
+            (lx.iter().zip(&ly).map(|(a, b)| (b - intercept - slope * a).powi(2)).sum::<f64>() / n).sqrt();
         Ok(Self { intercept, slope, scatter_dex })
     }
 
@@ -122,7 +131,8 @@ mod tests {
         assert!(fit.scatter_dex < 1e-12);
         assert_relative_eq!(fit.predict(1e12).unwrap(), 10f64.powf(0.3 + 13.2), max_relative = 1e-10);
         // Residuals +-0.1 dex alternating about a line: scatter 0.1 dex.
-        let m2: Vec<f64> = m.iter().enumerate().map(|(i, v)| v * 10f64.powf(if i % 2 == 0 { 0.1 } else { -0.1 })).collect();
+        let m2: Vec<f64> =
+            m.iter().enumerate().map(|(i, v)| v * 10f64.powf(if i % 2 == 0 { 0.1 } else { -0.1 })).collect();
         let fit2 = PowerLawFit::fit(&l, &m2).unwrap();
         assert!(fit2.scatter_dex > 0.08 && fit2.scatter_dex <= 0.1 + 1e-12);
         assert!(PowerLawFit::fit(&[1.0, 1.0], &[1.0, 2.0]).is_err());

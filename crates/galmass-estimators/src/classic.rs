@@ -60,8 +60,13 @@ pub enum DispersionSource {
 
 impl EstimatorKind {
     /// All five, in publication order.
-    pub const ALL: [EstimatorKind; 5] =
-        [EstimatorKind::Walker, EstimatorKind::Wolf, EstimatorKind::AmoriscoEvans, EstimatorKind::Campbell, EstimatorKind::Errani];
+    pub const ALL: [EstimatorKind; 5] = [
+        EstimatorKind::Walker,
+        EstimatorKind::Wolf,
+        EstimatorKind::AmoriscoEvans,
+        EstimatorKind::Campbell,
+        EstimatorKind::Errani,
+    ];
 
     /// The key used in JSON output and configs.
     pub fn key(self) -> &'static str {
@@ -143,12 +148,12 @@ pub struct ValidEstimatorParams(EstimatorParams);
 impl EstimatorParams {
     /// Checks the annulus.
     pub fn check(self) -> Result<ValidEstimatorParams, EstimatorError> {
-        Aperture::AnnulusRh { inner: self.at_rh_annulus.0, outer: self.at_rh_annulus.1 }
-            .check()
-            .map_err(|_| EstimatorError::InvalidParameter {
+        Aperture::AnnulusRh { inner: self.at_rh_annulus.0, outer: self.at_rh_annulus.1 }.check().map_err(|_| {
+            EstimatorError::InvalidParameter {
                 name: "at_rh_annulus",
                 reason: format!("{:?} must satisfy 0 <= inner < outer", self.at_rh_annulus),
-            })?;
+            }
+        })?;
         Ok(ValidEstimatorParams(self))
     }
 }
@@ -162,7 +167,9 @@ impl ValidEstimatorParams {
     fn aperture(&self, source: DispersionSource) -> Aperture {
         match source {
             DispersionSource::Global => Aperture::All,
-            DispersionSource::AtRh => Aperture::AnnulusRh { inner: self.0.at_rh_annulus.0, outer: self.0.at_rh_annulus.1 },
+            DispersionSource::AtRh => {
+                Aperture::AnnulusRh { inner: self.0.at_rh_annulus.0, outer: self.0.at_rh_annulus.1 }
+            }
             DispersionSource::WithinRh104 => Aperture::WithinRh { factor: 1.04 },
         }
     }
@@ -371,9 +378,15 @@ mod tests {
     fn zero_or_one_star_is_a_typed_error() {
         let params = EstimatorParams::default().check().unwrap();
         let empty = projected(Array2::zeros((0, 3)), Array1::zeros(0));
-        assert!(matches!(estimate_all(&empty, None, &params), Err(EstimatorError::Core(CoreError::TooFewParticles { got: 0, .. }))));
+        assert!(matches!(
+            estimate_all(&empty, None, &params),
+            Err(EstimatorError::Core(CoreError::TooFewParticles { got: 0, .. }))
+        ));
         let one = projected(array![[1.0, 0.0, 0.0]], array![3.0]);
-        assert!(matches!(estimate_all(&one, None, &params), Err(EstimatorError::Core(CoreError::TooFewParticles { got: 1, .. }))));
+        assert!(matches!(
+            estimate_all(&one, None, &params),
+            Err(EstimatorError::Core(CoreError::TooFewParticles { got: 1, .. }))
+        ));
         for kind in EstimatorKind::ALL {
             assert!(estimate(kind, &one, None, &params).is_err());
         }

@@ -40,7 +40,11 @@ pub fn ml_dispersion_kms(v_kms: &[f64], errors_kms: &[f64]) -> Result<(f64, f64)
         });
     }
     if let Some(e) = errors_kms.iter().find(|e| **e < 0.0) {
-        return Err(EstimatorError::BadInput { name: "velocity_errors_kms", expected: "non-negative errors".into(), got: format!("{e}") });
+        return Err(EstimatorError::BadInput {
+            name: "velocity_errors_kms",
+            expected: "non-negative errors".into(),
+            got: format!("{e}"),
+        });
     }
     if v_kms.len() < 2 {
         return Err(CoreError::TooFewParticles { what: "sigma_los".into(), needed: 2, got: v_kms.len() }.into());
@@ -93,7 +97,11 @@ pub fn ml_dispersion_kms(v_kms: &[f64], errors_kms: &[f64]) -> Result<(f64, f64)
 
 fn check_finite(name: &'static str, values: &[f64]) -> Result<(), EstimatorError> {
     match values.iter().position(|v| !v.is_finite()) {
-        Some(i) => Err(EstimatorError::BadInput { name, expected: "finite values".into(), got: format!("{} at index {i}", values[i]) }),
+        Some(i) => Err(EstimatorError::BadInput {
+            name,
+            expected: "finite values".into(),
+            got: format!("{} at index {i}", values[i]),
+        }),
         None => Ok(()),
     }
 }
@@ -125,7 +133,10 @@ mod tests {
 
     #[test]
     fn bad_inputs_are_typed_errors() {
-        assert!(matches!(ml_dispersion_kms(&[1.0], &[0.0]), Err(EstimatorError::Core(CoreError::TooFewParticles { .. }))));
+        assert!(matches!(
+            ml_dispersion_kms(&[1.0], &[0.0]),
+            Err(EstimatorError::Core(CoreError::TooFewParticles { .. }))
+        ));
         assert!(matches!(ml_dispersion_kms(&[1.0, 2.0], &[0.0]), Err(EstimatorError::BadInput { .. })));
         assert!(matches!(ml_dispersion_kms(&[1.0, f64::NAN], &[0.0, 0.0]), Err(EstimatorError::BadInput { .. })));
         assert!(matches!(ml_dispersion_kms(&[1.0, 2.0], &[0.0, -1.0]), Err(EstimatorError::BadInput { .. })));

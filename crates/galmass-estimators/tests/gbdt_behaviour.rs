@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use galmass_estimators::gbdt::binning::MissingType;
 use galmass_estimators::gbdt::dataset::BinnedData;
 use galmass_estimators::gbdt::split::{leaf_output, leaf_score};
-use galmass_estimators::gbdt::{train, DataSampleStrategy, GbdtError, GbdtModel, GbdtParams, ImportanceType, LabeledData, Metric, Objective, Table};
+use galmass_estimators::gbdt::{
+    train, DataSampleStrategy, GbdtError, GbdtModel, GbdtParams, ImportanceType, LabeledData, Metric, Objective, Table,
+};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -45,7 +47,13 @@ fn single_split_recovers_a_step_function() {
     let n = 1000;
     let x = Array2::from_shape_fn((n, 2), |_| f64::from(rng.random_range(0..200u32)) / 200.0);
     let y: Vec<f64> = (0..n).map(|i| if x[[i, 0]] < 0.3 { 2.0 } else { 5.0 }).collect();
-    let params = GbdtParams { num_leaves: 2, num_boost_round: 1, learning_rate: 1.0, min_data_in_bin: 1, ..GbdtParams::default() };
+    let params = GbdtParams {
+        num_leaves: 2,
+        num_boost_round: 1,
+        learning_rate: 1.0,
+        min_data_in_bin: 1,
+        ..GbdtParams::default()
+    };
     let model = fit(params, &x, &y);
     let tree = &model.trees()[0];
     assert_eq!((tree.num_leaves, tree.split_feature[0]), (2, 0));
@@ -58,7 +66,9 @@ fn single_split_recovers_a_step_function() {
     for (p, t) in pred.iter().zip(&y) {
         assert!((p - t).abs() < 1e-5, "{p} vs {t}");
     }
-    assert!(model.predict_row(&[0.1, 0.9]).unwrap() < 2.0 + 1e-5 && model.predict_row(&[0.9, 0.1]).unwrap() > 5.0 - 1e-5);
+    assert!(
+        model.predict_row(&[0.1, 0.9]).unwrap() < 2.0 + 1e-5 && model.predict_row(&[0.9, 0.1]).unwrap() > 5.0 - 1e-5
+    );
 }
 
 #[test]
@@ -112,7 +122,11 @@ fn leaf_values_and_split_gains_equal_the_closed_form() {
     for (leaf, rows) in [(0, &left), (1, &right)] {
         let gs: f64 = rows.iter().map(|&i| g[i]).sum();
         let expected = lr * leaf_output(gs, rows.len() as f64, l1, l2);
-        assert!((tree.leaf_value[leaf] - expected).abs() < 1e-6, "leaf {leaf}: {} vs {expected}", tree.leaf_value[leaf]);
+        assert!(
+            (tree.leaf_value[leaf] - expected).abs() < 1e-6,
+            "leaf {leaf}: {} vs {expected}",
+            tree.leaf_value[leaf]
+        );
         assert_eq!(tree.leaf_count[leaf], rows.len());
     }
     // The same numbers written out: with l1 the gradient sums shrink towards 0 by 0.3.
@@ -149,7 +163,8 @@ fn missing_values_follow_the_learned_default_direction() {
     // NaN alone separates the labels: the split puts every value left and NaN right.
     let x = Array2::from_shape_fn((n, 1), |(i, _)| if i % 4 == 0 { f64::NAN } else { (i % 97) as f64 });
     let y: Vec<f64> = (0..n).map(|i| if i % 4 == 0 { 1.0 } else { -1.0 }).collect();
-    let model = fit(GbdtParams { num_leaves: 2, num_boost_round: 1, learning_rate: 1.0, ..GbdtParams::default() }, &x, &y);
+    let model =
+        fit(GbdtParams { num_leaves: 2, num_boost_round: 1, learning_rate: 1.0, ..GbdtParams::default() }, &x, &y);
     assert!(!model.trees()[0].default_left[0]);
     assert!((model.predict_row(&[f64::NAN]).unwrap() - 1.0).abs() < 1e-5);
     // Every value goes left, however large (below the 1e300 that stands for +inf, as in LightGBM).
@@ -158,7 +173,17 @@ fn missing_values_follow_the_learned_default_direction() {
     // Trained without NaN, a NaN is read as 0.
     let x = Array2::from_shape_fn((n, 1), |(i, _)| (i % 100) as f64 - 50.0);
     let y: Vec<f64> = (0..n).map(|i| if (i % 100) < 50 { 0.0 } else { 1.0 }).collect();
-    let model = fit(GbdtParams { num_leaves: 2, num_boost_round: 1, learning_rate: 1.0, min_data_in_bin: 1, ..GbdtParams::default() }, &x, &y);
+    let model = fit(
+        GbdtParams {
+            num_leaves: 2,
+            num_boost_round: 1,
+            learning_rate: 1.0,
+            min_data_in_bin: 1,
+            ..GbdtParams::default()
+        },
+        &x,
+        &y,
+    );
     assert_eq!(model.trees()[0].missing_type[0], MissingType::None);
     assert_eq!(model.predict_row(&[f64::NAN]).unwrap(), model.predict_row(&[0.0]).unwrap());
 }
@@ -203,7 +228,10 @@ fn sparse_table(n: usize, seed: u64) -> (Array2<f64>, Vec<f64>) {
         x[[i, cat]] = strength;
         let dense: f64 = rng.random();
         x[[i, n_cat]] = dense;
-        y[i] = (cat % 7) as f64 * 0.5 + strength * if cat % 2 == 0 { 1.0 } else { -1.0 } + 2.0 * dense + 0.1 * rng.random::<f64>();
+        y[i] = (cat % 7) as f64 * 0.5
+            + strength * if cat % 2 == 0 { 1.0 } else { -1.0 }
+            + 2.0 * dense
+            + 0.1 * rng.random::<f64>();
     }
     (x, y)
 }
@@ -215,10 +243,16 @@ fn exclusive_feature_bundling_leaves_accuracy_unchanged() {
     let base = GbdtParams { num_leaves: 15, num_boost_round: 200, min_data_in_leaf: 10, ..GbdtParams::default() };
     let bundled_params = GbdtParams { enable_bundle: true, ..base.clone() };
     let data = BinnedData::from_features(x.view(), &bundled_params.check().unwrap(), None).unwrap();
-    assert!(data.num_bundles() >= 1 && data.num_columns() < 10, "{} columns, {} bundles", data.num_columns(), data.num_bundles());
+    assert!(
+        data.num_bundles() >= 1 && data.num_columns() < 10,
+        "{} columns, {} bundles",
+        data.num_columns(),
+        data.num_bundles()
+    );
     let plain = fit(GbdtParams { enable_bundle: false, ..base.clone() }, &x, &y);
     let bundled = fit(bundled_params, &x, &y);
-    let (r_plain, r_bundled) = (rmse(&plain.predict(xt.view()).unwrap(), &yt), rmse(&bundled.predict(xt.view()).unwrap(), &yt));
+    let (r_plain, r_bundled) =
+        (rmse(&plain.predict(xt.view()).unwrap(), &yt), rmse(&bundled.predict(xt.view()).unwrap(), &yt));
     // Bundling without conflicts is lossless: the same histograms, hence (up to summation order) the same trees.
     assert!((r_bundled / r_plain - 1.0).abs() < 1e-3, "bundled {r_bundled} vs plain {r_plain}");
     assert_eq!(plain.trees()[0].split_feature, bundled.trees()[0].split_feature);
@@ -235,20 +269,40 @@ fn training_scores_with_row_sampling_equal_the_model_predictions() {
         GbdtParams { data_sample_strategy: DataSampleStrategy::Goss, learning_rate: 0.3, ..GbdtParams::default() },
         GbdtParams { feature_fraction: 0.5, ..GbdtParams::default() },
     ] {
-        let params = GbdtParams { num_boost_round: 40, is_provide_training_metric: true, metric: (&["l2"][..]).into(), ..strategy }.check().unwrap();
+        let params = GbdtParams {
+            num_boost_round: 40,
+            is_provide_training_metric: true,
+            metric: (&["l2"][..]).into(),
+            ..strategy
+        }
+        .check()
+        .unwrap();
         let out = train(&params, LabeledData::new(x.view(), &y).unwrap(), None, None).unwrap();
         let curve = out.history.curve("training", Metric::L2).unwrap();
         let pred = out.model.predict(x.view()).unwrap();
         let mse = pred.iter().zip(&y).map(|(p, t)| (p - t) * (p - t)).sum::<f64>() / y.len() as f64;
-        assert!((curve[39] - mse).abs() < 1e-12 * mse.max(1e-300) + 1e-15, "{:?}: {} vs {mse}", params.params().data_sample_strategy, curve[39]);
+        assert!(
+            (curve[39] - mse).abs() < 1e-12 * mse.max(1e-300) + 1e-15,
+            "{:?}: {} vs {mse}",
+            params.params().data_sample_strategy,
+            curve[39]
+        );
     }
 }
 
 #[test]
 fn saved_model_predicts_identically_and_bad_files_are_errors() {
     let (x, y, xt, _, names) = chu_table();
-    let params = GbdtParams { num_boost_round: 60, feature_fraction: 0.8, bagging_fraction: 0.8, bagging_freq: 1, ..GbdtParams::chu2024() };
-    let model = train(&params.check().unwrap(), LabeledData::new(x.view(), &y).unwrap(), None, Some(names.clone())).unwrap().model;
+    let params = GbdtParams {
+        num_boost_round: 60,
+        feature_fraction: 0.8,
+        bagging_fraction: 0.8,
+        bagging_freq: 1,
+        ..GbdtParams::chu2024()
+    };
+    let model = train(&params.check().unwrap(), LabeledData::new(x.view(), &y).unwrap(), None, Some(names.clone()))
+        .unwrap()
+        .model;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.json");
     model.save(&path).unwrap();
@@ -321,12 +375,21 @@ fn bad_input_is_a_typed_error_not_a_panic() {
     let empty = Array2::<f64>::zeros((0, 2));
     assert!(matches!(LabeledData::new(empty.view(), &[]), Err(GbdtError::BadInput { name: "features", .. })));
     let narrow = Array2::<f64>::zeros((50, 1));
-    let err = train(&params, LabeledData::new(x.view(), &y).unwrap(), Some(LabeledData::new(narrow.view(), &y).unwrap()), None).unwrap_err();
+    let err = train(
+        &params,
+        LabeledData::new(x.view(), &y).unwrap(),
+        Some(LabeledData::new(narrow.view(), &y).unwrap()),
+        None,
+    )
+    .unwrap_err();
     assert!(matches!(err, GbdtError::BadInput { name: "valid features", .. }), "{err}");
     let err = train(&params, LabeledData::new(x.view(), &y).unwrap(), None, Some(vec!["a".into()])).unwrap_err();
     assert!(matches!(err, GbdtError::BadInput { name: "feature_names", .. }), "{err}");
     let stop = GbdtParams { early_stopping_round: 5, ..GbdtParams::default() }.check().unwrap();
-    assert!(matches!(train(&stop, LabeledData::new(x.view(), &y).unwrap(), None, None), Err(GbdtError::InvalidParameter { .. })));
+    assert!(matches!(
+        train(&stop, LabeledData::new(x.view(), &y).unwrap(), None, None),
+        Err(GbdtError::InvalidParameter { .. })
+    ));
     let model = train(&params, LabeledData::new(x.view(), &y).unwrap(), None, None).unwrap().model;
     assert!(matches!(model.predict(narrow.view()), Err(GbdtError::BadInput { .. })));
     assert!(matches!(model.predict_row(&[1.0]), Err(GbdtError::BadInput { .. })));
@@ -352,7 +415,9 @@ fn early_stopping_keeps_the_best_iteration() {
     }
     .check()
     .unwrap();
-    let out = train(&params, LabeledData::new(x.view(), &y).unwrap(), Some(LabeledData::new(xt.view(), &yt).unwrap()), None).unwrap();
+    let out =
+        train(&params, LabeledData::new(x.view(), &y).unwrap(), Some(LabeledData::new(xt.view(), &yt).unwrap()), None)
+            .unwrap();
     let best = out.history.best_iteration.unwrap();
     assert!(out.history.iterations < 300, "never stopped");
     assert_eq!(out.model.trees().len(), best);
@@ -412,8 +477,16 @@ fn depth_limit_feature_fraction_and_objectives() {
     }
     let base = GbdtParams { num_leaves: 5, num_boost_round: 200, ..GbdtParams::default() };
     let l2 = rmse(&fit(base.clone(), &x, &y_out).predict(xt.view()).unwrap(), &yt);
-    let l1 = rmse(&fit(GbdtParams { objective: Objective::RegressionL1, ..base.clone() }, &x, &y_out).predict(xt.view()).unwrap(), &yt);
-    let huber = rmse(&fit(GbdtParams { objective: Objective::Huber, alpha: 0.2, ..base.clone() }, &x, &y_out).predict(xt.view()).unwrap(), &yt);
+    let l1 = rmse(
+        &fit(GbdtParams { objective: Objective::RegressionL1, ..base.clone() }, &x, &y_out).predict(xt.view()).unwrap(),
+        &yt,
+    );
+    let huber = rmse(
+        &fit(GbdtParams { objective: Objective::Huber, alpha: 0.2, ..base.clone() }, &x, &y_out)
+            .predict(xt.view())
+            .unwrap(),
+        &yt,
+    );
     assert!(l1 < 0.5 * l2 && huber < 0.5 * l2, "l2 {l2}, l1 {l1}, huber {huber}");
     let clean = rmse(&fit(base, &x, &y).predict(xt.view()).unwrap(), &yt);
     assert!(l1 < 1.2 * clean, "l1 {l1} vs clean l2 {clean}");

@@ -27,17 +27,20 @@ fn rel_close(a: f64, b: f64, tol: f64) -> bool {
 
 #[test]
 fn matches_lightgbm_trees_rmse_and_feature_ranking() {
-    let expected: Value = serde_json::from_str(&std::fs::read_to_string(test_data("gbdt_lightgbm_expected.json")).unwrap()).unwrap();
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(test_data("gbdt_lightgbm_expected.json")).unwrap()).unwrap();
     let train_table = Table::read(&test_data("gbdt_train.csv")).unwrap();
     let test_table = Table::read(&test_data("gbdt_test.csv")).unwrap();
     let target = expected["target"].as_str().unwrap();
-    let names: Vec<String> = expected["features"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    let names: Vec<String> =
+        expected["features"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
     let (x, _) = train_table.select(&names).unwrap();
     let y = train_table.column(target).unwrap();
     let (xt, _) = test_table.select(&names).unwrap();
     let yt = test_table.column(target).unwrap();
     for (case, exp) in expected["cases"].as_object().unwrap() {
-        let params: GbdtParams = serde_json::from_value(exp["params"].clone()).unwrap_or_else(|e| panic!("{case}: {e}"));
+        let params: GbdtParams =
+            serde_json::from_value(exp["params"].clone()).unwrap_or_else(|e| panic!("{case}: {e}"));
         let params = params.check().unwrap();
         let out = train(&params, LabeledData::new(x.view(), &y).unwrap(), None, Some(names.clone())).unwrap();
         let model = &out.model;
@@ -47,15 +50,28 @@ fn matches_lightgbm_trees_rmse_and_feature_ranking() {
             let bias = if t == 0 { model.init_score() } else { 0.0 };
             let ctx = format!("{case}, tree {t}");
             assert_eq!(tree.num_leaves as u64, exp_tree["num_leaves"].as_u64().unwrap(), "{ctx}");
-            let feats: Vec<usize> = exp_tree["split_feature"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+            let feats: Vec<usize> =
+                exp_tree["split_feature"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
             assert_eq!(tree.split_feature, feats, "{ctx}: split features");
             for (node, thr) in exp_tree["threshold"].as_array().unwrap().iter().enumerate() {
-                assert!(rel_close(tree.threshold[node], thr.as_f64().unwrap(), 1e-12), "{ctx}: threshold {node}: {} vs {thr}", tree.threshold[node]);
+                assert!(
+                    rel_close(tree.threshold[node], thr.as_f64().unwrap(), 1e-12),
+                    "{ctx}: threshold {node}: {} vs {thr}",
+                    tree.threshold[node]
+                );
                 // LightGBM stores gains as float32.
                 let gain = exp_tree["split_gain"][node].as_f64().unwrap();
-                assert!(rel_close(tree.split_gain[node], gain, 1e-5), "{ctx}: gain {node}: {} vs {gain}", tree.split_gain[node]);
+                assert!(
+                    rel_close(tree.split_gain[node], gain, 1e-5),
+                    "{ctx}: gain {node}: {} vs {gain}",
+                    tree.split_gain[node]
+                );
                 if exp_tree["missing_type"][node] == "NaN" {
-                    assert_eq!(tree.default_left[node], exp_tree["default_left"][node].as_bool().unwrap(), "{ctx}: default_left {node}");
+                    assert_eq!(
+                        tree.default_left[node],
+                        exp_tree["default_left"][node].as_bool().unwrap(),
+                        "{ctx}: default_left {node}"
+                    );
                 }
             }
             for (leaf, value) in exp_tree["leaf_value"].as_array().unwrap().iter().enumerate() {
@@ -63,7 +79,11 @@ fn matches_lightgbm_trees_rmse_and_feature_ranking() {
                 let ours = tree.leaf_value[leaf] + bias;
                 let theirs = value.as_f64().unwrap();
                 assert!((ours - theirs).abs() <= 1e-6 + 1e-6 * theirs.abs(), "{ctx}: leaf {leaf}: {ours} vs {theirs}");
-                assert_eq!(tree.leaf_count[leaf] as u64, exp_tree["leaf_count"][leaf].as_u64().unwrap(), "{ctx}: leaf count {leaf}");
+                assert_eq!(
+                    tree.leaf_count[leaf] as u64,
+                    exp_tree["leaf_count"][leaf].as_u64().unwrap(),
+                    "{ctx}: leaf count {leaf}"
+                );
             }
         }
         // Accuracy and ranking after all rounds.
@@ -78,7 +98,11 @@ fn matches_lightgbm_trees_rmse_and_feature_ranking() {
             max_diff = max_diff.max((pred[i] - v.as_f64().unwrap()).abs());
         }
         let lgb_gain: Vec<f64> = exp["gain"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-        assert_eq!(top3(&model.feature_importance(ImportanceType::Gain), &names), top3(&lgb_gain, &names), "{case}: top-3 by gain");
+        assert_eq!(
+            top3(&model.feature_importance(ImportanceType::Gain), &names),
+            top3(&lgb_gain, &names),
+            "{case}: top-3 by gain"
+        );
         println!("{case}: RMSE {rmse:.6} (LightGBM {lgb_rmse:.6}), largest prediction difference {max_diff:.2e}");
     }
 }

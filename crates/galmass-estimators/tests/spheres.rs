@@ -44,7 +44,8 @@ fn jeans_sigma_r2(mass: &dyn Fn(f64) -> f64, beta: f64) -> impl Fn(f64) -> f64 {
     let step = (hi - lo) / n as f64;
     let r: Vec<f64> = (0..=n).map(|i| (lo + step * i as f64).exp()).collect();
     // Integrand in d ln r.
-    let f: Vec<f64> = r.iter().map(|&x| plummer_density(x) * x.powf(2.0 * beta) * G_KPC_KMS2_PER_MSUN * mass(x) / x).collect();
+    let f: Vec<f64> =
+        r.iter().map(|&x| plummer_density(x) * x.powf(2.0 * beta) * G_KPC_KMS2_PER_MSUN * mass(x) / x).collect();
     let mut tail = vec![0.0; n + 1];
     for i in (0..n).rev() {
         tail[i] = tail[i + 1] + 0.5 * step * (f[i] + f[i + 1]);
@@ -150,7 +151,8 @@ fn velocity_errors_are_removed_by_the_corrected_dispersion() {
         vel[[i, 2]] = 10.0 * gaussian(&mut rng) + 5.0 * gaussian(&mut rng);
     }
     let stars = Particles::new(pos, vel, Array1::from_elem(n, 1.0)).unwrap();
-    let projected = ProjectedStars::new(&stars, &galmass_core::LineOfSight::new([0.0, 0.0, 1.0]).unwrap(), None).unwrap();
+    let projected =
+        ProjectedStars::new(&stars, &galmass_core::LineOfSight::new([0.0, 0.0, 1.0]).unwrap(), None).unwrap();
     let params = EstimatorParams { n_bootstrap: 200, seed: 3, ..Default::default() }.check().unwrap();
     let corrected = estimate_all(&projected, Some(&errors), &params).unwrap();
     let naive = estimate_all(&projected, None, &params).unwrap();

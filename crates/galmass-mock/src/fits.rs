@@ -80,19 +80,27 @@ pub fn write_images(path: &Path, images: &[FitsImage<'_>]) -> Result<(), MockErr
 fn write_to(path: &Path, first: &FitsImage<'_>, rest: &[FitsImage<'_>]) -> Result<(), MockError> {
     let shape = [first.data.nrows(), first.data.ncols()];
     let description = ImageDescription { data_type: ImageType::Double, dimensions: &shape };
-    let mut file = FitsFile::create(path).with_custom_primary(&description).open().map_err(|e| fits_err(path, "creating", e))?;
+    let mut file =
+        FitsFile::create(path).with_custom_primary(&description).open().map_err(|e| fits_err(path, "creating", e))?;
     let hdu = file.primary_hdu().map_err(|e| fits_err(path, "opening the primary HDU", e))?;
     write_hdu(path, &mut file, &hdu, first)?;
     for image in rest {
         let shape = [image.data.nrows(), image.data.ncols()];
         let description = ImageDescription { data_type: ImageType::Double, dimensions: &shape };
-        let hdu = file.create_image(image.extname.clone(), &description).map_err(|e| fits_err(path, "creating an image HDU", e))?;
+        let hdu = file
+            .create_image(image.extname.clone(), &description)
+            .map_err(|e| fits_err(path, "creating an image HDU", e))?;
         write_hdu(path, &mut file, &hdu, image)?;
     }
     Ok(())
 }
 
-fn write_hdu(path: &Path, file: &mut FitsFile, hdu: &fitsio::hdu::FitsHdu, image: &FitsImage<'_>) -> Result<(), MockError> {
+fn write_hdu(
+    path: &Path,
+    file: &mut FitsFile,
+    hdu: &fitsio::hdu::FitsHdu,
+    image: &FitsImage<'_>,
+) -> Result<(), MockError> {
     let data: Vec<f64> = image.data.iter().copied().collect(); // row-major [y][x]: FITS axis 1 is x
     hdu.write_image(file, &data).map_err(|e| fits_err(path, &format!("writing image {}", image.extname), e))?;
     let mut put = |key: &str, value: KeyValue<'_>| -> Result<(), MockError> {

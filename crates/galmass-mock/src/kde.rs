@@ -92,7 +92,10 @@ impl GridAxis {
     /// Checks and builds an axis (finite, min < max, n >= 2).
     pub fn new(min: f64, max: f64, n: usize, sampling: GridSampling) -> Result<Self, MockError> {
         if !(min.is_finite() && max.is_finite() && min < max) || n < 2 {
-            return Err(MockError::invalid("grid", format!("need finite min < max and n >= 2, got {min}..{max} with {n} points")));
+            return Err(MockError::invalid(
+                "grid",
+                format!("need finite min < max and n >= 2, got {min}..{max} with {n} points"),
+            ));
         }
         Ok(Self { min, max, n, sampling })
     }
@@ -188,29 +191,55 @@ thread_local! {
 
 impl GaussianKde2 {
     /// Fits the KDE to points `(x, y)` with optional non-negative weights. `what` names the map in errors.
-    pub fn new(x: &[f64], y: &[f64], weights: Option<&[f64]>, bandwidth: Bandwidth, what: &str) -> Result<Self, MockError> {
+    pub fn new(
+        x: &[f64],
+        y: &[f64],
+        weights: Option<&[f64]>,
+        bandwidth: Bandwidth,
+        what: &str,
+    ) -> Result<Self, MockError> {
         if x.len() != y.len() {
-            return Err(MockError::BadInput { name: "y", expected: format!("{} values", x.len()), got: format!("{}", y.len()) });
+            return Err(MockError::BadInput {
+                name: "y",
+                expected: format!("{} values", x.len()),
+                got: format!("{}", y.len()),
+            });
         }
         let n = x.len();
         if n < 3 {
             return Err(MockError::TooFewPoints { what: what.into(), needed: 3, got: n });
         }
         if let Some(i) = x.iter().chain(y.iter()).position(|v| !v.is_finite()) {
-            return Err(MockError::BadInput { name: "points", expected: "finite coordinates".into(), got: format!("non-finite value at flat index {i}") });
+            return Err(MockError::BadInput {
+                name: "points",
+                expected: "finite coordinates".into(),
+                got: format!("non-finite value at flat index {i}"),
+            });
         }
         let w: Vec<f64> = match weights {
             None => vec![1.0 / n as f64; n],
             Some(w) => {
                 if w.len() != n {
-                    return Err(MockError::BadInput { name: "weights", expected: format!("{n} values"), got: format!("{}", w.len()) });
+                    return Err(MockError::BadInput {
+                        name: "weights",
+                        expected: format!("{n} values"),
+                        got: format!("{}", w.len()),
+                    });
                 }
                 if w.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
-                    return Err(MockError::BadInput { name: "weights", expected: "finite non-negative weights".into(), got: "a negative or non-finite weight".into() });
+                    return Err(MockError::BadInput {
+                        name: "weights",
+                        expected: "finite non-negative weights".into(),
+                        got: "a negative or non-finite weight".into(),
+                    });
                 }
                 let total: f64 = w.iter().sum();
                 if total <= 0.0 {
-                    return Err(MockError::BadInput { name: "weights", expected: "a positive total".into(), got: format!("{total}") });
+                    return Err(MockError::BadInput {
+                        name: "weights",
+                        expected: "a positive total".into(),
+                        got: format!("{total}"),
+                    });
                 }
                 w.iter().map(|v| v / total).collect()
             }
@@ -574,10 +603,22 @@ mod tests {
     fn degenerate_inputs_are_typed_errors() {
         let t: Vec<f64> = (0..20).map(|i| i as f64 * 0.01).collect();
         let line: Vec<f64> = t.iter().map(|v| 0.3 * v + 0.01).collect();
-        assert!(matches!(GaussianKde2::new(&t, &line, None, Bandwidth::Scott, "m"), Err(MockError::DegenerateCovariance { .. })));
-        assert!(matches!(GaussianKde2::new(&t, &[0.1; 20], None, Bandwidth::Scott, "m"), Err(MockError::DegenerateCovariance { .. })));
-        assert!(matches!(GaussianKde2::new(&[0.1, 0.2], &[0.3, 0.1], None, Bandwidth::Scott, "m"), Err(MockError::TooFewPoints { got: 2, .. })));
-        assert!(matches!(GaussianKde2::new(&[], &[], None, Bandwidth::Scott, "m"), Err(MockError::TooFewPoints { got: 0, .. })));
+        assert!(matches!(
+            GaussianKde2::new(&t, &line, None, Bandwidth::Scott, "m"),
+            Err(MockError::DegenerateCovariance { .. })
+        ));
+        assert!(matches!(
+            GaussianKde2::new(&t, &[0.1; 20], None, Bandwidth::Scott, "m"),
+            Err(MockError::DegenerateCovariance { .. })
+        ));
+        assert!(matches!(
+            GaussianKde2::new(&[0.1, 0.2], &[0.3, 0.1], None, Bandwidth::Scott, "m"),
+            Err(MockError::TooFewPoints { got: 2, .. })
+        ));
+        assert!(matches!(
+            GaussianKde2::new(&[], &[], None, Bandwidth::Scott, "m"),
+            Err(MockError::TooFewPoints { got: 0, .. })
+        ));
         assert!(GaussianKde2::new(&[0.1, f64::NAN, 0.2], &[0.0, 0.1, 0.3], None, Bandwidth::Scott, "m").is_err());
         assert!(GridAxis::new(1.0, -1.0, 64, GridSampling::Endpoints).is_err());
     }

@@ -56,7 +56,12 @@ impl SampleScheme {
 }
 
 /// Star indices for each of `n_projections` projections of a galaxy with `n_stars` star particles.
-pub fn projection_samples(n_stars: usize, n_projections: usize, scheme: &SampleScheme, seed: u64) -> Result<Vec<Vec<usize>>, MockError> {
+pub fn projection_samples(
+    n_stars: usize,
+    n_projections: usize,
+    scheme: &SampleScheme,
+    seed: u64,
+) -> Result<Vec<Vec<usize>>, MockError> {
     if n_projections == 0 {
         return Err(MockError::invalid("n_projections", "must be at least 1"));
     }
@@ -71,7 +76,12 @@ pub fn projection_samples(n_stars: usize, n_projections: usize, scheme: &SampleS
         SampleScheme::DisjointSubsets { min, max } => {
             let size = (n_stars / n_projections).min(max);
             if size < min {
-                return Err(CoreError::TooFewParticles { what: format!("{n_projections} disjoint star subsets"), needed: min * n_projections, got: n_stars }.into());
+                return Err(CoreError::TooFewParticles {
+                    what: format!("{n_projections} disjoint star subsets"),
+                    needed: min * n_projections,
+                    got: n_stars,
+                }
+                .into());
             }
             Ok(disjoint_subsets(n_stars, size, n_projections, seed)?)
         }
@@ -114,7 +124,13 @@ pub struct Realism {
 
 impl Default for Realism {
     fn default() -> Self {
-        Self { velocity_errors: None, contaminant_fraction: 0.0, contaminant_sigma_kms: 100.0, binary_fraction: 0.0, binary_sigma_kms: 2.0 }
+        Self {
+            velocity_errors: None,
+            contaminant_fraction: 0.0,
+            contaminant_sigma_kms: 100.0,
+            binary_fraction: 0.0,
+            binary_sigma_kms: 2.0,
+        }
     }
 }
 
@@ -135,12 +151,16 @@ fn gaussian(rng: &mut ChaCha8Rng) -> f64 {
 
 /// Applies `realism` to a projected sample, deterministically for a seed.
 pub fn observe(stars: &ProjectedStars, realism: &Realism, seed: u64) -> Result<ObservedSample, MockError> {
-    for (name, f) in [("contaminant_fraction", realism.contaminant_fraction), ("binary_fraction", realism.binary_fraction)] {
+    for (name, f) in
+        [("contaminant_fraction", realism.contaminant_fraction), ("binary_fraction", realism.binary_fraction)]
+    {
         if !(0.0..=1.0).contains(&f) {
             return Err(MockError::invalid(name, format!("must be in [0, 1], got {f}")));
         }
     }
-    for (name, s) in [("contaminant_sigma_kms", realism.contaminant_sigma_kms), ("binary_sigma_kms", realism.binary_sigma_kms)] {
+    for (name, s) in
+        [("contaminant_sigma_kms", realism.contaminant_sigma_kms), ("binary_sigma_kms", realism.binary_sigma_kms)]
+    {
         if !(s.is_finite() && s >= 0.0) {
             return Err(MockError::invalid(name, format!("must be finite and non-negative, got {s}")));
         }
@@ -175,10 +195,17 @@ pub fn observe(stars: &ProjectedStars, realism: &Realism, seed: u64) -> Result<O
         Some(model) => {
             let errors: Vec<f64> = match model {
                 VelocityErrors::Fixed { kms } if kms.is_finite() && kms >= 0.0 => vec![kms; n],
-                VelocityErrors::Uniform { min_kms, max_kms } if min_kms.is_finite() && max_kms.is_finite() && 0.0 <= min_kms && min_kms <= max_kms => {
+                VelocityErrors::Uniform { min_kms, max_kms }
+                    if min_kms.is_finite() && max_kms.is_finite() && 0.0 <= min_kms && min_kms <= max_kms =>
+                {
                     (0..n).map(|_| min_kms + (max_kms - min_kms) * rng.random::<f64>()).collect()
                 }
-                other => return Err(MockError::invalid("velocity_errors", format!("{other:?} needs finite 0 <= min <= max"))),
+                other => {
+                    return Err(MockError::invalid(
+                        "velocity_errors",
+                        format!("{other:?} needs finite 0 <= min <= max"),
+                    ))
+                }
             };
             for (v, e) in out.v_los_kms.iter_mut().zip(&errors) {
                 *v += e * gaussian(&mut rng);
@@ -234,12 +261,16 @@ mod tests {
         let a = observe(&stars, &realism, 7).unwrap();
         assert_eq!(a, observe(&stars, &realism, 7).unwrap());
         assert_eq!(a.contaminants.len(), 100);
-        let members: Vec<f64> = (0..1000).filter(|i| !a.contaminants.contains(i)).map(|i| a.stars.v_los_kms[i]).collect();
+        let members: Vec<f64> =
+            (0..1000).filter(|i| !a.contaminants.contains(i)).map(|i| a.stars.v_los_kms[i]).collect();
         let sd = galmass_core::stats::variance(&members, 1).unwrap().sqrt();
         // Members: 5 km/s errors, 30% with 2 km/s jitter: sqrt(25 + 0.3 * 4) = 5.12.
         assert!((sd - 5.12).abs() < 0.4, "{sd}");
         assert!(observe(&stars, &Realism { contaminant_fraction: 1.5, ..Realism::default() }, 0).is_err());
-        let bad = Realism { velocity_errors: Some(VelocityErrors::Uniform { min_kms: 3.0, max_kms: 1.0 }), ..Realism::default() };
+        let bad = Realism {
+            velocity_errors: Some(VelocityErrors::Uniform { min_kms: 3.0, max_kms: 1.0 }),
+            ..Realism::default()
+        };
         assert!(observe(&stars, &bad, 0).is_err());
     }
 }

@@ -189,12 +189,22 @@ pub fn star_maps(stars: &ProjectedStars, params: &ValidStarMapParams) -> Result<
     let sigma_los_kms = stars.sigma_los_kms(&Aperture::All, r_h)?;
     let v_scale = stars.v_p98_kms(p.velocity_scale, &Aperture::All, r_h)?;
     if r_h.is_nan() || r_h <= 0.0 {
-        return Err(MockError::BadInput { name: "stars", expected: "a positive half-number radius".into(), got: format!("{r_h}") });
+        return Err(MockError::BadInput {
+            name: "stars",
+            expected: "a positive half-number radius".into(),
+            got: format!("{r_h}"),
+        });
     }
     if v_scale.is_nan() || v_scale <= 0.0 {
-        return Err(MockError::BadInput { name: "v_los", expected: "a positive v_p98".into(), got: format!("{v_scale}") });
+        return Err(MockError::BadInput {
+            name: "v_los",
+            expected: "a positive v_p98".into(),
+            got: format!("{v_scale}"),
+        });
     }
-    let weights = |idx: &[usize]| -> Option<Vec<f64>> { p.weight_by_mass.then(|| idx.iter().map(|&i| stars.mass_msun[i]).collect()) };
+    let weights = |idx: &[usize]| -> Option<Vec<f64>> {
+        p.weight_by_mass.then(|| idx.iter().map(|&i| stars.mass_msun[i]).collect())
+    };
 
     let xy_idx = Aperture::WithinRh { factor: p.xy_aperture_rh }.select(&radii, r_h)?;
     let rv_idx = Aperture::WithinRh { factor: p.rv_aperture_rh }.select(&radii, r_h)?;

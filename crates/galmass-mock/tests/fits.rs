@@ -14,7 +14,13 @@ fn written_images_round_trip_with_their_grid() {
     let b = Array2::from_shape_fn((64, 64), |(k, j)| (k as f64 - j as f64).abs());
     let axis = |first: f64| AxisWcs { ctype: "X_RH".into(), unit: "".into(), first, step: 1.0 / 63.0 };
     let images = [
-        FitsImage { extname: "STAR_XY".into(), data: a.view(), x: axis(-0.5), y: axis(-0.5), keys: vec![("RH_KPC".into(), 1.25, "R_h".into())] },
+        FitsImage {
+            extname: "STAR_XY".into(),
+            data: a.view(),
+            x: axis(-0.5),
+            y: axis(-0.5),
+            keys: vec![("RH_KPC".into(), 1.25, "R_h".into())],
+        },
         FitsImage { extname: "STAR_RV".into(), data: b.view(), x: axis(0.0), y: axis(-1.0), keys: vec![] },
     ];
     write_images(&path, &images).unwrap();
@@ -40,7 +46,10 @@ fn reads_the_sdss_fixture_as_astropy_does() {
         serde_json::from_str(&std::fs::read_to_string(fixtures.join("expected_by_peers.json")).unwrap()).unwrap();
     let e = &expected["fits/ic3478rss_256.fits"];
     let (image, unit) = read_image(&fixtures.join("fits/ic3478rss_256.fits"), 0).unwrap();
-    assert_eq!([image.nrows() as u64, image.ncols() as u64], [e["shape_numpy"][0].as_u64().unwrap(), e["shape_numpy"][1].as_u64().unwrap()]);
+    assert_eq!(
+        [image.nrows() as u64, image.ncols() as u64],
+        [e["shape_numpy"][0].as_u64().unwrap(), e["shape_numpy"][1].as_u64().unwrap()]
+    );
     assert_eq!(image.sum(), e["sum_finite"].as_f64().unwrap());
     assert_eq!(unit.as_deref(), e["BUNIT"].as_str());
     // The HI cube is 3-d: a typed error, not a panic.

@@ -54,9 +54,15 @@ fn star_maps_equal_scipy_pipeline_for_both_presets() {
     let mut seen = 0;
     for case in reference()["cases"].as_array().unwrap().iter().filter(|c| c["kind"] == "maps") {
         let name = case["name"].as_str().unwrap();
-        let (x, y, v) = (load(case["x"].as_str().unwrap()), load(case["y"].as_str().unwrap()), load(case["v"].as_str().unwrap()));
+        let (x, y, v) =
+            (load(case["x"].as_str().unwrap()), load(case["y"].as_str().unwrap()), load(case["v"].as_str().unwrap()));
         let n = x.len();
-        let stars = ProjectedStars { x_kpc: Array1::from(x), y_kpc: Array1::from(y), v_los_kms: Array1::from(v), mass_msun: Array1::from_elem(n, 1.0) };
+        let stars = ProjectedStars {
+            x_kpc: Array1::from(x),
+            y_kpc: Array1::from(y),
+            v_los_kms: Array1::from(v),
+            mass_msun: Array1::from_elem(n, 1.0),
+        };
         let params = StarMapParams::preset(case["preset"].as_str().unwrap()).unwrap().check().unwrap();
         let maps = star_maps(&stars, &params).unwrap();
         let close = |ours: f64, key: &str| {
@@ -79,7 +85,12 @@ fn star_maps_equal_scipy_pipeline_for_both_presets() {
 
 fn stars(x: Vec<f64>, y: Vec<f64>, v: Vec<f64>) -> ProjectedStars {
     let n = x.len();
-    ProjectedStars { x_kpc: Array1::from(x), y_kpc: Array1::from(y), v_los_kms: Array1::from(v), mass_msun: Array1::from_elem(n, 1.0) }
+    ProjectedStars {
+        x_kpc: Array1::from(x),
+        y_kpc: Array1::from(y),
+        v_los_kms: Array1::from(v),
+        mass_msun: Array1::from_elem(n, 1.0),
+    }
 }
 
 #[test]
@@ -101,15 +112,21 @@ fn degenerate_samples_are_typed_errors_never_nan() {
     let line = stars(t.clone(), t.iter().map(|v| 0.5 * v).collect(), t.iter().map(|v| 10.0 * v + 1.0).collect());
     assert!(matches!(star_maps(&line, &params), Err(MockError::DegenerateCovariance { .. })));
     // All velocities zero: v_p98 = 0.
-    let still = stars((0..50).map(|i| (i as f64).sin()).collect(), (0..50).map(|i| (i as f64).cos() * 0.3).collect(), vec![0.0; 50]);
+    let still = stars(
+        (0..50).map(|i| (i as f64).sin()).collect(),
+        (0..50).map(|i| (i as f64).cos() * 0.3).collect(),
+        vec![0.0; 50],
+    );
     assert!(star_maps(&still, &params).is_err());
 }
 
 #[test]
 fn many_projections_equal_one_at_a_time_and_keep_failures_apart() {
     let params = StarMapParams::SARRATO2025.check().unwrap();
-    let case = reference()["cases"].as_array().unwrap().iter().find(|c| c["name"] == "maps_sarrato2025_1000").unwrap().clone();
-    let good = stars(load(case["x"].as_str().unwrap()), load(case["y"].as_str().unwrap()), load(case["v"].as_str().unwrap()));
+    let case =
+        reference()["cases"].as_array().unwrap().iter().find(|c| c["name"] == "maps_sarrato2025_1000").unwrap().clone();
+    let good =
+        stars(load(case["x"].as_str().unwrap()), load(case["y"].as_str().unwrap()), load(case["v"].as_str().unwrap()));
     let bad = stars(vec![0.1], vec![0.2], vec![3.0]);
     let results = star_maps_many(&[good.clone(), bad, good.clone()], &params);
     assert_eq!(results.len(), 3);

@@ -30,7 +30,8 @@ pub struct Mlp {
 impl MlpConfig {
     /// Number of trainable parameters.
     pub fn n_parameters(&self) -> usize {
-        let widths: Vec<usize> = std::iter::once(self.n_inputs).chain(self.hidden.iter().copied()).chain([self.n_outputs]).collect();
+        let widths: Vec<usize> =
+            std::iter::once(self.n_inputs).chain(self.hidden.iter().copied()).chain([self.n_outputs]).collect();
         widths.windows(2).map(|w| w[0] * w[1] + w[1]).sum()
     }
 

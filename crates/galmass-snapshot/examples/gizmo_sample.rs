@@ -17,7 +17,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
-fn particles(rng: &mut ChaCha8Rng, n: usize, scale_kpc: f64, mass_msun: Option<f64>) -> Result<Particles, Box<dyn std::error::Error>> {
+fn particles(
+    rng: &mut ChaCha8Rng,
+    n: usize,
+    scale_kpc: f64,
+    mass_msun: Option<f64>,
+) -> Result<Particles, Box<dyn std::error::Error>> {
     let pos = Array2::from_shape_fn((n, 3), |_| rng.random_range(-scale_kpc..scale_kpc));
     let vel = Array2::from_shape_fn((n, 3), |_| rng.random_range(-150.0..150.0));
     let mass: Array1<f64> = (0..n).map(|_| mass_msun.unwrap_or_else(|| rng.random_range(5e3..5e4))).collect();
@@ -51,9 +56,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(std::env::args().nth(1).ok_or("usage: gizmo_sample OUT_DIR")?);
     let galaxies = [galaxy(21, 400, 200, 500)?, galaxy(22, 50, 30, 80)?];
     let params = GizmoWriteParams { scale_factor: 0.95, ..GizmoWriteParams::fire2_like(600, 2) };
-    let placement = [([41_000.0, 42_000.0, 43_000.0], [80.0, -20.0, 15.0]), ([41_200.0, 42_050.0, 43_010.0], [-40.0, 70.0, 0.0])];
-    let placed: Vec<PlacedGalaxy<'_>> =
-        galaxies.iter().zip(&placement).map(|(g, &(c, v))| PlacedGalaxy { galaxy: g, centre_kpc: c, velocity_kms: v }).collect();
+    let placement =
+        [([41_000.0, 42_000.0, 43_000.0], [80.0, -20.0, 15.0]), ([41_200.0, 42_050.0, 43_010.0], [-40.0, 70.0, 0.0])];
+    let placed: Vec<PlacedGalaxy<'_>> = galaxies
+        .iter()
+        .zip(&placement)
+        .map(|(g, &(c, v))| PlacedGalaxy { galaxy: g, centre_kpc: c, velocity_kms: v })
+        .collect();
     let written = write_gizmo_snapshot(&root.join("output"), &params, &placed)?;
     let snap = GizmoSnapshot::open(&written.chunk_paths[0])?;
     // Per Gizmo type, what galmass's reader returns, in physical units (kpc, km/s, Msun).
@@ -89,6 +98,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "types": types,
     });
     std::fs::write(root.join("expected.json"), serde_json::to_string_pretty(&expected)?)?;
-    println!("wrote {} and {}", written.chunk_paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "), root.join("expected.json").display());
+    println!(
+        "wrote {} and {}",
+        written.chunk_paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+        root.join("expected.json").display()
+    );
     Ok(())
 }

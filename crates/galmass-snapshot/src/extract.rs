@@ -67,7 +67,11 @@ fn centre_of_mass(p: &Particles, indices: &[usize]) -> Option<[f64; 3]> {
 /// The shrinking-sphere centre of `particles` (Power et al. 2003): from the centre of mass of all of them, repeatedly
 /// the centre of mass within a sphere of radius r about the last centre, r shrinking by 2.5% per step, until fewer
 /// than `min_particles` remain (or 1000 steps).
-pub fn shrinking_sphere_centre(particles: &Particles, initial_radius_kpc: f64, min_particles: usize) -> Result<[f64; 3], CoreError> {
+pub fn shrinking_sphere_centre(
+    particles: &Particles,
+    initial_radius_kpc: f64,
+    min_particles: usize,
+) -> Result<[f64; 3], CoreError> {
     if particles.is_empty() {
         return Err(CoreError::invalid("centre", "no particles to centre on"));
     }
@@ -75,7 +79,8 @@ pub fn shrinking_sphere_centre(particles: &Particles, initial_radius_kpc: f64, m
         return Err(CoreError::invalid("initial_radius_kpc", format!("must be positive, got {initial_radius_kpc}")));
     }
     let all: Vec<usize> = (0..particles.len()).collect();
-    let mut centre = centre_of_mass(particles, &all).ok_or_else(|| CoreError::invalid("mass", "total mass is not positive"))?;
+    let mut centre =
+        centre_of_mass(particles, &all).ok_or_else(|| CoreError::invalid("mass", "total mass is not positive"))?;
     let pos = particles.pos_kpc();
     let mut radius = initial_radius_kpc;
     // Each sphere's members are sought among the previous sphere's members when the new sphere lies inside the
@@ -141,7 +146,9 @@ pub fn bulk_velocity(particles: &Particles, centre_kpc: [f64; 3], radius_kpc: f6
 pub fn centre_galaxy(galaxy: &Galaxy, method: &CentreMethod) -> Result<Galaxy, CoreError> {
     let stars = galaxy.stars()?;
     let centre = match method {
-        CentreMethod::ShrinkingSpheres { initial_radius_kpc, min_particles } => shrinking_sphere_centre(stars, *initial_radius_kpc, *min_particles)?,
+        CentreMethod::ShrinkingSpheres { initial_radius_kpc, min_particles } => {
+            shrinking_sphere_centre(stars, *initial_radius_kpc, *min_particles)?
+        }
         CentreMethod::PotentialMinimum => potential_minimum_centre(galaxy)?,
         CentreMethod::Given { centre_kpc } => *centre_kpc,
     };
@@ -156,7 +163,11 @@ pub fn centre_galaxy(galaxy: &Galaxy, method: &CentreMethod) -> Result<Galaxy, C
         Some(t) => Some(t.clone()),
         None => {
             let r_max = out.all_species().flat_map(|(_, p)| p.radii_kpc().to_vec()).fold(0.0f64, f64::max);
-            Some(TruthProfiles::from_particles(&out, log_spaced_radii(0.01, r_max.max(0.02) * 1.001, 256)?, "the galaxy's own particles")?)
+            Some(TruthProfiles::from_particles(
+                &out,
+                log_spaced_radii(0.01, r_max.max(0.02) * 1.001, 256)?,
+                "the galaxy's own particles",
+            )?)
         }
     };
     Ok(out)
@@ -255,7 +266,9 @@ impl Filter {
     pub fn evaluate(&self, galaxy: &Galaxy, context: &GalaxyContext) -> Result<FilterOutcome, CoreError> {
         let outcome = |passed: bool, value: f64| Ok(FilterOutcome { filter: self.name(), passed, value });
         let missing = |what: &str| Err(CoreError::invalid(self.name(), format!("needs {what}")));
-        let mass_within = |p: &Particles, r: f64| -> f64 { p.radii_kpc().iter().zip(p.mass_msun().iter()).filter(|(ri, _)| **ri < r).map(|(_, m)| m).sum() };
+        let mass_within = |p: &Particles, r: f64| -> f64 {
+            p.radii_kpc().iter().zip(p.mass_msun().iter()).filter(|(ri, _)| **ri < r).map(|(_, m)| m).sum()
+        };
         match *self {
             Filter::StellarMass { min_msun, max_msun, aperture_kpc } => {
                 let m = mass_within(galaxy.stars()?, aperture_kpc);
@@ -287,7 +300,10 @@ impl Filter {
                 outcome(kappa < max, kappa)
             }
             Filter::ColdGas { min_msun, min_ratio } => {
-                let hi = galaxy.species(Species::Gas).and_then(|g| g.field(ScalarField::HiMassMsun)).map_or(0.0, |h| h.sum());
+                let hi = galaxy
+                    .species(Species::Gas)
+                    .and_then(|g| g.field(ScalarField::HiMassMsun))
+                    .map_or(0.0, |h| h.sum());
                 let m_star = galaxy.stars()?.total_mass_msun();
                 let ratio = if m_star > 0.0 { hi / m_star } else { f64::INFINITY };
                 outcome(hi > min_msun && ratio > min_ratio, hi)
@@ -310,7 +326,11 @@ impl Filter {
 
 /// Every filter's outcome; the galaxy passes when all pass. The first error (a filter that cannot be evaluated)
 /// is returned as is.
-pub fn apply_filters(filters: &[Filter], galaxy: &Galaxy, context: &GalaxyContext) -> Result<Vec<FilterOutcome>, CoreError> {
+pub fn apply_filters(
+    filters: &[Filter],
+    galaxy: &Galaxy,
+    context: &GalaxyContext,
+) -> Result<Vec<FilterOutcome>, CoreError> {
     filters.iter().map(|f| f.evaluate(galaxy, context)).collect()
 }
 
@@ -372,7 +392,9 @@ mod tests {
         let mut galaxy = Galaxy::new(GalaxyMeta::new("test", 0));
         galaxy.set_species(Species::Stars, stars.clone());
         galaxy.set_species(Species::Dm, plummer(5_000, [10.0, 20.0, 30.0], [100.0, -50.0, 20.0], 0.0, 3));
-        let centred = centre_galaxy(&galaxy, &CentreMethod::ShrinkingSpheres { initial_radius_kpc: 100.0, min_particles: 200 }).unwrap();
+        let centred =
+            centre_galaxy(&galaxy, &CentreMethod::ShrinkingSpheres { initial_radius_kpc: 100.0, min_particles: 200 })
+                .unwrap();
         let s = centred.stars().unwrap();
         let v = bulk_velocity(s, [0.0; 3], 30.0);
         assert!(v.iter().all(|x| x.abs() < 1.0), "{v:?}");
@@ -410,7 +432,12 @@ mod tests {
         let mut gas = plummer(200, [0.0; 3], [0.0; 3], 0.0, 7);
         gas.set_field(ScalarField::HiMassMsun, Array1::from_elem(200, 2e5)).unwrap();
         galaxy.set_species(Species::Gas, gas);
-        let ctx = GalaxyContext { central: Some(false), subhalo_flag: Some(true), sfr_msun_per_yr: Some(0.05), r_vir_kpc: Some(150.0) };
+        let ctx = GalaxyContext {
+            central: Some(false),
+            subhalo_flag: Some(true),
+            sfr_msun_per_yr: Some(0.05),
+            r_vir_kpc: Some(150.0),
+        };
         let run = |f: Filter| f.evaluate(&galaxy, &ctx).unwrap();
         // 1000 stars of 1e5 Msun: 1e8 Msun in all; the 1% spread over the box falls mostly outside 30 kpc.
         let all = run(Filter::StellarMass { min_msun: 5e7, max_msun: 1e11, aperture_kpc: f64::INFINITY });
@@ -432,9 +459,18 @@ mod tests {
         assert!(!run(Filter::MinSfr { min_msun_per_yr: 0.1 }).passed);
         // What a filter needs but lacks is an error, not a silent pass.
         assert!(Filter::Central.evaluate(&galaxy, &GalaxyContext::default()).is_err());
-        let no_flags = { let mut g = galaxy.clone(); g.set_species(Species::Dm, plummer(10, [0.0; 3], [0.0; 3], 0.0, 8)); g };
+        let no_flags = {
+            let mut g = galaxy.clone();
+            g.set_species(Species::Dm, plummer(10, [0.0; 3], [0.0; 3], 0.0, 8));
+            g
+        };
         assert!(Filter::HighResFraction { min: 0.95 }.evaluate(&no_flags, &ctx).is_err());
-        let outcomes = apply_filters(&[Filter::MinParticles { species: Species::Stars, min: 50 }, Filter::SubhaloFlag], &galaxy, &ctx).unwrap();
+        let outcomes = apply_filters(
+            &[Filter::MinParticles { species: Species::Stars, min: 50 }, Filter::SubhaloFlag],
+            &galaxy,
+            &ctx,
+        )
+        .unwrap();
         assert!(outcomes.iter().all(|o| o.passed));
         // Filters parse from TOML-like configs by name.
         let parsed: Filter = serde_json::from_str(r#"{"kind": "kappa-co-below", "max": 0.5}"#).unwrap();

@@ -21,7 +21,9 @@ use std::path::Path;
 use galmass_core::galaxy::{GALAXY_FORMAT, GALAXY_FORMAT_VERSION};
 use galmass_core::particles::BandLuminosity;
 use galmass_core::paths::temporary_path;
-use galmass_core::{CoreError, Galaxy, GalaxyMeta, Particles, Rotation, ScalarField, Species, TruthProfiles, TruthSource};
+use galmass_core::{
+    CoreError, Galaxy, GalaxyMeta, Particles, Rotation, ScalarField, Species, TruthProfiles, TruthSource,
+};
 use hdf5::types::{TypeDescriptor, VarLenUnicode};
 use hdf5::{Dataset, Group, H5Type, Location};
 use ndarray::{Array1, Array2};
@@ -44,11 +46,13 @@ pub fn read(path: &Path) -> Result<Galaxy, SnapshotError> {
         return Err(ctx.bad_field("version", format!("1..={GALAXY_FORMAT_VERSION}"), version.to_string()));
     }
     let rotation = ctx.read_rotation(&file)?;
-    let source_halo_id = if file.attr_names().map_err(|e| ctx.hdf5("listing root attributes", e))?.iter().any(|n| n == "source_halo_id") {
-        Some(ctx.read_scalar_attr::<i64>(&file, "", "source_halo_id")?).filter(|id| *id >= 0)
-    } else {
-        None
-    };
+    let source_halo_id =
+        if file.attr_names().map_err(|e| ctx.hdf5("listing root attributes", e))?.iter().any(|n| n == "source_halo_id")
+        {
+            Some(ctx.read_scalar_attr::<i64>(&file, "", "source_halo_id")?).filter(|id| *id >= 0)
+        } else {
+            None
+        };
     let meta = GalaxyMeta {
         suite: ctx.read_string_attr(&file, "", "suite")?,
         galaxy_id: ctx.read_scalar_attr::<i64>(&file, "", "galaxy_id")?,
@@ -60,7 +64,8 @@ pub fn read(path: &Path) -> Result<Galaxy, SnapshotError> {
     let mut galaxy = Galaxy::new(meta);
     for species in Species::ALL {
         if file.link_exists(species.group_name()) {
-            let group = file.group(species.group_name()).map_err(|e| ctx.hdf5(&format!("opening group {species}"), e))?;
+            let group =
+                file.group(species.group_name()).map_err(|e| ctx.hdf5(&format!("opening group {species}"), e))?;
             galaxy.set_species(species, ctx.read_particles(&group, species.group_name())?);
         }
     }
@@ -78,7 +83,8 @@ pub fn write(path: &Path, galaxy: &Galaxy) -> Result<(), SnapshotError> {
         std::fs::create_dir_all(parent).map_err(|e| io("creating the parent folder", e))?;
     }
     let tmp = temporary_path(path);
-    let result = write_to(&tmp, galaxy).and_then(|()| std::fs::rename(&tmp, path).map_err(|e| io("renaming into place", e)));
+    let result =
+        write_to(&tmp, galaxy).and_then(|()| std::fs::rename(&tmp, path).map_err(|e| io("renaming into place", e)));
     if result.is_err() {
         // Best effort: the temporary file is garbage whatever happened.
         let _ = std::fs::remove_file(&tmp);
@@ -139,11 +145,20 @@ impl Ctx<'_> {
     }
 
     fn bad_field(&self, field: &str, expected: impl Into<String>, got: impl Into<String>) -> SnapshotError {
-        SnapshotError::BadField { path: self.path.to_owned(), field: field.to_owned(), expected: expected.into(), got: got.into() }
+        SnapshotError::BadField {
+            path: self.path.to_owned(),
+            field: field.to_owned(),
+            expected: expected.into(),
+            got: got.into(),
+        }
     }
 
     fn invalid(&self, group: &str, source: CoreError) -> SnapshotError {
-        SnapshotError::Invalid { path: self.path.to_owned(), group: if group.is_empty() { "/".into() } else { group.into() }, source }
+        SnapshotError::Invalid {
+            path: self.path.to_owned(),
+            group: if group.is_empty() { "/".into() } else { group.into() },
+            source,
+        }
     }
 
     fn attr(&self, loc: &Location, group: &str, name: &str) -> Result<hdf5::Attribute, SnapshotError> {
@@ -171,13 +186,21 @@ impl Ctx<'_> {
         let read_err = |e| self.hdf5(&format!("reading attribute {full}"), e);
         let text = match desc {
             TypeDescriptor::VarLenUnicode => attr.read_scalar::<VarLenUnicode>().map_err(read_err)?.as_str().to_owned(),
-            TypeDescriptor::VarLenAscii => attr.read_scalar::<hdf5::types::VarLenAscii>().map_err(read_err)?.as_str().to_owned(),
-            TypeDescriptor::FixedAscii(_) => {
-                attr.read_scalar::<hdf5::types::FixedAscii<1024>>().map_err(read_err)?.as_str().trim_end_matches('\0').to_owned()
+            TypeDescriptor::VarLenAscii => {
+                attr.read_scalar::<hdf5::types::VarLenAscii>().map_err(read_err)?.as_str().to_owned()
             }
-            TypeDescriptor::FixedUnicode(_) => {
-                attr.read_scalar::<hdf5::types::FixedUnicode<1024>>().map_err(read_err)?.as_str().trim_end_matches('\0').to_owned()
-            }
+            TypeDescriptor::FixedAscii(_) => attr
+                .read_scalar::<hdf5::types::FixedAscii<1024>>()
+                .map_err(read_err)?
+                .as_str()
+                .trim_end_matches('\0')
+                .to_owned(),
+            TypeDescriptor::FixedUnicode(_) => attr
+                .read_scalar::<hdf5::types::FixedUnicode<1024>>()
+                .map_err(read_err)?
+                .as_str()
+                .trim_end_matches('\0')
+                .to_owned(),
             other => return Err(self.bad_field(&full, "a string", format!("{other:?}"))),
         };
         Ok(text)
@@ -190,14 +213,14 @@ impl Ctx<'_> {
             return Err(self.bad_field("rotation_to_aligned", "shape (3, 3)", format!("shape {shape:?}")));
         }
         let m = attr.read_2d::<f64>().map_err(|e| self.hdf5("reading attribute rotation_to_aligned", e))?;
-        let matrix = [[m[[0, 0]], m[[0, 1]], m[[0, 2]]], [m[[1, 0]], m[[1, 1]], m[[1, 2]]], [m[[2, 0]], m[[2, 1]], m[[2, 2]]]];
+        let matrix =
+            [[m[[0, 0]], m[[0, 1]], m[[0, 2]]], [m[[1, 0]], m[[1, 1]], m[[1, 2]]], [m[[2, 0]], m[[2, 1]], m[[2, 2]]]];
         Rotation::from_matrix(matrix).map_err(|e| self.invalid("", e))
     }
 
     fn write_string_attr(&self, loc: &Location, name: &str, value: &str) -> Result<(), SnapshotError> {
-        let text: VarLenUnicode = value
-            .parse()
-            .map_err(|_| self.bad_field(name, "a string without NUL characters", format!("{value:?}")))?;
+        let text: VarLenUnicode =
+            value.parse().map_err(|_| self.bad_field(name, "a string without NUL characters", format!("{value:?}")))?;
         loc.new_attr::<VarLenUnicode>()
             .create(name)
             .and_then(|a| a.write_scalar(&text))
@@ -241,7 +264,10 @@ impl Ctx<'_> {
     }
 
     fn check_numeric(&self, ds: &Dataset, full: &str) -> Result<(), SnapshotError> {
-        let desc = ds.dtype().and_then(|t| t.to_descriptor()).map_err(|e| self.hdf5(&format!("reading the type of {full}"), e))?;
+        let desc = ds
+            .dtype()
+            .and_then(|t| t.to_descriptor())
+            .map_err(|e| self.hdf5(&format!("reading the type of {full}"), e))?;
         match desc {
             TypeDescriptor::Float(_) | TypeDescriptor::Integer(_) | TypeDescriptor::Unsigned(_) => Ok(()),
             other => Err(self.bad_field(full, "a numeric dataset", format!("{other:?}"))),
@@ -262,7 +288,11 @@ impl Ctx<'_> {
         if group.link_exists("id") {
             let full = join(gname, "id");
             let ds = self.dataset(group, gname, "id")?;
-            match ds.dtype().and_then(|t| t.to_descriptor()).map_err(|e| self.hdf5(&format!("reading the type of {full}"), e))? {
+            match ds
+                .dtype()
+                .and_then(|t| t.to_descriptor())
+                .map_err(|e| self.hdf5(&format!("reading the type of {full}"), e))?
+            {
                 TypeDescriptor::Integer(_) | TypeDescriptor::Unsigned(_) => {}
                 other => return Err(self.bad_field(&full, "an integer dataset", format!("{other:?}"))),
             }
@@ -289,7 +319,10 @@ impl Ctx<'_> {
     fn read_flags(&self, group: &Group, gname: &str, name: &str) -> Result<Array1<bool>, SnapshotError> {
         let full = join(gname, name);
         let ds = self.dataset(group, gname, name)?;
-        let desc = ds.dtype().and_then(|t| t.to_descriptor()).map_err(|e| self.hdf5(&format!("reading the type of {full}"), e))?;
+        let desc = ds
+            .dtype()
+            .and_then(|t| t.to_descriptor())
+            .map_err(|e| self.hdf5(&format!("reading the type of {full}"), e))?;
         let read_err = |e| self.hdf5(&format!("reading dataset {full}"), e);
         match desc {
             TypeDescriptor::Boolean => ds.read_1d::<bool>().map_err(read_err),
@@ -298,12 +331,21 @@ impl Ctx<'_> {
                 let raw: Array1<i8> = ds.as_reader().read_raw::<i8>().map(Array1::from).map_err(read_err)?;
                 Ok(raw.mapv(|v| v != 0))
             }
-            TypeDescriptor::Integer(_) | TypeDescriptor::Unsigned(_) => Ok(ds.read_1d::<i64>().map_err(read_err)?.mapv(|v| v != 0)),
+            TypeDescriptor::Integer(_) | TypeDescriptor::Unsigned(_) => {
+                Ok(ds.read_1d::<i64>().map_err(read_err)?.mapv(|v| v != 0))
+            }
             other => Err(self.bad_field(&full, "a boolean or integer dataset", format!("{other:?}"))),
         }
     }
 
-    fn write_dataset<'d, A, D>(&self, group: &Group, gname: &str, name: &str, data: A, units: &str) -> Result<Dataset, SnapshotError>
+    fn write_dataset<'d, A, D>(
+        &self,
+        group: &Group,
+        gname: &str,
+        name: &str,
+        data: A,
+        units: &str,
+    ) -> Result<Dataset, SnapshotError>
     where
         A: Into<ndarray::ArrayView<'d, f64, D>>,
         D: ndarray::Dimension,
@@ -327,7 +369,11 @@ impl Ctx<'_> {
             self.write_dataset(group, gname, field.dataset_name(), values, field.unit())?;
         }
         if let Some(ids) = p.ids() {
-            let ds = group.new_dataset_builder().with_data(ids).create("id").map_err(|e| self.hdf5(&format!("writing dataset {gname}/id"), e))?;
+            let ds = group
+                .new_dataset_builder()
+                .with_data(ids)
+                .create("id")
+                .map_err(|e| self.hdf5(&format!("writing dataset {gname}/id"), e))?;
             self.write_string_attr(&ds, "units", "1")?;
         }
         if let Some(flags) = p.high_res() {
@@ -339,7 +385,8 @@ impl Ctx<'_> {
             self.write_string_attr(&ds, "units", "1")?;
         }
         for (band, lum) in p.luminosities() {
-            let ds = self.write_dataset(group, gname, &format!("lum_{band}"), &lum.lum_lsun, &format!("Lsun_{band}"))?;
+            let ds =
+                self.write_dataset(group, gname, &format!("lum_{band}"), &lum.lum_lsun, &format!("Lsun_{band}"))?;
             self.write_scalar_attr(&ds, "solar_abs_mag_ab", &lum.solar_abs_mag_ab)?;
         }
         Ok(())
@@ -363,7 +410,8 @@ impl Ctx<'_> {
         }
         let half_total = self.read_scalar_attr::<f64>(group, "truth", "half_mass_radius_total_kpc")?;
         let source = TruthSource::from_attribute(&self.read_string_attr(group, "truth", "source")?);
-        let mut truth = TruthProfiles::new(radii, cumulative, half, half_total, source).map_err(|e| self.invalid("truth", e))?;
+        let mut truth =
+            TruthProfiles::new(radii, cumulative, half, half_total, source).map_err(|e| self.invalid("truth", e))?;
         let attrs = group.attr_names().map_err(|e| self.hdf5("listing attributes of truth", e))?;
         if attrs.iter().any(|a| a == "scalar_names") {
             let names = self.read_string_attr(group, "truth", "scalar_names")?;
@@ -386,7 +434,11 @@ impl Ctx<'_> {
             }
         }
         self.write_dataset(group, "truth", "mass_total_msun", &truth.total_msun(), "Msun")?;
-        self.write_scalar_attr(group, "half_mass_radius_total_kpc", &truth.half_mass_radius_kpc(None).unwrap_or(f64::NAN))?;
+        self.write_scalar_attr(
+            group,
+            "half_mass_radius_total_kpc",
+            &truth.half_mass_radius_kpc(None).unwrap_or(f64::NAN),
+        )?;
         let mut names = Vec::new();
         for (name, value) in truth.scalars() {
             self.write_scalar_attr(group, name, &value)?;

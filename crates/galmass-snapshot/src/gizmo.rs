@@ -115,10 +115,13 @@ fn read_file_header(path: &Path) -> Result<FileHeader, SnapshotError> {
     let ctx = Ctx { path };
     let file = ctx.open()?;
     let header = ctx.group(&file, "Header")?;
-    let this_file: [i64; N_TYPES] = ctx.array_attr_opt(&header, "Header", "NumPart_ThisFile")?.ok_or_else(|| ctx.missing("attribute", "Header/NumPart_ThisFile"))?;
+    let this_file: [i64; N_TYPES] = ctx
+        .array_attr_opt(&header, "Header", "NumPart_ThisFile")?
+        .ok_or_else(|| ctx.missing("attribute", "Header/NumPart_ThisFile"))?;
     let mut counts = [0u64; N_TYPES];
     for (k, &n) in this_file.iter().enumerate() {
-        counts[k] = u64::try_from(n).map_err(|_| ctx.malformed("Header/NumPart_ThisFile", format!("negative count {n} for PartType{k}")))?;
+        counts[k] = u64::try_from(n)
+            .map_err(|_| ctx.malformed("Header/NumPart_ThisFile", format!("negative count {n} for PartType{k}")))?;
     }
     let low: Option<[u64; N_TYPES]> = ctx.array_attr_opt(&header, "Header", "NumPart_Total")?;
     let high: Option<[u64; N_TYPES]> = ctx.array_attr_opt(&header, "Header", "NumPart_Total_HighWord")?;
@@ -128,7 +131,10 @@ fn read_file_header(path: &Path) -> Result<FileHeader, SnapshotError> {
     let time: f64 = ctx.scalar_attr(&header, "Header", "Time")?;
     let hubble_param: f64 = ctx.scalar_attr(&header, "Header", "HubbleParam")?;
     if !(time > 0.0 && hubble_param > 0.0) {
-        return Err(ctx.malformed("Header/Time", format!("needs a positive scale factor and HubbleParam, got a = {time}, h = {hubble_param}")));
+        return Err(ctx.malformed(
+            "Header/Time",
+            format!("needs a positive scale factor and HubbleParam, got a = {time}, h = {hubble_param}"),
+        ));
     }
     let gizmo = GizmoHeader {
         num_part_total: totals.unwrap_or(counts),
@@ -156,7 +162,8 @@ impl GizmoSnapshot {
     pub fn open(path: &Path) -> Result<Self, SnapshotError> {
         let first = if path.is_dir() { first_file_in(path)? } else { path.to_owned() };
         let (mut gizmo, counts, totals) = read_file_header(&first)?;
-        let (chunks, running) = chunk_layout(&first, gizmo.num_files_per_snapshot, counts, totals, |chunk| Ok(read_file_header(chunk)?.1))?;
+        let (chunks, running) =
+            chunk_layout(&first, gizmo.num_files_per_snapshot, counts, totals, |chunk| Ok(read_file_header(chunk)?.1))?;
         gizmo.num_part_total = running;
         let header = Self::describe(&first, &gizmo, &chunks)?;
         Ok(Self { header, gizmo, chunks, elements_read: AtomicU64::new(0) })
@@ -248,7 +255,12 @@ impl GizmoSnapshot {
             } else if self.gizmo.mass_table[ptype] <= 0.0 {
                 return Err(tctx.missing("dataset", &format!("{gname}/Masses (MassTable[{ptype}] is zero)")));
             }
-            present.extend(["ParticleIDs"].into_iter().chain(optional_fields(ptype).iter().copied()).filter(|f| group.link_exists(f)));
+            present.extend(
+                ["ParticleIDs"]
+                    .into_iter()
+                    .chain(optional_fields(ptype).iter().copied())
+                    .filter(|f| group.link_exists(f)),
+            );
         }
         let mut columns: BTreeMap<&str, Column> = BTreeMap::new();
         let mut ids: Vec<u64> = Vec::new();
@@ -284,13 +296,20 @@ impl GizmoSnapshot {
                     } else {
                         let is_2d = ds.ndim() == 2;
                         let values: Vec<f64> = if is_2d {
-                            ds.read_slice_2d::<f64, _>(s![local_lo..local_hi, ..]).map_err(read_err)?.into_iter().collect()
+                            ds.read_slice_2d::<f64, _>(s![local_lo..local_hi, ..])
+                                .map_err(read_err)?
+                                .into_iter()
+                                .collect()
                         } else {
                             ds.read_slice_1d::<f64, _>(s![local_lo..local_hi]).map_err(read_err)?.into_iter().collect()
                         };
                         let column = columns.entry(name).or_insert_with(|| Column { width, values: Vec::new() });
                         if column.width != width {
-                            return Err(ctx.bad_field(&full, format!("{} columns, as in the first chunk read", column.width), format!("{width} columns")));
+                            return Err(ctx.bad_field(
+                                &full,
+                                format!("{} columns, as in the first chunk read", column.width),
+                                format!("{width} columns"),
+                            ));
                         }
                         column.values.extend(values);
                     }
@@ -302,7 +321,14 @@ impl GizmoSnapshot {
         self.convert(ptype, rows, &columns, present.contains(&"ParticleIDs").then_some(ids), &template.path)
     }
 
-    fn convert(&self, ptype: usize, n: usize, columns: &BTreeMap<&str, Column>, ids: Option<Vec<u64>>, path: &Path) -> Result<Particles, SnapshotError> {
+    fn convert(
+        &self,
+        ptype: usize,
+        n: usize,
+        columns: &BTreeMap<&str, Column>,
+        ids: Option<Vec<u64>>,
+        path: &Path,
+    ) -> Result<Particles, SnapshotError> {
         if n == 0 {
             return Ok(Particles::empty());
         }
@@ -325,7 +351,8 @@ impl GizmoSnapshot {
         if (1..=3).contains(&ptype) {
             p.set_high_res(Array1::from_elem(n, ptype == 1)).map_err(invalid)?;
         }
-        let scaled = |name: &str, factor: f64| column(name).map(|v| v.iter().map(|x| x * factor).collect::<Array1<f64>>());
+        let scaled =
+            |name: &str, factor: f64| column(name).map(|v| v.iter().map(|x| x * factor).collect::<Array1<f64>>());
         if let Some(phi) = scaled("Potential", h.potential_to_kms2()) {
             p.set_field(ScalarField::PotentialKms2, phi).map_err(invalid)?;
         }
@@ -348,19 +375,29 @@ impl GizmoSnapshot {
                 p.set_field(ScalarField::TemperatureK, t).map_err(invalid)?;
             }
             if let Some(f_neutral) = column("NeutralHydrogenAbundance") {
-                let hi: Array1<f64> =
-                    (0..n).map(|i| hydrogen_mass_fraction(metals.map(|m| &m.values[m.width * i..m.width * (i + 1)])) * f_neutral[i].clamp(0.0, 1.0) * p.mass_msun()[i]).collect();
+                let hi: Array1<f64> = (0..n)
+                    .map(|i| {
+                        hydrogen_mass_fraction(metals.map(|m| &m.values[m.width * i..m.width * (i + 1)]))
+                            * f_neutral[i].clamp(0.0, 1.0)
+                            * p.mass_msun()[i]
+                    })
+                    .collect();
                 p.set_field(ScalarField::HiMassMsun, hi).map_err(invalid)?;
             }
         }
         if ptype == 4 {
             if let Some(a_form) = column("StellarFormationTime") {
-                let cosmology = h
-                    .cosmology()
-                    .filter(FlatLcdm::is_valid)
-                    .ok_or_else(|| ctx.malformed("Header/Omega0", "stellar ages need a flat LCDM cosmology (Omega0 + OmegaLambda = 1)"))?;
-                if let Some((i, bad)) = a_form.iter().enumerate().find(|(_, &x)| !(x > 0.0 && x <= h.time * (1.0 + 1e-6))) {
-                    return Err(ctx.bad_field(&format!("{gname}/StellarFormationTime[{i}]"), format!("a scale factor in (0, {}]", h.time), format!("{bad}")));
+                let cosmology = h.cosmology().filter(FlatLcdm::is_valid).ok_or_else(|| {
+                    ctx.malformed("Header/Omega0", "stellar ages need a flat LCDM cosmology (Omega0 + OmegaLambda = 1)")
+                })?;
+                if let Some((i, bad)) =
+                    a_form.iter().enumerate().find(|(_, &x)| !(x > 0.0 && x <= h.time * (1.0 + 1e-6)))
+                {
+                    return Err(ctx.bad_field(
+                        &format!("{gname}/StellarFormationTime[{i}]"),
+                        format!("a scale factor in (0, {}]", h.time),
+                        format!("{bad}"),
+                    ));
                 }
                 let ages: Array1<f64> = a_form.iter().map(|&x| cosmology.age_gyr(x.min(h.time), h.time)).collect();
                 p.set_field(ScalarField::AgeGyr, ages).map_err(invalid)?;
@@ -400,7 +437,9 @@ impl GizmoSnapshot {
         let path = self.header.path.clone();
         let ctx = Ctx { path: &path };
         if !(radius_kpc.is_finite() && radius_kpc > 0.0) {
-            return Err(ctx.invalid("/", CoreError::invalid("radius_kpc", format!("must be positive, got {radius_kpc}"))));
+            return Err(
+                ctx.invalid("/", CoreError::invalid("radius_kpc", format!("must be positive, got {radius_kpc}")))
+            );
         }
         let box_kpc = self.header.box_size_kpc.unwrap_or(0.0);
         let centre = match centre {
@@ -409,13 +448,29 @@ impl GizmoSnapshot {
                 let stars = self.read_species(Species::Stars, &ParticleSelection::All)?;
                 let (pos, mass) = (stars.pos_kpc(), stars.mass_msun());
                 let total = mass.sum();
-                let com: [f64; 3] = std::array::from_fn(|k| if total > 0.0 { (0..stars.len()).map(|i| mass[i] * pos[[i, k]]).sum::<f64>() / total } else { 0.0 });
-                let extent = stars.pos_kpc().rows().into_iter().map(|r| (0..3).map(|k| (r[k] - com[k]).powi(2)).sum::<f64>().sqrt()).fold(0.0f64, f64::max);
+                let com: [f64; 3] = std::array::from_fn(|k| {
+                    if total > 0.0 {
+                        (0..stars.len()).map(|i| mass[i] * pos[[i, k]]).sum::<f64>() / total
+                    } else {
+                        0.0
+                    }
+                });
+                let extent = stars
+                    .pos_kpc()
+                    .rows()
+                    .into_iter()
+                    .map(|r| (0..3).map(|k| (r[k] - com[k]).powi(2)).sum::<f64>().sqrt())
+                    .fold(0.0f64, f64::max);
                 let min_stars = SHRINK_MIN_STARS.min(stars.len().div_ceil(2)).max(1);
-                shrinking_sphere_centre(&stars, extent.max(1e-3) * 1.001, min_stars).map_err(|e| ctx.invalid("PartType4", e))?
+                shrinking_sphere_centre(&stars, extent.max(1e-3) * 1.001, min_stars)
+                    .map_err(|e| ctx.invalid("PartType4", e))?
             }
         };
-        let mut galaxy = Galaxy::new(GalaxyMeta { redshift: self.header.redshift, source: path.display().to_string(), ..GalaxyMeta::new("gizmo", 0) });
+        let mut galaxy = Galaxy::new(GalaxyMeta {
+            redshift: self.header.redshift,
+            source: path.display().to_string(),
+            ..GalaxyMeta::new("gizmo", 0)
+        });
         for species in Species::ALL {
             let mut kept = Vec::new();
             for chunk in &self.chunks {
@@ -431,9 +486,14 @@ impl GizmoSnapshot {
                 if ranges.is_empty() {
                     continue;
                 }
-                let p = unwrap_periodic(self.read_species(species, &ParticleSelection::Ranges(ranges))?, centre, box_kpc);
+                let p =
+                    unwrap_periodic(self.read_species(species, &ParticleSelection::Ranges(ranges))?, centre, box_kpc);
                 let pos = p.pos_kpc();
-                let inside: Vec<usize> = (0..p.len()).filter(|&i| (0..3).map(|k| (pos[[i, k]] - centre[k]).powi(2)).sum::<f64>() <= radius_kpc * radius_kpc).collect();
+                let inside: Vec<usize> = (0..p.len())
+                    .filter(|&i| {
+                        (0..3).map(|k| (pos[[i, k]] - centre[k]).powi(2)).sum::<f64>() <= radius_kpc * radius_kpc
+                    })
+                    .collect();
                 kept.push(p.select(&inside));
             }
             let p = Particles::concatenate(kept).map_err(|e| ctx.invalid(species.group_name(), e))?;
@@ -504,13 +564,23 @@ impl GizmoWriteParams {
     /// FIRE-2's Latte cosmology (h = 0.702, Omega0 = 0.272, OmegaLambda = 0.728; Wetzel et al. 2016) at z = 0 in a
     /// box of 60 Mpc/h (a choice: the zoom's parent-box size does not matter to galmass).
     pub fn fire2_like(snap_num: u32, n_files: usize) -> Self {
-        Self { snap_num, n_files, scale_factor: 1.0, hubble_param: 0.702, omega_matter: 0.272, omega_lambda: 0.728, box_size_kpc: 60_000.0 / 0.702 }
+        Self {
+            snap_num,
+            n_files,
+            scale_factor: 1.0,
+            hubble_param: 0.702,
+            omega_matter: 0.272,
+            omega_lambda: 0.728,
+            box_size_kpc: 60_000.0 / 0.702,
+        }
     }
 
     /// The chunk files under `output_dir`: `snapdir_NNN/snapshot_NNN.C.hdf5`.
     pub fn chunk_paths(&self, output_dir: &Path) -> Vec<PathBuf> {
         let num = self.snap_num;
-        (0..self.n_files.max(1)).map(|c| output_dir.join(format!("snapdir_{num:03}")).join(format!("snapshot_{num:03}.{c}.hdf5"))).collect()
+        (0..self.n_files.max(1))
+            .map(|c| output_dir.join(format!("snapdir_{num:03}")).join(format!("snapshot_{num:03}.{c}.hdf5")))
+            .collect()
     }
 }
 
@@ -594,7 +664,11 @@ fn encode(
             let mut values = Vec::with_capacity(ages.len());
             for (i, &age) in ages.iter().enumerate() {
                 if age.is_nan() || age < 0.0 || age >= now {
-                    return Err(ctx.bad_field(&format!("galaxy {galaxy}: stars/age_gyr[{}]", rows[i]), format!("an age in [0, {now}) Gyr"), format!("{age}")));
+                    return Err(ctx.bad_field(
+                        &format!("galaxy {galaxy}: stars/age_gyr[{}]", rows[i]),
+                        format!("an age in [0, {now}) Gyr"),
+                        format!("{age}"),
+                    ));
                 }
                 values.push(cosmology.scale_factor_at_gyr(now - age) as f32);
             }
@@ -615,7 +689,11 @@ fn encode(
     }
     if let Some(t) = field(ScalarField::TemperatureK) {
         out.push(("ElectronAbundance", 1, t.iter().map(|&t| electron_abundance_for(t) as f32).collect()));
-        out.push(("InternalEnergy", 1, t.iter().map(|&t| physics::internal_energy_km2_s2(t, electron_abundance_for(t)) as f32).collect()));
+        out.push((
+            "InternalEnergy",
+            1,
+            t.iter().map(|&t| physics::internal_energy_km2_s2(t, electron_abundance_for(t)) as f32).collect(),
+        ));
     }
     if let Some(hi) = field(ScalarField::HiMassMsun) {
         let values = rows
@@ -648,7 +726,11 @@ fn encode(
 /// has its source field. Particles without ids get running ids above the largest id given. Each type's rows are split
 /// evenly over the files. Floats are float32 except Coordinates (float64). Every file is written under a temporary
 /// name and all are renamed into place at the end; on error the temporary files are removed.
-pub fn write_gizmo_snapshot(output_dir: &Path, params: &GizmoWriteParams, galaxies: &[PlacedGalaxy<'_>]) -> Result<GizmoWritten, SnapshotError> {
+pub fn write_gizmo_snapshot(
+    output_dir: &Path,
+    params: &GizmoWriteParams,
+    galaxies: &[PlacedGalaxy<'_>],
+) -> Result<GizmoWritten, SnapshotError> {
     let paths = params.chunk_paths(output_dir);
     let first = paths[0].clone();
     let ctx = Ctx { path: &first };
@@ -659,7 +741,12 @@ pub fn write_gizmo_snapshot(output_dir: &Path, params: &GizmoWriteParams, galaxi
     }
     let box_code = params.box_size_kpc * h / a;
     let mut types: Vec<TypeRows> = (0..N_TYPES).map(|_| TypeRows::default()).collect();
-    let mut next_id = 1 + galaxies.iter().flat_map(|g| g.galaxy.all_species()).filter_map(|(_, p)| p.ids().and_then(|v| v.iter().max().copied())).max().unwrap_or(0);
+    let mut next_id = 1 + galaxies
+        .iter()
+        .flat_map(|g| g.galaxy.all_species())
+        .filter_map(|(_, p)| p.ids().and_then(|v| v.iter().max().copied()))
+        .max()
+        .unwrap_or(0);
     for (g, placed) in galaxies.iter().enumerate() {
         for (species, p) in placed.galaxy.all_species() {
             for high_res in [true, false] {
@@ -667,7 +754,9 @@ pub fn write_gizmo_snapshot(output_dir: &Path, params: &GizmoWriteParams, galaxi
                 if species != Species::Dm && !high_res {
                     continue;
                 }
-                let rows: Vec<usize> = (0..p.len()).filter(|&i| species != Species::Dm || p.high_res().is_none_or(|f| f[i]) == high_res).collect();
+                let rows: Vec<usize> = (0..p.len())
+                    .filter(|&i| species != Species::Dm || p.high_res().is_none_or(|f| f[i]) == high_res)
+                    .collect();
                 if rows.is_empty() {
                     continue;
                 }
@@ -729,7 +818,14 @@ pub fn write_gizmo_snapshot(output_dir: &Path, params: &GizmoWriteParams, galaxi
             write_attr(&cctx, &header, "Omega0", &[params.omega_matter])?;
             write_attr(&cctx, &header, "OmegaLambda", &[params.omega_lambda])?;
             write_attr(&cctx, &header, "HubbleParam", &[h])?;
-            for (name, value) in [("Flag_Sfr", 1), ("Flag_Cooling", 1), ("Flag_StellarAge", 1), ("Flag_Feedback", 1), ("Flag_DoublePrecision", 0), ("Flag_IC_Info", 3)] {
+            for (name, value) in [
+                ("Flag_Sfr", 1),
+                ("Flag_Cooling", 1),
+                ("Flag_StellarAge", 1),
+                ("Flag_Feedback", 1),
+                ("Flag_DoublePrecision", 0),
+                ("Flag_IC_Info", 3),
+            ] {
                 let value: i32 = value;
                 write_attr(&cctx, &header, name, &[value])?;
             }
@@ -743,9 +839,11 @@ pub fn write_gizmo_snapshot(output_dir: &Path, params: &GizmoWriteParams, galaxi
                 let gname = format!("PartType{t}");
                 let group = file.create_group(&gname).map_err(|e| cctx.hdf5(&format!("creating group {gname}"), e))?;
                 let m = hi - lo;
-                let coords = Array2::from_shape_vec((m, 3), rows.coords[3 * lo..3 * hi].to_vec()).map_err(|e| cctx.malformed(&gname, e.to_string()))?;
+                let coords = Array2::from_shape_vec((m, 3), rows.coords[3 * lo..3 * hi].to_vec())
+                    .map_err(|e| cctx.malformed(&gname, e.to_string()))?;
                 write_ds(&cctx, &group, &gname, "Coordinates", &coords)?;
-                let vel = Array2::from_shape_vec((m, 3), rows.vel[3 * lo..3 * hi].to_vec()).map_err(|e| cctx.malformed(&gname, e.to_string()))?;
+                let vel = Array2::from_shape_vec((m, 3), rows.vel[3 * lo..3 * hi].to_vec())
+                    .map_err(|e| cctx.malformed(&gname, e.to_string()))?;
                 write_ds(&cctx, &group, &gname, "Velocities", &vel)?;
                 write_ds(&cctx, &group, &gname, "Masses", &Array1::from(rows.mass[lo..hi].to_vec()))?;
                 write_ds(&cctx, &group, &gname, "ParticleIDs", &Array1::from(rows.ids[lo..hi].to_vec()))?;
@@ -753,7 +851,8 @@ pub fn write_gizmo_snapshot(output_dir: &Path, params: &GizmoWriteParams, galaxi
                     if *width == 1 {
                         write_ds(&cctx, &group, &gname, name, &Array1::from(values[lo..hi].to_vec()))?;
                     } else {
-                        let data = Array2::from_shape_vec((m, *width), values[width * lo..width * hi].to_vec()).map_err(|e| cctx.malformed(&gname, e.to_string()))?;
+                        let data = Array2::from_shape_vec((m, *width), values[width * lo..width * hi].to_vec())
+                            .map_err(|e| cctx.malformed(&gname, e.to_string()))?;
                         write_ds(&cctx, &group, &gname, name, &data)?;
                     }
                 }

@@ -70,9 +70,10 @@ impl ParticleSelection {
     pub fn count(&self, n_total: u64) -> u64 {
         match self {
             ParticleSelection::All => n_total,
-            ParticleSelection::Ranges(ranges) => {
-                ranges.iter().map(|&(start, len)| start.saturating_add(len).min(n_total).saturating_sub(start.min(n_total))).sum()
-            }
+            ParticleSelection::Ranges(ranges) => ranges
+                .iter()
+                .map(|&(start, len)| start.saturating_add(len).min(n_total).saturating_sub(start.min(n_total)))
+                .sum(),
         }
     }
 }
@@ -98,7 +99,11 @@ const HDF5_SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 pub fn detect_format(path: &Path) -> Result<SnapshotFormat, SnapshotError> {
     let file_path = if path.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|source| SnapshotError::Io { path: path.to_owned(), context: "listing the snapshot folder".into(), source })?
+            .map_err(|source| SnapshotError::Io {
+                path: path.to_owned(),
+                context: "listing the snapshot folder".into(),
+                source,
+            })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "hdf5"))
             .collect();
@@ -111,13 +116,29 @@ pub fn detect_format(path: &Path) -> Result<SnapshotFormat, SnapshotError> {
         path.to_owned()
     };
     let mut head = [0u8; 8];
-    let mut file = std::fs::File::open(&file_path).map_err(|source| SnapshotError::Io { path: file_path.clone(), context: "opening the snapshot".into(), source })?;
-    let n = file.read(&mut head).map_err(|source| SnapshotError::Io { path: file_path.clone(), context: "reading its first bytes".into(), source })?;
+    let mut file = std::fs::File::open(&file_path).map_err(|source| SnapshotError::Io {
+        path: file_path.clone(),
+        context: "opening the snapshot".into(),
+        source,
+    })?;
+    let n = file.read(&mut head).map_err(|source| SnapshotError::Io {
+        path: file_path.clone(),
+        context: "reading its first bytes".into(),
+        source,
+    })?;
     if n < 8 || &head != HDF5_SIGNATURE {
         return Ok(SnapshotFormat::Tipsy);
     }
-    let h5 = hdf5::File::open(&file_path).map_err(|source| SnapshotError::Hdf5 { path: file_path.clone(), context: "opening the file".into(), source })?;
-    Ok(if h5.link_exists("PartType0") && h5.link_exists("PartType0/SmoothingLength") { SnapshotFormat::Gizmo } else { SnapshotFormat::Arepo })
+    let h5 = hdf5::File::open(&file_path).map_err(|source| SnapshotError::Hdf5 {
+        path: file_path.clone(),
+        context: "opening the file".into(),
+        source,
+    })?;
+    Ok(if h5.link_exists("PartType0") && h5.link_exists("PartType0/SmoothingLength") {
+        SnapshotFormat::Gizmo
+    } else {
+        SnapshotFormat::Arepo
+    })
 }
 
 /// Opens the snapshot at `path` in `format` (detected by [`detect_format`] when `None`); tipsy units follow pynbody

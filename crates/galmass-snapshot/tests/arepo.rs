@@ -178,9 +178,16 @@ fn write_test_box(dir: &Path) -> (Vec<Galaxy>, Placement, TngBoxParams) {
     let galaxies = vec![test_galaxy(1, 300, 200, 500), test_galaxy(2, 80, 50, 120), test_galaxy(3, 150, 90, 260)];
     let params = TngBoxParams { scale_factor: 0.8, box_size_kpc: 5000.0, ..TngBoxParams::tng100_like(33, 3, 2) };
     // Galaxy 3 (its own group) sits on the box corner: its particles wrap around.
-    let placement = vec![([1000.0, 2000.0, 3000.0], [100.0, -50.0, 20.0], 7), ([1030.0, 2010.0, 2990.0], [-30.0, 80.0, 0.0], 7), ([2.0, 4999.0, 1.0], [0.0, 0.0, 300.0], 2)];
-    let placed: Vec<PlacedGalaxy<'_>> =
-        galaxies.iter().zip(&placement).map(|(g, &(c, v, group))| PlacedGalaxy { galaxy: g, group, centre_kpc: c, velocity_kms: v }).collect();
+    let placement = vec![
+        ([1000.0, 2000.0, 3000.0], [100.0, -50.0, 20.0], 7),
+        ([1030.0, 2010.0, 2990.0], [-30.0, 80.0, 0.0], 7),
+        ([2.0, 4999.0, 1.0], [0.0, 0.0, 300.0], 2),
+    ];
+    let placed: Vec<PlacedGalaxy<'_>> = galaxies
+        .iter()
+        .zip(&placement)
+        .map(|(g, &(c, v, group))| PlacedGalaxy { galaxy: g, group, centre_kpc: c, velocity_kms: v })
+        .collect();
     let written = write_tng_box(&dir.join("output"), &params, &placed).unwrap();
     // Group labels 2 < 7: galaxy 3 is group 0 / subhalo 0, galaxies 1 and 2 are group 1 / subhalos 1 and 2.
     assert_eq!(written.subhalo_ids, vec![1, 2, 0]);
@@ -283,7 +290,8 @@ fn minimal_snapshot(path: &Path, count: i32, coords: Option<(usize, usize)>) {
 #[test]
 fn damaged_files_give_typed_errors_naming_file_and_field() {
     let tmp = tempfile::tempdir().unwrap();
-    let read = |path: &Path| ArepoSnapshot::open(path).and_then(|s| s.read_species(Species::Dm, &ParticleSelection::All));
+    let read =
+        |path: &Path| ArepoSnapshot::open(path).and_then(|s| s.read_species(Species::Dm, &ParticleSelection::All));
 
     let missing = tmp.path().join("missing.hdf5");
     minimal_snapshot(&missing, 10, None);
@@ -328,8 +336,11 @@ fn auriga_layout_has_no_offsets_file_and_the_catalogue_gives_the_same_offsets() 
     // The same galaxies in AURIGA's layout: snapshot_127.C.hdf5 and no offsets file.
     let auriga_dir = tmp.path().join("auriga");
     let params = TngBoxParams { box_size_kpc: 5000.0, ..TngBoxParams::auriga_like(5000.0, 2) };
-    let placed: Vec<PlacedGalaxy<'_>> =
-        galaxies.iter().zip(&placement).map(|(g, &(c, v, group))| PlacedGalaxy { galaxy: g, group, centre_kpc: c, velocity_kms: v }).collect();
+    let placed: Vec<PlacedGalaxy<'_>> = galaxies
+        .iter()
+        .zip(&placement)
+        .map(|(g, &(c, v, group))| PlacedGalaxy { galaxy: g, group, centre_kpc: c, velocity_kms: v })
+        .collect();
     let written = write_tng_box(&auriga_dir.join("output"), &params, &placed).unwrap();
     assert!(written.layout.snapshot_chunk(0).ends_with("snapdir_127/snapshot_127.0.hdf5"));
     assert!(written.layout.snapshot_chunk(0).exists() && !written.layout.offsets_file().exists());
@@ -371,9 +382,17 @@ fn zoom_low_resolution_dark_matter_is_read_and_flagged() {
             counts[2] = 7;
             header.delete_attr(name).unwrap();
             if name == "NumPart_ThisFile" {
-                header.new_attr_builder().with_data(&counts.iter().map(|&c| c as i32).collect::<Vec<_>>()).create(name).unwrap();
+                header
+                    .new_attr_builder()
+                    .with_data(&counts.iter().map(|&c| c as i32).collect::<Vec<_>>())
+                    .create(name)
+                    .unwrap();
             } else {
-                header.new_attr_builder().with_data(&counts.iter().map(|&c| c as u32).collect::<Vec<_>>()).create(name).unwrap();
+                header
+                    .new_attr_builder()
+                    .with_data(&counts.iter().map(|&c| c as u32).collect::<Vec<_>>())
+                    .create(name)
+                    .unwrap();
             }
         }
     }

@@ -32,8 +32,12 @@ fn full_galaxy() -> Galaxy {
     stars.set_field(ScalarField::AgeGyr, Array1::from_shape_fn(n, |i| i as f64 * 0.01)).unwrap();
     stars.set_field(ScalarField::Metallicity, Array1::from_elem(n, 0.02)).unwrap();
     stars.set_ids(Array1::from_shape_fn(n, |i| (i as u64) << 40)).unwrap();
-    stars.set_luminosity("r", BandLuminosity { lum_lsun: Array1::from_elem(n, 3.5e4), solar_abs_mag_ab: 4.65 }).unwrap();
-    stars.set_luminosity("g", BandLuminosity { lum_lsun: Array1::from_elem(n, 2.0e4), solar_abs_mag_ab: 5.11 }).unwrap();
+    stars
+        .set_luminosity("r", BandLuminosity { lum_lsun: Array1::from_elem(n, 3.5e4), solar_abs_mag_ab: 4.65 })
+        .unwrap();
+    stars
+        .set_luminosity("g", BandLuminosity { lum_lsun: Array1::from_elem(n, 2.0e4), solar_abs_mag_ab: 5.11 })
+        .unwrap();
     let mut gas = random_particles(200, &mut rng);
     let n = gas.len();
     for field in [
@@ -53,7 +57,8 @@ fn full_galaxy() -> Galaxy {
     g.set_species(Species::Gas, gas);
     g.set_species(Species::Dm, dm);
     g.set_species(Species::Bh, bh);
-    let mut truth = TruthProfiles::from_particles(&g, log_spaced_radii(0.01, 100.0, 256).unwrap(), "all particles").unwrap();
+    let mut truth =
+        TruthProfiles::from_particles(&g, log_spaced_radii(0.01, 100.0, 256).unwrap(), "all particles").unwrap();
     truth.set_scalar("kappa_co", 0.31).unwrap();
     truth.set_scalar("central", 1.0).unwrap();
     g.truth = Some(truth);
@@ -69,8 +74,10 @@ fn round_trip_preserves_everything() {
     let back = galaxy_file::read(&path).unwrap();
     assert_eq!(back, g);
     // Atomic write: only the final file remains.
-    let names: Vec<String> =
-        std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(names, vec!["galaxy.h5".to_string()]);
     // Absent optional fields stay absent.
     assert!(back.species(Species::Stars).unwrap().field(ScalarField::HiMassMsun).is_none());
@@ -98,7 +105,8 @@ fn test_data(name: &str) -> PathBuf {
 #[test]
 fn reads_a_file_written_by_h5py() {
     let g = galaxy_file::read(&test_data("h5py_galaxy.h5")).unwrap();
-    let expected: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(test_data("h5py_galaxy.json")).unwrap()).unwrap();
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(test_data("h5py_galaxy.json")).unwrap()).unwrap();
     assert_eq!(g.meta.suite, "h5py-written");
     assert_eq!(g.meta.galaxy_id, 42);
     assert_eq!(g.meta.redshift, 0.5);
@@ -163,7 +171,10 @@ fn bad_input_gets_typed_errors_naming_file_and_field() {
         ds.write(&mass).unwrap();
     });
     let err = message(galaxy_file::read(&nan).unwrap_err());
-    assert!(err.contains("nan.h5") && err.contains("`gas`") && err.contains("`mass`") && err.contains("index 5"), "{err}");
+    assert!(
+        err.contains("nan.h5") && err.contains("`gas`") && err.contains("`mass`") && err.contains("index 5"),
+        "{err}"
+    );
 
     let shape = damaged(dir.path(), "shape.h5", |f| {
         f.unlink("dm/pos").unwrap();
@@ -181,7 +192,10 @@ fn bad_input_gets_typed_errors_naming_file_and_field() {
 
     let no_rotation = damaged(dir.path(), "norot.h5", |f| f.delete_attr("rotation_to_aligned").unwrap());
     let err = galaxy_file::read(&no_rotation).unwrap_err();
-    assert!(matches!(err, SnapshotError::Missing { kind: "attribute", ref name, .. } if name == "rotation_to_aligned"), "{err}");
+    assert!(
+        matches!(err, SnapshotError::Missing { kind: "attribute", ref name, .. } if name == "rotation_to_aligned"),
+        "{err}"
+    );
 
     let not_rotation = damaged(dir.path(), "notrot.h5", |f| {
         f.delete_attr("rotation_to_aligned").unwrap();
@@ -197,7 +211,11 @@ fn bad_input_gets_typed_errors_naming_file_and_field() {
     let other = dir.path().join("other.h5");
     {
         let f = hdf5::File::create(&other).unwrap();
-        f.new_attr::<hdf5::types::VarLenUnicode>().create("format").unwrap().write_scalar(&"gadget".parse::<hdf5::types::VarLenUnicode>().unwrap()).unwrap();
+        f.new_attr::<hdf5::types::VarLenUnicode>()
+            .create("format")
+            .unwrap()
+            .write_scalar(&"gadget".parse::<hdf5::types::VarLenUnicode>().unwrap())
+            .unwrap();
     }
     assert!(matches!(galaxy_file::read(&other).unwrap_err(), SnapshotError::NotAGalaxyFile { .. }));
 

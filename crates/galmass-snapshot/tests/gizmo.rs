@@ -100,21 +100,33 @@ fn assert_matches(originals: &[(&Particles, [f64; 3], [f64; 3])], read: &Particl
 fn round_trip_through_a_two_chunk_snapshot() {
     let tmp = tempfile::tempdir().unwrap();
     let galaxies = [test_galaxy(1, 300, 200, 400), test_galaxy(2, 80, 50, 120)];
-    let place = [([30_000.0, 20_000.0, 10_000.0], [100.0, -50.0, 20.0]), ([31_000.0, 20_500.0, 9_000.0], [-30.0, 60.0, 0.0])];
-    let placed: Vec<PlacedGalaxy<'_>> = galaxies.iter().zip(&place).map(|(g, &(c, v))| PlacedGalaxy { galaxy: g, centre_kpc: c, velocity_kms: v }).collect();
+    let place =
+        [([30_000.0, 20_000.0, 10_000.0], [100.0, -50.0, 20.0]), ([31_000.0, 20_500.0, 9_000.0], [-30.0, 60.0, 0.0])];
+    let placed: Vec<PlacedGalaxy<'_>> = galaxies
+        .iter()
+        .zip(&place)
+        .map(|(g, &(c, v))| PlacedGalaxy { galaxy: g, centre_kpc: c, velocity_kms: v })
+        .collect();
     let params = GizmoWriteParams { scale_factor: 0.8, ..GizmoWriteParams::fire2_like(600, 2) };
     let written = write_gizmo_snapshot(tmp.path(), &params, &placed).unwrap();
     assert_eq!(written.chunk_paths.len(), 2);
-    let low_res = |g: &Galaxy| g.species(Species::Dm).unwrap().high_res().unwrap().iter().filter(|f| !**f).count() as u64;
+    let low_res =
+        |g: &Galaxy| g.species(Species::Dm).unwrap().high_res().unwrap().iter().filter(|f| !**f).count() as u64;
     let n_low: u64 = galaxies.iter().map(low_res).sum();
     assert_eq!(written.num_part_total, [250, 520 - n_low, n_low, 0, 380, 2]);
-    let names: Vec<String> = std::fs::read_dir(tmp.path().join("snapdir_600")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = std::fs::read_dir(tmp.path().join("snapdir_600"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(names.len(), 2, "no temporary file left: {names:?}");
 
     // The second chunk, the folder and the first chunk open the same snapshot.
     let snap = GizmoSnapshot::open(&written.chunk_paths[1]).unwrap();
     assert_eq!(snap.chunk_paths().len(), 2);
-    assert_eq!(GizmoSnapshot::open(&tmp.path().join("snapdir_600")).unwrap().header().n_particles, snap.header().n_particles);
+    assert_eq!(
+        GizmoSnapshot::open(&tmp.path().join("snapdir_600")).unwrap().header().n_particles,
+        snap.header().n_particles
+    );
     let header = snap.header();
     assert_eq!(header.format, SnapshotFormat::Gizmo);
     close(header.scale_factor, 0.8, 1e-12, 0.0, "a");
@@ -123,7 +135,8 @@ fn round_trip_through_a_two_chunk_snapshot() {
     assert!(header.fields[&Species::Gas].iter().any(|f| f == "SmoothingLength"));
 
     for species in Species::ALL {
-        let originals: Vec<(&Particles, [f64; 3], [f64; 3])> = galaxies.iter().zip(&place).map(|(g, &(c, v))| (g.species(species).unwrap(), c, v)).collect();
+        let originals: Vec<(&Particles, [f64; 3], [f64; 3])> =
+            galaxies.iter().zip(&place).map(|(g, &(c, v))| (g.species(species).unwrap(), c, v)).collect();
         snap.reset_elements_read();
         let read = snap.read_species(species, &ParticleSelection::All).unwrap();
         assert_matches(&originals, &read, &species.to_string());
@@ -212,7 +225,8 @@ fn minimal_snapshot(path: &Path, count: i32, coords: Option<(usize, usize)>, vel
 #[test]
 fn damaged_files_give_typed_errors_naming_file_and_field() {
     let tmp = tempfile::tempdir().unwrap();
-    let read = |path: &Path| GizmoSnapshot::open(path).and_then(|s| s.read_species(Species::Dm, &ParticleSelection::All));
+    let read =
+        |path: &Path| GizmoSnapshot::open(path).and_then(|s| s.read_species(Species::Dm, &ParticleSelection::All));
 
     let missing = tmp.path().join("missing.hdf5");
     minimal_snapshot(&missing, 10, None, true);
@@ -246,7 +260,8 @@ fn damaged_files_give_typed_errors_naming_file_and_field() {
     // Header totals larger than the chunks hold, and a chunk cut to half its length.
     let galaxy = test_galaxy(5, 50, 30, 60);
     let placed = [PlacedGalaxy { galaxy: &galaxy, centre_kpc: [1000.0; 3], velocity_kms: [0.0; 3] }];
-    let written = write_gizmo_snapshot(&tmp.path().join("box"), &GizmoWriteParams::fire2_like(600, 2), &placed).unwrap();
+    let written =
+        write_gizmo_snapshot(&tmp.path().join("box"), &GizmoWriteParams::fire2_like(600, 2), &placed).unwrap();
     {
         let file = hdf5::File::open_rw(&written.chunk_paths[0]).unwrap();
         let header = file.group("Header").unwrap();
@@ -256,12 +271,15 @@ fn damaged_files_give_typed_errors_naming_file_and_field() {
     assert!(matches!(&err, SnapshotError::Malformed { field, .. } if field == "Header/NumPart_Total"), "{err}");
     assert!(err.to_string().contains("snapshot_600.0.hdf5"), "{err}");
 
-    let written = write_gizmo_snapshot(&tmp.path().join("cut"), &GizmoWriteParams::fire2_like(600, 2), &placed).unwrap();
+    let written =
+        write_gizmo_snapshot(&tmp.path().join("cut"), &GizmoWriteParams::fire2_like(600, 2), &placed).unwrap();
     let chunk1 = &written.chunk_paths[1];
     let len = std::fs::metadata(chunk1).unwrap().len();
     std::fs::OpenOptions::new().write(true).open(chunk1).unwrap().set_len(len / 2).unwrap();
     let err = GizmoSnapshot::open(&written.chunk_paths[0])
-        .and_then(|s| Species::ALL.into_iter().try_for_each(|sp| s.read_species(sp, &ParticleSelection::All).map(|_| ())))
+        .and_then(|s| {
+            Species::ALL.into_iter().try_for_each(|sp| s.read_species(sp, &ParticleSelection::All).map(|_| ()))
+        })
         .unwrap_err();
     eprintln!("truncated chunk: {err}");
     assert!(err.to_string().contains("snapshot_600.1.hdf5"), "{err}");

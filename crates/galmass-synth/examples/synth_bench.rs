@@ -44,8 +44,14 @@ fn main() {
     let total = Composite(vec![Box::new(bulge), Box::new(Nfw { rho_s_msun_kpc3: 1e7, r_s_kpc: 10.0 })]);
     let cases: Vec<(&str, SphericalDf)> = vec![
         ("plummer-in-nfw isotropic", SphericalDf::new(&tracer, &halo, DfAnisotropy::Isotropic).expect("df")),
-        ("plummer-in-nfw beta=-0.5", SphericalDf::new(&tracer, &halo, DfAnisotropy::ConstantBeta { beta: -0.5 }).expect("df")),
-        ("hernquist-in-nfw osipkov-merritt r_a=2", SphericalDf::new(&bulge, &total, DfAnisotropy::OsipkovMerritt { r_a_kpc: 2.0 }).expect("df")),
+        (
+            "plummer-in-nfw beta=-0.5",
+            SphericalDf::new(&tracer, &halo, DfAnisotropy::ConstantBeta { beta: -0.5 }).expect("df"),
+        ),
+        (
+            "hernquist-in-nfw osipkov-merritt r_a=2",
+            SphericalDf::new(&bulge, &total, DfAnisotropy::OsipkovMerritt { r_a_kpc: 2.0 }).expect("df"),
+        ),
     ];
     for (name, _) in &cases {
         let t = Instant::now();

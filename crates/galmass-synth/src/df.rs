@@ -42,8 +42,8 @@ use std::f64::consts::PI;
 use galmass_core::units::G_KPC_KMS2_PER_MSUN as G;
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
-use rand_distr::Distribution;
 use rand_chacha::ChaCha8Rng;
+use rand_distr::Distribution;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SynthError;
@@ -95,16 +95,28 @@ pub const MAX_CLAMPED_FRACTION: f64 = 0.02;
 
 impl SphericalDf {
     /// Inverts the tracer density `tracer` in the total potential of `potential`.
-    pub fn new(tracer: &dyn SphericalProfile, potential: &dyn SphericalProfile, anisotropy: DfAnisotropy) -> Result<Self, SynthError> {
+    pub fn new(
+        tracer: &dyn SphericalProfile,
+        potential: &dyn SphericalProfile,
+        anisotropy: DfAnisotropy,
+    ) -> Result<Self, SynthError> {
         let (r_a, beta) = match anisotropy {
             DfAnisotropy::Isotropic => (f64::INFINITY, 0.0),
             DfAnisotropy::OsipkovMerritt { r_a_kpc } if r_a_kpc.is_finite() && r_a_kpc > 0.0 => (r_a_kpc, 0.0),
             DfAnisotropy::OsipkovMerritt { r_a_kpc } => {
-                return Err(SynthError::InvalidParameter { name: "r_a_kpc", reason: format!("must be positive and finite, got {r_a_kpc}") })
+                return Err(SynthError::InvalidParameter {
+                    name: "r_a_kpc",
+                    reason: format!("must be positive and finite, got {r_a_kpc}"),
+                })
             }
-            DfAnisotropy::ConstantBeta { beta } if beta.is_finite() && beta < 1.0 && beta > -3.0 => (f64::INFINITY, beta),
+            DfAnisotropy::ConstantBeta { beta } if beta.is_finite() && beta < 1.0 && beta > -3.0 => {
+                (f64::INFINITY, beta)
+            }
             DfAnisotropy::ConstantBeta { beta } => {
-                return Err(SynthError::InvalidParameter { name: "beta", reason: format!("must lie in (-3, 1), got {beta}") })
+                return Err(SynthError::InvalidParameter {
+                    name: "beta",
+                    reason: format!("must lie in (-3, 1), got {beta}"),
+                })
             }
         };
         let s = tracer.scale_kpc();
@@ -118,7 +130,10 @@ impl SphericalDf {
         let dpsi_dr: Vec<f64> = r.iter().map(|&x| -G * potential.enclosed_mass_msun(x) / (x * x)).collect();
         // h(Psi) = nu (1 + r^2 / r_a^2) r^(2 beta) and its first derivative from the analytic density slope.
         let weight = |x: f64| (1.0 + x * x / (r_a * r_a)) * x.powf(2.0 * beta);
-        let weight_slope = |x: f64| 2.0 * x / (r_a * r_a) * x.powf(2.0 * beta) + (1.0 + x * x / (r_a * r_a)) * 2.0 * beta * x.powf(2.0 * beta - 1.0);
+        let weight_slope = |x: f64| {
+            2.0 * x / (r_a * r_a) * x.powf(2.0 * beta)
+                + (1.0 + x * x / (r_a * r_a)) * 2.0 * beta * x.powf(2.0 * beta - 1.0)
+        };
         let first: Vec<f64> = (0..N_GRID)
             .map(|i| {
                 let x = r[i];
@@ -200,11 +215,14 @@ impl SphericalDf {
                 value: clamped_mass_fraction,
             });
         }
-        let mut df = Self { anisotropy, beta, r, psi, cumulative, ln_e, ln_f, envelope: Vec::new(), clamped_mass_fraction };
+        let mut df =
+            Self { anisotropy, beta, r, psi, cumulative, ln_e, ln_f, envelope: Vec::new(), clamped_mass_fraction };
         df.envelope = (0..N_GRID)
             .map(|i| {
                 let vmax = (2.0 * df.psi[i]).sqrt();
-                (0..=N_ENVELOPE).map(|k| df.speed_density(df.psi[i], vmax * k as f64 / N_ENVELOPE as f64)).fold(0.0, f64::max)
+                (0..=N_ENVELOPE)
+                    .map(|k| df.speed_density(df.psi[i], vmax * k as f64 / N_ENVELOPE as f64))
+                    .fold(0.0, f64::max)
             })
             .collect();
         Ok(df)
@@ -257,7 +275,8 @@ impl SphericalDf {
             let e_r = random_direction(&mut rng);
             let (e_t1, e_t2) = perpendicular_basis(e_r);
             // Angle to the radial direction: (1 + cos eta) / 2 ~ Beta(1 - beta, 1 - beta) (uniform cos eta for beta = 0).
-            let cos_eta = if self.beta == 0.0 { rng.random_range(-1.0..=1.0) } else { 2.0 * angle.sample(&mut rng) - 1.0 };
+            let cos_eta =
+                if self.beta == 0.0 { rng.random_range(-1.0..=1.0) } else { 2.0 * angle.sample(&mut rng) - 1.0 };
             let sin_eta = (1.0 - cos_eta * cos_eta).max(0.0).sqrt();
             let phi: f64 = rng.random_range(0.0..std::f64::consts::TAU);
             let stretch = match self.anisotropy {
@@ -284,7 +303,8 @@ fn random_direction(rng: &mut ChaCha8Rng) -> [f64; 3] {
 
 fn perpendicular_basis(n: [f64; 3]) -> ([f64; 3], [f64; 3]) {
     let helper = if n[2].abs() < 0.9 { [0.0, 0.0, 1.0] } else { [1.0, 0.0, 0.0] };
-    let cross = |a: [f64; 3], b: [f64; 3]| [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+    let cross =
+        |a: [f64; 3], b: [f64; 3]| [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
     let t1 = cross(n, helper);
     let norm = (t1[0] * t1[0] + t1[1] * t1[1] + t1[2] * t1[2]).sqrt();
     let t1 = t1.map(|x| x / norm);
@@ -310,7 +330,8 @@ fn gamma(x: f64) -> f64 {
     }
     let x = x - 1.0;
     let t = x + 7.5;
-    let series = COEFFICIENTS[1..].iter().enumerate().fold(COEFFICIENTS[0], |acc, (i, c)| acc + c / (x + i as f64 + 1.0));
+    let series =
+        COEFFICIENTS[1..].iter().enumerate().fold(COEFFICIENTS[0], |acc, (i, c)| acc + c / (x + i as f64 + 1.0));
     (2.0 * PI).sqrt() * t.powf(x + 0.5) * (-t).exp() * series
 }
 
@@ -396,7 +417,8 @@ mod tests {
             assert!((sigma / expected - 1.0).abs() < 0.03, "R = {:.3}: {sigma} vs {expected}", bin[5000].0);
         }
         // Enclosed mass counted from particles within Poisson error of M r^3 / (r^2 + a^2)^(3/2).
-        let radii: Vec<f64> = (0..n).map(|i| (pos[[i, 0]].powi(2) + pos[[i, 1]].powi(2) + pos[[i, 2]].powi(2)).sqrt()).collect();
+        let radii: Vec<f64> =
+            (0..n).map(|i| (pos[[i, 0]].powi(2) + pos[[i, 1]].powi(2) + pos[[i, 2]].powi(2)).sqrt()).collect();
         for r in [0.1, 0.3, 0.5, 1.0, 3.0] {
             let frac = p.enclosed_mass_msun(r) / p.mass_msun;
             let counted = radii.iter().filter(|&&x| x < r).count() as f64 / n as f64;
@@ -455,7 +477,14 @@ mod tests {
 
     #[test]
     fn gamma_function_matches_known_values() {
-        for (x, g) in [(1.0, 1.0), (0.5, PI.sqrt()), (1.5, 0.5 * PI.sqrt()), (5.0, 24.0), (0.25, 3.625_609_908_221_908), (-0.5, -2.0 * PI.sqrt())] {
+        for (x, g) in [
+            (1.0, 1.0),
+            (0.5, PI.sqrt()),
+            (1.5, 0.5 * PI.sqrt()),
+            (5.0, 24.0),
+            (0.25, 3.625_609_908_221_908),
+            (-0.5, -2.0 * PI.sqrt()),
+        ] {
             assert!((gamma(x) / g - 1.0).abs() < 1e-13, "gamma({x}) = {} vs {g}", gamma(x));
         }
     }

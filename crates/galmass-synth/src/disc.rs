@@ -97,7 +97,8 @@ impl ExponentialDisc {
     pub fn moments(&self, r_kpc: f64, v_c: &dyn Fn(f64) -> f64) -> DiscMoments {
         let vc = v_c(r_kpc);
         let h = 1e-4 * r_kpc.max(1e-6);
-        let dln_vc = ((v_c(r_kpc + h)).ln() - (v_c((r_kpc - h).max(1e-9))).ln()) / ((r_kpc + h).ln() - (r_kpc - h).max(1e-9).ln());
+        let dln_vc = ((v_c(r_kpc + h)).ln() - (v_c((r_kpc - h).max(1e-9))).ln())
+            / ((r_kpc + h).ln() - (r_kpc - h).max(1e-9).ln());
         let sigma_r2 = self.sigma_r_at_rd_kms.powi(2) * (1.0 - r_kpc / self.r_d_kpc).exp();
         let epicyclic = (0.5 * (1.0 + dln_vc)).clamp(0.0, 1.0);
         let sigma_phi2 = sigma_r2 * epicyclic;
@@ -113,10 +114,18 @@ impl ExponentialDisc {
     }
 
     /// Draws `n` particles in the disc's own frame (rotation about +z), deterministic for a seed.
-    pub fn sample(&self, n: usize, v_c: &dyn Fn(f64) -> f64, seed: u64) -> Result<(Array2<f64>, Array2<f64>), SynthError> {
+    pub fn sample(
+        &self,
+        n: usize,
+        v_c: &dyn Fn(f64) -> f64,
+        seed: u64,
+    ) -> Result<(Array2<f64>, Array2<f64>), SynthError> {
         check_layer(self.mass_msun, self.r_d_kpc, self.z_d_kpc)?;
         if !(self.sigma_r_at_rd_kms.is_finite() && self.sigma_r_at_rd_kms >= 0.0) {
-            return Err(SynthError::InvalidParameter { name: "sigma_r_at_rd_kms", reason: format!("{}", self.sigma_r_at_rd_kms) });
+            return Err(SynthError::InvalidParameter {
+                name: "sigma_r_at_rd_kms",
+                reason: format!("{}", self.sigma_r_at_rd_kms),
+            });
         }
         sample_layer(n, self.r_d_kpc, self.z_d_kpc, seed, |r| {
             let m = self.moments(r, v_c);
@@ -158,11 +167,22 @@ impl GasDisc {
 
     /// The disc's monopole as a spherical profile (see [`ExponentialDisc::spherical_profile`]).
     pub fn spherical_profile(&self) -> Result<TabulatedProfile, SynthError> {
-        ExponentialDisc { mass_msun: self.mass_msun, r_d_kpc: self.r_d_kpc, z_d_kpc: self.z_d_kpc, sigma_r_at_rd_kms: 0.0 }.spherical_profile()
+        ExponentialDisc {
+            mass_msun: self.mass_msun,
+            r_d_kpc: self.r_d_kpc,
+            z_d_kpc: self.z_d_kpc,
+            sigma_r_at_rd_kms: 0.0,
+        }
+        .spherical_profile()
     }
 
     /// Draws `n` gas particles in the disc's own frame (rotation about +z), deterministic for a seed.
-    pub fn sample(&self, n: usize, v_c: &dyn Fn(f64) -> f64, seed: u64) -> Result<(Array2<f64>, Array2<f64>), SynthError> {
+    pub fn sample(
+        &self,
+        n: usize,
+        v_c: &dyn Fn(f64) -> f64,
+        seed: u64,
+    ) -> Result<(Array2<f64>, Array2<f64>), SynthError> {
         check_layer(self.mass_msun, self.r_d_kpc, self.z_d_kpc)?;
         if !(self.sigma_kms.is_finite() && self.sigma_kms >= 0.0) {
             return Err(SynthError::InvalidParameter { name: "sigma_kms", reason: format!("{}", self.sigma_kms) });
@@ -215,7 +235,8 @@ fn sample_layer(
     moments: impl Fn(f64) -> (f64, f64, f64, f64),
 ) -> Result<(Array2<f64>, Array2<f64>), SynthError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let radius = Gamma::new(2.0, r_d_kpc).map_err(|e| SynthError::InvalidParameter { name: "r_d_kpc", reason: e.to_string() })?;
+    let radius = Gamma::new(2.0, r_d_kpc)
+        .map_err(|e| SynthError::InvalidParameter { name: "r_d_kpc", reason: e.to_string() })?;
     let mut pos = Array2::zeros((n, 3));
     let mut vel = Array2::zeros((n, 3));
     for i in 0..n {
@@ -265,9 +286,13 @@ mod tests {
             let v_phi = bin.iter().map(|x| x.1).sum::<f64>() / m;
             let expected = bin.iter().map(|x| disc.moments(x.0, &v_c).v_phi_mean_kms).sum::<f64>() / m;
             let sigma_r = (bin.iter().map(|x| x.2 * x.2).sum::<f64>() / m).sqrt();
-            let expected_sigma_r = (bin.iter().map(|x| disc.moments(x.0, &v_c).sigma_r_kms.powi(2)).sum::<f64>() / m).sqrt();
+            let expected_sigma_r =
+                (bin.iter().map(|x| disc.moments(x.0, &v_c).sigma_r_kms.powi(2)).sum::<f64>() / m).sqrt();
             assert!((v_phi / expected - 1.0).abs() < 0.05, "R = {r:.2}: <v_phi> {v_phi:.2} vs {expected:.2}");
-            assert!((sigma_r / expected_sigma_r - 1.0).abs() < 0.05, "R = {r:.2}: sigma_R {sigma_r:.2} vs {expected_sigma_r:.2}");
+            assert!(
+                (sigma_r / expected_sigma_r - 1.0).abs() < 0.05,
+                "R = {r:.2}: sigma_R {sigma_r:.2} vs {expected_sigma_r:.2}"
+            );
             // The drift is real: the mean rotation lags the circular velocity.
             assert!(v_phi < v_c(r));
         }
@@ -285,9 +310,15 @@ mod tests {
         let n = 100_000;
         let (pos, _) = disc.sample(n, &|_| 100.0, 9).unwrap();
         for r in [0.2, 0.5, 1.0, 2.0, 4.0, 8.0] {
-            let counted = (0..n).filter(|&i| (pos[[i, 0]].powi(2) + pos[[i, 1]].powi(2) + pos[[i, 2]].powi(2)).sqrt() < r).count() as f64 / n as f64;
+            let counted = (0..n)
+                .filter(|&i| (pos[[i, 0]].powi(2) + pos[[i, 1]].powi(2) + pos[[i, 2]].powi(2)).sqrt() < r)
+                .count() as f64
+                / n as f64;
             let frac = sph.enclosed_mass_msun(r) / 1e10;
-            assert!((counted - frac).abs() < 4.0 * (frac * (1.0 - frac) / n as f64).sqrt() + 1e-3, "r = {r}: {counted} vs {frac}");
+            assert!(
+                (counted - frac).abs() < 4.0 * (frac * (1.0 - frac) / n as f64).sqrt() + 1e-3,
+                "r = {r}: {counted} vs {frac}"
+            );
         }
         // Thick at small r (a sphere inside the layer holds less than the cylinder), thin far out.
         assert!(sph.enclosed_mass_msun(0.2) < disc.enclosed_mass_msun(0.2));

@@ -107,7 +107,10 @@ impl HaloModel {
     /// The NFW halo with M(<r200) = `m200_msun` and concentration `c200` at redshift z.
     pub fn nfw_from_m200(m200_msun: f64, c200: f64, z: f64, cosmology: &Cosmology) -> Result<Self, SynthError> {
         if !(m200_msun.is_finite() && m200_msun > 0.0) {
-            return Err(SynthError::InvalidParameter { name: "m200_msun", reason: format!("must be positive, got {m200_msun}") });
+            return Err(SynthError::InvalidParameter {
+                name: "m200_msun",
+                reason: format!("must be positive, got {m200_msun}"),
+            });
         }
         if !(c200.is_finite() && c200 > 1.0) {
             return Err(SynthError::InvalidParameter { name: "c200", reason: format!("must exceed 1, got {c200}") });

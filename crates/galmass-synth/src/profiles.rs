@@ -160,7 +160,13 @@ impl PrugnielSimien {
 
     fn rho_0(&self) -> f64 {
         let (n, p, b) = (self.n, self.p(), self.b());
-        self.mass_msun / (4.0 * PI * self.r_e_kpc.powi(3) * n * b.powf(-(3.0 - p) * n) * statrs::function::gamma::gamma((3.0 - p) * n))
+        self.mass_msun
+            / (4.0
+                * PI
+                * self.r_e_kpc.powi(3)
+                * n
+                * b.powf(-(3.0 - p) * n)
+                * statrs::function::gamma::gamma((3.0 - p) * n))
     }
 }
 
@@ -245,8 +251,15 @@ mod tests {
             let r3 = (1..4000).map(|i| i as f64 * 1e-3 * 10.0).find(|&r| ps.enclosed_mass_msun(r) > 5e9).unwrap();
             assert!((1.25..1.42).contains(&(r3 / 10.0)), "n = {n}: r_1/2 / R_e = {}", r3 / 10.0);
         }
-        let c = Composite(vec![Box::new(Plummer { mass_msun: 1e8, a_kpc: 0.5 }), Box::new(Nfw { rho_s_msun_kpc3: 5e7, r_s_kpc: 1.0 })]);
+        let c = Composite(vec![
+            Box::new(Plummer { mass_msun: 1e8, a_kpc: 0.5 }),
+            Box::new(Nfw { rho_s_msun_kpc3: 5e7, r_s_kpc: 1.0 }),
+        ]);
         check_consistency(&c);
-        assert_relative_eq!(Hernquist { mass_msun: 1.0, a_kpc: 1.0 }.enclosed_mass_msun(1.0 + 2f64.sqrt()), 0.5, max_relative = 1e-12);
+        assert_relative_eq!(
+            Hernquist { mass_msun: 1.0, a_kpc: 1.0 }.enclosed_mass_msun(1.0 + 2f64.sqrt()),
+            0.5,
+            max_relative = 1e-12
+        );
     }
 }

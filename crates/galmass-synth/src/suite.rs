@@ -126,7 +126,11 @@ impl BulgeShape {
                 if (s - 1.0).abs() < 1e-6 {
                     return 1.0 / 3.0;
                 }
-                let x = if s < 1.0 { (1.0 / s).acosh() / (1.0 - s * s).sqrt() } else { (1.0 / s).acos() / (s * s - 1.0).sqrt() };
+                let x = if s < 1.0 {
+                    (1.0 / s).acosh() / (1.0 - s * s).sqrt()
+                } else {
+                    (1.0 / s).acos() / (s * s - 1.0).sqrt()
+                };
                 s * s * (x - 1.0) / (1.0 - s * s)
             }
             BulgeShape::Sersic(n) => PrugnielSimien { mass_msun: 1.0, r_e_kpc: r_e, n }.projected_mass_fraction(r),
@@ -390,7 +394,12 @@ impl SuiteParams {
                 disc_height_over_rd: (0.08, 0.15),
                 disc_sigma_over_vc: (0.12, 0.25),
                 gas: Some(GasParams { hi_at_1e9: 0.3, hi_slope: -0.5, hi_scatter_dex: 0.2, ..gas }),
-                particles: ParticleParams { star_particle_mass_msun: 5e6, dm_particle_mass_msun: 3e7, gas_particle_mass_msun: 5e6, ..particles },
+                particles: ParticleParams {
+                    star_particle_mass_msun: 5e6,
+                    dm_particle_mass_msun: 3e7,
+                    gas_particle_mass_msun: 5e6,
+                    ..particles
+                },
                 ..base
             },
             "fire-like" => Self {
@@ -399,7 +408,11 @@ impl SuiteParams {
                 re_at_1e8_kpc: 1.2,
                 re_slope: 0.3,
                 re_scatter_dex: 0.2,
-                halo: HaloPrescription::CoreNfw { core_radius_over_re: 1.75, core_peak_log_ratio: -2.5, core_width_dex: 0.6 },
+                halo: HaloPrescription::CoreNfw {
+                    core_radius_over_re: 1.75,
+                    core_peak_log_ratio: -2.5,
+                    core_width_dex: 0.6,
+                },
                 bulge_profile: BulgeProfile::Sersic { n_range: (0.8, 2.5) },
                 bt_at_1e10: 0.5,
                 bt_slope: -0.1,
@@ -407,7 +420,12 @@ impl SuiteParams {
                 bulge_anisotropy: AnisotropyParams::ConstantBeta { range: (-0.3, 0.0) },
                 disc_height_over_rd: (0.2, 0.4),
                 disc_sigma_over_vc: (0.25, 0.5),
-                particles: ParticleParams { star_particle_mass_msun: 7e3, dm_particle_mass_msun: 4e4, gas_particle_mass_msun: 7e3, ..particles },
+                particles: ParticleParams {
+                    star_particle_mass_msun: 7e3,
+                    dm_particle_mass_msun: 4e4,
+                    gas_particle_mass_msun: 7e3,
+                    ..particles
+                },
                 ..base
             },
             "tng-like" => Self {
@@ -426,7 +444,11 @@ impl SuiteParams {
                 disc_height_over_rd: (0.1, 0.2),
                 disc_sigma_over_vc: (0.15, 0.35),
                 gas: Some(GasParams { hi_at_1e9: 0.1, hi_slope: -0.6, hi_scatter_dex: 0.35, ..gas }),
-                satellites: Some(SatelliteParams { fraction: 0.3, tidal_radius_over_r200: (0.15, 0.6), gas_retained: (0.0, 0.5) }),
+                satellites: Some(SatelliteParams {
+                    fraction: 0.3,
+                    tidal_radius_over_r200: (0.15, 0.6),
+                    gas_retained: (0.0, 0.5),
+                }),
                 particles: ParticleParams {
                     star_particle_mass_msun: 1.4e6,
                     dm_particle_mass_msun: 7.5e6,
@@ -454,7 +476,10 @@ impl SuiteParams {
             }
             let reachable = stellar_mass_moster2013(10f64.powf(hi)).log10() + 3.0 * self.stellar_mass_scatter_dex;
             if reachable < r.0 {
-                return bad("log_mstar_range", format!("stellar masses above 10^{} need haloes beyond log_m200_range", r.0));
+                return bad(
+                    "log_mstar_range",
+                    format!("stellar masses above 10^{} need haloes beyond log_m200_range", r.0),
+                );
             }
         }
         if !self.mass_function_slope.is_finite() || !self.redshift.is_finite() || self.redshift < 0.0 {
@@ -484,7 +509,10 @@ impl SuiteParams {
         let positive_range = |r: (f64, f64)| ordered(r) && r.0 > 0.0;
         if let BulgeProfile::Sersic { n_range } = self.bulge_profile {
             if !(ordered(n_range) && n_range.0 >= 0.6 && n_range.1 <= 10.0) {
-                return bad("bulge_profile", format!("Sersic indices {n_range:?} must lie in 0.6..10 (Prugniel-Simien)"));
+                return bad(
+                    "bulge_profile",
+                    format!("Sersic indices {n_range:?} must lie in 0.6..10 (Prugniel-Simien)"),
+                );
             }
         }
         if !(positive_range(self.bulge_size_ratio) && self.bulge_size_ratio.1 <= 1.0) {
@@ -497,7 +525,13 @@ impl SuiteParams {
                 }
                 let max_beta = self.bulge_profile.max_constant_beta();
                 if range.1 > max_beta {
-                    return bad("bulge_anisotropy", format!("a {:?} bulge has no equilibrium with beta > {max_beta} (An & Evans 2006)", self.bulge_profile));
+                    return bad(
+                        "bulge_anisotropy",
+                        format!(
+                            "a {:?} bulge has no equilibrium with beta > {max_beta} (An & Evans 2006)",
+                            self.bulge_profile
+                        ),
+                    );
                 }
             }
             AnisotropyParams::OsipkovMerritt { r_a_over_re_range } => {
@@ -506,8 +540,14 @@ impl SuiteParams {
                 }
             }
         }
-        if !(positive_range(self.disc_height_over_rd) && positive_range(self.disc_sigma_over_vc) && self.disc_sigma_over_vc.1 < 1.0) {
-            return bad("disc_height_over_rd", "disc thickness and dispersion ranges must be positive, sigma/v_c < 1".into());
+        if !(positive_range(self.disc_height_over_rd)
+            && positive_range(self.disc_sigma_over_vc)
+            && self.disc_sigma_over_vc.1 < 1.0)
+        {
+            return bad(
+                "disc_height_over_rd",
+                "disc thickness and dispersion ranges must be positive, sigma/v_c < 1".into(),
+            );
         }
         if let Some(g) = &self.gas {
             let ok = g.hi_at_1e9.is_finite()
@@ -534,7 +574,11 @@ impl SuiteParams {
             }
         }
         let p = &self.particles;
-        for (name, m) in [("star_particle_mass_msun", p.star_particle_mass_msun), ("dm_particle_mass_msun", p.dm_particle_mass_msun), ("gas_particle_mass_msun", p.gas_particle_mass_msun)] {
+        for (name, m) in [
+            ("star_particle_mass_msun", p.star_particle_mass_msun),
+            ("dm_particle_mass_msun", p.dm_particle_mass_msun),
+            ("gas_particle_mass_msun", p.gas_particle_mass_msun),
+        ] {
             if !(m.is_finite() && m > 0.0) {
                 return bad(name, format!("must be positive, got {m}"));
             }
@@ -546,7 +590,10 @@ impl SuiteParams {
         }
         if let Some(g) = &self.gas {
             if g.n_neighbours >= p.gas.0 {
-                return bad("gas.n_neighbours", format!("{} neighbours need more than {} gas particles", g.n_neighbours, p.gas.0));
+                return bad(
+                    "gas.n_neighbours",
+                    format!("{} neighbours need more than {} gas particles", g.n_neighbours, p.gas.0),
+                );
             }
         }
         let populations = self.populations.clone().check()?;
@@ -708,15 +755,20 @@ fn draw_globals(p: &SuiteParams, rng: &mut ChaCha8Rng) -> Result<Draws, SynthErr
             Some((lo, hi)) if !(lo..=hi).contains(&m_star.log10()) => {
                 attempt += 1;
                 if attempt > 100_000 {
-                    return Err(SynthError::InvalidParameter { name: "log_mstar_range", reason: "no stellar mass drawn inside it in 1e5 tries".into() });
+                    return Err(SynthError::InvalidParameter {
+                        name: "log_mstar_range",
+                        reason: "no stellar mass drawn inside it in 1e5 tries".into(),
+                    });
                 }
             }
             _ => break (m200, m_star),
         }
     };
-    let c200 = (cosmo.concentration_dm14(m200, p.redshift) * 10f64.powf(p.concentration_scatter_dex * normal(rng))).max(1.5);
+    let c200 =
+        (cosmo.concentration_dm14(m200, p.redshift) * 10f64.powf(p.concentration_scatter_dex * normal(rng))).max(1.5);
     let r_e = p.re_at_1e8_kpc * (m_star / 1e8).powf(p.re_slope) * 10f64.powf(p.re_scatter_dex * normal(rng));
-    let bulge_fraction = (p.bt_at_1e10 + p.bt_slope * (m_star.log10() - 10.0) + p.bt_scatter * normal(rng)).clamp(0.0, 1.0);
+    let bulge_fraction =
+        (p.bt_at_1e10 + p.bt_slope * (m_star.log10() - 10.0) + p.bt_scatter * normal(rng)).clamp(0.0, 1.0);
     let mut m_hi = match &p.gas {
         Some(g) => m_star * 10f64.powf(g.median_log_hi_ratio(m_star) + g.hi_scatter_dex * normal(rng)),
         None => 0.0,
@@ -760,7 +812,10 @@ pub fn build_galaxy(params: &ValidSuiteParams, index: u64, seed: u64) -> Result<
     let z_d = uniform(&mut rng, p.disc_height_over_rd) * r_d;
     let sigma_over_vc = uniform(&mut rng, p.disc_sigma_over_vc);
     let disc_sph = if m_disc > 0.0 {
-        Some(ExponentialDisc { mass_msun: m_disc, r_d_kpc: r_d, z_d_kpc: z_d, sigma_r_at_rd_kms: 0.0 }.spherical_profile()?)
+        Some(
+            ExponentialDisc { mass_msun: m_disc, r_d_kpc: r_d, z_d_kpc: z_d, sigma_r_at_rd_kms: 0.0 }
+                .spherical_profile()?,
+        )
     } else {
         None
     };
@@ -816,8 +871,10 @@ pub fn build_galaxy(params: &ValidSuiteParams, index: u64, seed: u64) -> Result<
         let sigma_r = sigma_over_vc * v_c(r_d);
         let disc = ExponentialDisc { mass_msun: m_disc, r_d_kpc: r_d, z_d_kpc: z_d, sigma_r_at_rd_kms: sigma_r };
         let (pos, vel) = disc.sample(n_disc, &v_c, stream(seed, index, 2).random())?;
-        star_pos = concatenate(Axis(0), &[star_pos.view(), pos.view()]).map_err(|e| SynthError::InvalidParameter { name: "stars", reason: e.to_string() })?;
-        star_vel = concatenate(Axis(0), &[star_vel.view(), vel.view()]).map_err(|e| SynthError::InvalidParameter { name: "stars", reason: e.to_string() })?;
+        star_pos = concatenate(Axis(0), &[star_pos.view(), pos.view()])
+            .map_err(|e| SynthError::InvalidParameter { name: "stars", reason: e.to_string() })?;
+        star_vel = concatenate(Axis(0), &[star_vel.view(), vel.view()])
+            .map_err(|e| SynthError::InvalidParameter { name: "stars", reason: e.to_string() })?;
     }
     let dm_df = SphericalDf::new(&halo, &total, DfAnisotropy::Isotropic)?;
     let (dm_pos, dm_vel) = dm_df.sample(n_dm, stream(seed, index, 3).random())?;
@@ -825,9 +882,11 @@ pub fn build_galaxy(params: &ValidSuiteParams, index: u64, seed: u64) -> Result<
     let orientation = Rotation::random(stream(seed, index, 4).random());
     let turn = |a: &Array2<f64>| orientation.apply_rows(a);
     let potential = PotentialTable::new(&total, 1e-4 * d.r_e.min(nfw.nfw.r_s_kpc), 1e3 * nfw.r200_kpc);
-    let mut stars = Particles::new(turn(&star_pos), turn(&star_vel), Array1::from_elem(n_stars, d.m_star / n_stars as f64))?;
+    let mut stars =
+        Particles::new(turn(&star_pos), turn(&star_vel), Array1::from_elem(n_stars, d.m_star / n_stars as f64))?;
     stars.set_field(ScalarField::PotentialKms2, potential.at_rows(&star_pos))?;
-    let mut dm = Particles::new(turn(&dm_pos), turn(&dm_vel), Array1::from_elem(n_dm, halo.total_mass_msun() / n_dm as f64))?;
+    let mut dm =
+        Particles::new(turn(&dm_pos), turn(&dm_vel), Array1::from_elem(n_dm, halo.total_mass_msun() / n_dm as f64))?;
     dm.set_field(ScalarField::PotentialKms2, potential.at_rows(&dm_pos))?;
     let population_seed = stream(seed, index, 5).random();
     let summary = if p.populations.bulge_sfh.is_some() {
@@ -841,7 +900,8 @@ pub fn build_galaxy(params: &ValidSuiteParams, index: u64, seed: u64) -> Result<
         (Some(g), Some(gp)) => {
             let n_gas = particle_count(g.mass_msun, res.gas_particle_mass_msun, res.gas);
             let (pos, vel) = g.sample(n_gas, &v_c, stream(seed, index, 6).random())?;
-            let density: Array1<f64> = pos.rows().into_iter().map(|r| g.density_msun_kpc3(r[0].hypot(r[1]), r[2])).collect();
+            let density: Array1<f64> =
+                pos.rows().into_iter().map(|r| g.density_msun_kpc3(r[0].hypot(r[1]), r[2])).collect();
             let mut gas = gas_particles(turn(&pos), turn(&vel), density, g, gp.n_neighbours)?;
             gas.set_field(ScalarField::PotentialKms2, potential.at_rows(&pos))?;
             Some(gas)
@@ -851,9 +911,15 @@ pub fn build_galaxy(params: &ValidSuiteParams, index: u64, seed: u64) -> Result<
     // Truth: analytic cumulative masses in 3-D spheres.
     let r_min = 1e-3 * d.r_e.min(nfw.nfw.r_s_kpc);
     let radii = log_spaced_radii(r_min, 10.0 * nfw.r200_kpc, 256)?;
-    let star_mass_at = |r: f64| bulge.as_ref().map_or(0.0, |b| b.enclosed_mass_msun(r)) + disc_sph.as_ref().map_or(0.0, |s| s.enclosed_mass_msun(r));
+    let star_mass_at = |r: f64| {
+        bulge.as_ref().map_or(0.0, |b| b.enclosed_mass_msun(r))
+            + disc_sph.as_ref().map_or(0.0, |s| s.enclosed_mass_msun(r))
+    };
     let gas_mass_at = |r: f64| gas_sph.as_ref().map_or(0.0, |s| s.enclosed_mass_msun(r));
-    let mut cumulative = BTreeMap::from([(Species::Stars, radii.mapv(star_mass_at)), (Species::Dm, radii.mapv(|r| halo.enclosed_mass_msun(r)))]);
+    let mut cumulative = BTreeMap::from([
+        (Species::Stars, radii.mapv(star_mass_at)),
+        (Species::Dm, radii.mapv(|r| halo.enclosed_mass_msun(r))),
+    ]);
     let (r_lo, r_hi) = (radii[0], 1e3 * radii[radii.len() - 1]);
     let star_total = star_mass_at(r_hi);
     let r_half_3d = bisect(&star_mass_at, 0.5 * star_total, r_lo, r_hi);
@@ -979,7 +1045,12 @@ impl SuiteParams {
     /// `m200_msun` with median concentration holding `10^log_stellar_to_halo` of its mass in stars of median size.
     pub fn inner_slope_model(&self, m200_msun: f64, log_stellar_to_halo: f64) -> Result<f64, SynthError> {
         let cosmo = Cosmology::PLANCK2013;
-        let nfw = HaloModel::nfw_from_m200(m200_msun, cosmo.concentration_dm14(m200_msun, self.redshift).max(1.5), self.redshift, &cosmo)?;
+        let nfw = HaloModel::nfw_from_m200(
+            m200_msun,
+            cosmo.concentration_dm14(m200_msun, self.redshift).max(1.5),
+            self.redshift,
+            &cosmo,
+        )?;
         let m_star = m200_msun * 10f64.powf(log_stellar_to_halo);
         Ok(inner_slope(&halo_profile(self, &nfw, m_star, self.median_re_kpc(m_star))?, nfw.r200_kpc))
     }
@@ -1026,14 +1097,23 @@ impl PotentialTable {
 /// Gas particles with HI masses, temperatures, smoothing lengths (from the `n_neighbours` nearest gas particles) and
 /// the disc's analytic density at each particle (`density`: the truth, where an SPH estimate from randomly placed
 /// particles would be biased high by its self term, 32 / (3 (k - 1)); see `galmass_core::neighbours`).
-fn gas_particles(pos: Array2<f64>, vel: Array2<f64>, density: Array1<f64>, disc: &GasDisc, n_neighbours: usize) -> Result<Particles, SynthError> {
+fn gas_particles(
+    pos: Array2<f64>,
+    vel: Array2<f64>,
+    density: Array1<f64>,
+    disc: &GasDisc,
+    n_neighbours: usize,
+) -> Result<Particles, SynthError> {
     let n = pos.nrows();
     let mass = Array1::from_elem(n, disc.mass_msun / n as f64);
     let h = galmass_core::neighbours::smoothing_lengths_kpc(pos.view(), n_neighbours)?;
     let rho = density;
     let mut gas = Particles::new(pos, vel, mass.clone())?;
     gas.set_field(ScalarField::HiMassMsun, mass.mapv(|m| m * HYDROGEN_MASS_FRACTION))?;
-    gas.set_field(ScalarField::TemperatureK, Array1::from_elem(n, PROTON_MASS_OVER_BOLTZMANN_K_PER_KMS2 * disc.sigma_kms * disc.sigma_kms))?;
+    gas.set_field(
+        ScalarField::TemperatureK,
+        Array1::from_elem(n, PROTON_MASS_OVER_BOLTZMANN_K_PER_KMS2 * disc.sigma_kms * disc.sigma_kms),
+    )?;
     gas.set_field(ScalarField::SmoothingLengthKpc, h)?;
     gas.set_field(ScalarField::DensityMsunPerKpc3, rho)?;
     gas.set_field(ScalarField::SfrMsunPerYr, Array1::zeros(n))?;
@@ -1094,7 +1174,11 @@ mod tests {
         let radii = particles.radii_kpc();
         let n = radii.len() as f64;
         let total = truth.enclosed_mass_msun(Some(species), truth.radii_kpc()[truth.radii_kpc().len() - 1]).unwrap();
-        assert!((particles.total_mass_msun() / total - 1.0).abs() < 5e-3, "{species}: {} vs {total}", particles.total_mass_msun());
+        assert!(
+            (particles.total_mass_msun() / total - 1.0).abs() < 5e-3,
+            "{species}: {} vs {total}",
+            particles.total_mass_msun()
+        );
         let r_half = truth.half_mass_radius_kpc(Some(species)).unwrap();
         for f in [0.25, 0.5, 1.0, 2.0, 4.0] {
             let r = f * r_half;
@@ -1123,7 +1207,11 @@ mod tests {
                     assert!((hi / built.row.cold_gas_mass_msun - 1.0).abs() < 1e-9);
                     let h = gas.field(ScalarField::SmoothingLengthKpc).unwrap();
                     assert!(h.iter().all(|&x| x > 0.0 && x.is_finite()));
-                    assert!(gas.field(ScalarField::DensityMsunPerKpc3).unwrap().iter().all(|&d| d > 0.0 && d.is_finite()));
+                    assert!(gas
+                        .field(ScalarField::DensityMsunPerKpc3)
+                        .unwrap()
+                        .iter()
+                        .all(|&d| d > 0.0 && d.is_finite()));
                     let t = gas.field(ScalarField::TemperatureK).unwrap()[0];
                     // 8-12 km/s: T = m_p sigma^2 / k from 7.7e3 to 1.75e4 K.
                     assert!((7.5e3..1.8e4).contains(&t), "{t}");
@@ -1167,7 +1255,11 @@ mod tests {
         for kind in [BulgeShape::Plummer, BulgeShape::Hernquist, BulgeShape::Sersic(2.0)] {
             // Pure components need no rescaling.
             assert!((size_scale_for_half_mass(kind, 0.0, 0.3) - 1.0).abs() < 1e-6);
-            assert!((size_scale_for_half_mass(kind, 1.0, 1.0) - 1.0).abs() < 1e-4, "{}", size_scale_for_half_mass(kind, 1.0, 1.0));
+            assert!(
+                (size_scale_for_half_mass(kind, 1.0, 1.0) - 1.0).abs() < 1e-4,
+                "{}",
+                size_scale_for_half_mass(kind, 1.0, 1.0)
+            );
             // A compact bulge shrinks the half-mass radius, so the components grow.
             assert!(size_scale_for_half_mass(kind, 0.3, 0.2) > 1.05);
         }
@@ -1215,24 +1307,44 @@ mod tests {
             if let Some((lo, hi)) = p.log_mstar_range {
                 assert!(draws.iter().all(|d| (lo..=hi).contains(&d.m_star.log10())));
             } else {
-                let resid: Vec<f64> = draws.iter().map(|d| (d.m_star / stellar_mass_moster2013(d.m200)).log10()).collect();
+                let resid: Vec<f64> =
+                    draws.iter().map(|d| (d.m_star / stellar_mass_moster2013(d.m200)).log10()).collect();
                 let mean = resid.iter().sum::<f64>() / resid.len() as f64;
                 let sd = (resid.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / resid.len() as f64).sqrt();
-                assert!(mean.abs() < 0.01 && (sd / p.stellar_mass_scatter_dex - 1.0).abs() < 0.05, "{name}: {mean} {sd}");
+                assert!(
+                    mean.abs() < 0.01 && (sd / p.stellar_mass_scatter_dex - 1.0).abs() < 0.05,
+                    "{name}: {mean} {sd}"
+                );
             }
             // Size-mass relation: slope and normalisation recovered.
             let size: Vec<(f64, f64)> = draws.iter().map(|d| ((d.m_star / 1e8).log10(), d.r_e.log10())).collect();
             let (slope, intercept) = fit(&size);
-            assert!((slope - p.re_slope).abs() < 0.02 && (intercept - p.re_at_1e8_kpc.log10()).abs() < 0.03, "{name}: {slope} {intercept}");
+            assert!(
+                (slope - p.re_slope).abs() < 0.02 && (intercept - p.re_at_1e8_kpc.log10()).abs() < 0.03,
+                "{name}: {slope} {intercept}"
+            );
             if let Some(g) = &p.gas {
                 // Where the cap does not act, the power law; where it does, the cap.
                 let below_cap = |d: &&Draws| g.hi_at_1e9 + g.hi_slope * (d.m_star.log10() - 9.0) < g.hi_max_log_ratio;
-                let hi: Vec<(f64, f64)> = draws.iter().filter(|d| d.central).filter(below_cap).map(|d| (d.m_star.log10() - 9.0, (d.m_hi / d.m_star).log10())).collect();
+                let hi: Vec<(f64, f64)> = draws
+                    .iter()
+                    .filter(|d| d.central)
+                    .filter(below_cap)
+                    .map(|d| (d.m_star.log10() - 9.0, (d.m_hi / d.m_star).log10()))
+                    .collect();
                 if hi.len() > 200 {
                     let (slope, intercept) = fit(&hi);
-                    assert!((slope - g.hi_slope).abs() < 0.05 && (intercept - g.hi_at_1e9).abs() < 0.08, "{name}: {slope} {intercept} ({} galaxies)", hi.len());
+                    assert!(
+                        (slope - g.hi_slope).abs() < 0.05 && (intercept - g.hi_at_1e9).abs() < 0.08,
+                        "{name}: {slope} {intercept} ({} galaxies)",
+                        hi.len()
+                    );
                 }
-                let capped: Vec<f64> = draws.iter().filter(|d| d.central && !below_cap(d)).map(|d| (d.m_hi / d.m_star).log10() - g.hi_max_log_ratio).collect();
+                let capped: Vec<f64> = draws
+                    .iter()
+                    .filter(|d| d.central && !below_cap(d))
+                    .map(|d| (d.m_hi / d.m_star).log10() - g.hi_max_log_ratio)
+                    .collect();
                 if capped.len() > 200 {
                     let mean = capped.iter().sum::<f64>() / capped.len() as f64;
                     assert!(mean.abs() < 0.05, "{name}: capped mean offset {mean}");
@@ -1278,14 +1390,28 @@ mod tests {
     fn parameters_are_checked() {
         let base = SuiteParams::preset("nihao-like").unwrap();
         assert!(SuiteParams::preset("eagle-like").is_none());
-        assert!(SuiteParams { bulge_anisotropy: AnisotropyParams::ConstantBeta { range: (0.0, 0.3) }, ..base.clone() }.check().is_err());
-        assert!(SuiteParams { bulge_profile: BulgeProfile::Hernquist, bulge_anisotropy: AnisotropyParams::ConstantBeta { range: (0.0, 0.3) }, ..base.clone() }.check().is_ok());
-        let sersic = |n_range| SuiteParams { bulge_profile: BulgeProfile::Sersic { n_range }, bulge_anisotropy: AnisotropyParams::ConstantBeta { range: (0.0, 0.3) }, ..base.clone() };
+        assert!(SuiteParams { bulge_anisotropy: AnisotropyParams::ConstantBeta { range: (0.0, 0.3) }, ..base.clone() }
+            .check()
+            .is_err());
+        assert!(SuiteParams {
+            bulge_profile: BulgeProfile::Hernquist,
+            bulge_anisotropy: AnisotropyParams::ConstantBeta { range: (0.0, 0.3) },
+            ..base.clone()
+        }
+        .check()
+        .is_ok());
+        let sersic = |n_range| SuiteParams {
+            bulge_profile: BulgeProfile::Sersic { n_range },
+            bulge_anisotropy: AnisotropyParams::ConstantBeta { range: (0.0, 0.3) },
+            ..base.clone()
+        };
         assert!(sersic((4.0, 6.0)).check().is_ok(), "p/2 = 0.43 at n = 4");
         assert!(sersic((1.0, 4.0)).check().is_err(), "p/2 = 0.22 at n = 1");
         assert!(sersic((0.3, 4.0)).check().is_err());
         assert!(SuiteParams { log_m200_range: (12.0, 11.0), ..base.clone() }.check().is_err());
-        assert!(SuiteParams { log_mstar_range: Some((11.5, 12.0)), log_m200_range: (9.5, 10.0), ..base.clone() }.check().is_err());
+        assert!(SuiteParams { log_mstar_range: Some((11.5, 12.0)), log_m200_range: (9.5, 10.0), ..base.clone() }
+            .check()
+            .is_err());
         assert!(SuiteParams { disc_sigma_over_vc: (0.2, 1.5), ..base.clone() }.check().is_err());
         let mut few = base.clone();
         few.particles.set_counts(None, None, Some(10));

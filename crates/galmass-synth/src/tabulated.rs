@@ -40,7 +40,10 @@ pub struct TabulatedProfile {
 
 impl std::fmt::Debug for TabulatedProfile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TabulatedProfile").field("scale_kpc", &self.scale_kpc).field("total_mass_msun", &self.total_mass_msun).finish()
+        f.debug_struct("TabulatedProfile")
+            .field("scale_kpc", &self.scale_kpc)
+            .field("total_mass_msun", &self.total_mass_msun)
+            .finish()
     }
 }
 
@@ -52,7 +55,10 @@ impl TabulatedProfile {
     pub fn new(density: Arc<DensityFn>, scale_kpc: f64, inner_slope: f64) -> Result<Self, SynthError> {
         let valid = scale_kpc.is_finite() && scale_kpc > 0.0 && inner_slope.is_finite() && inner_slope < 3.0;
         if !valid {
-            return Err(SynthError::InvalidParameter { name: "profile", reason: format!("scale {scale_kpc} kpc, inner slope {inner_slope}") });
+            return Err(SynthError::InvalidParameter {
+                name: "profile",
+                reason: format!("scale {scale_kpc} kpc, inner slope {inner_slope}"),
+            });
         }
         let (lo, hi) = ((1e-5 * scale_kpc).ln(), (1e4 * scale_kpc).ln());
         let h = (hi - lo) / (N_TABLE - 1) as f64;
@@ -61,7 +67,10 @@ impl TabulatedProfile {
         let mass_integrand: Vec<f64> = ln_r.iter().map(|&l| 4.0 * PI * l.exp().powi(3) * density(l.exp())).collect();
         let outer_integrand: Vec<f64> = ln_r.iter().map(|&l| 4.0 * PI * l.exp().powi(2) * density(l.exp())).collect();
         if mass_integrand.iter().any(|v| !v.is_finite() || *v < 0.0) {
-            return Err(SynthError::InvalidParameter { name: "density", reason: "must be finite and non-negative".into() });
+            return Err(SynthError::InvalidParameter {
+                name: "density",
+                reason: "must be finite and non-negative".into(),
+            });
         }
         // Inner power law below the table: M(r0) = 4 pi r0^3 rho(r0) / (3 - slope).
         let mut mass = vec![0.0; N_TABLE];
@@ -75,7 +84,14 @@ impl TabulatedProfile {
         }
         let potential: Vec<f64> = (0..N_TABLE).map(|i| -G * (mass[i] / ln_r[i].exp() + outer[i])).collect();
         let total_mass_msun = mass[N_TABLE - 1];
-        Ok(Self { density, ln_r, ln_mass: mass.iter().map(|m| m.max(f64::MIN_POSITIVE).ln()).collect(), potential, scale_kpc, total_mass_msun })
+        Ok(Self {
+            density,
+            ln_r,
+            ln_mass: mass.iter().map(|m| m.max(f64::MIN_POSITIVE).ln()).collect(),
+            potential,
+            scale_kpc,
+            total_mass_msun,
+        })
     }
 
     /// Kazantzidis, Magorrian & Moore 2004 (eq. 2): NFW inside `r_vir_kpc`, and beyond it
@@ -83,7 +99,10 @@ impl TabulatedProfile {
     /// `eps = -(1 + 3c)/(1 + c) + r_vir / r_decay` (c = r_vir / r_s), so that density and log-slope are continuous.
     pub fn truncated_nfw(nfw: Nfw, r_vir_kpc: f64, decay_fraction: f64) -> Result<Self, SynthError> {
         if !(r_vir_kpc > 0.0 && decay_fraction > 0.0) {
-            return Err(SynthError::InvalidParameter { name: "r_vir_kpc", reason: format!("{r_vir_kpc} kpc, decay fraction {decay_fraction}") });
+            return Err(SynthError::InvalidParameter {
+                name: "r_vir_kpc",
+                reason: format!("{r_vir_kpc} kpc, decay fraction {decay_fraction}"),
+            });
         }
         let c = r_vir_kpc / nfw.r_s_kpc;
         let r_decay = decay_fraction * r_vir_kpc;
@@ -138,11 +157,18 @@ impl TabulatedProfile {
     /// [`TabulatedProfile::truncated_nfw`] (decay 0.1 r_vir).
     pub fn core_nfw(nfw: Nfw, r_vir_kpc: f64, r_c_kpc: f64, n: f64) -> Result<Self, SynthError> {
         if !(r_c_kpc.is_finite() && r_c_kpc > 0.0 && (0.0..=1.0).contains(&n) && r_vir_kpc > 0.0) {
-            return Err(SynthError::InvalidParameter { name: "core_nfw", reason: format!("r_c = {r_c_kpc} kpc, n = {n}, r_vir = {r_vir_kpc} kpc") });
+            return Err(SynthError::InvalidParameter {
+                name: "core_nfw",
+                reason: format!("r_c = {r_c_kpc} kpc, n = {n}, r_vir = {r_vir_kpc} kpc"),
+            });
         }
         let inner = move |r: f64| {
             let f = (r / r_c_kpc).tanh();
-            let core = if n > 0.0 { n * f.powf(n - 1.0) * (1.0 - f * f) * nfw.enclosed_mass_msun(r) / (4.0 * PI * r * r * r_c_kpc) } else { 0.0 };
+            let core = if n > 0.0 {
+                n * f.powf(n - 1.0) * (1.0 - f * f) * nfw.enclosed_mass_msun(r) / (4.0 * PI * r * r * r_c_kpc)
+            } else {
+                0.0
+            };
             f.powf(n) * nfw.density_msun_kpc3(r) + core
         };
         let density = exponential_cut(inner, r_vir_kpc, 0.1);
@@ -154,11 +180,19 @@ impl TabulatedProfile {
     /// keeping the log-slope continuous (the Kazantzidis et al. 2004 form at the tidal radius).
     pub fn tidally_truncated(&self, r_t_kpc: f64, decay_fraction: f64) -> Result<Self, SynthError> {
         if !(r_t_kpc.is_finite() && r_t_kpc > 0.0 && decay_fraction > 0.0) {
-            return Err(SynthError::InvalidParameter { name: "r_t_kpc", reason: format!("{r_t_kpc} kpc, decay fraction {decay_fraction}") });
+            return Err(SynthError::InvalidParameter {
+                name: "r_t_kpc",
+                reason: format!("{r_t_kpc} kpc, decay fraction {decay_fraction}"),
+            });
         }
         let inner = self.density.clone();
-        let inner_slope = -(self.density_msun_kpc3(1e-4 * self.scale_kpc) / self.density_msun_kpc3(0.5e-4 * self.scale_kpc)).log2();
-        Self::new(exponential_cut(move |r| inner(r), r_t_kpc, decay_fraction), self.scale_kpc, inner_slope.clamp(-1.0, 2.9))
+        let inner_slope =
+            -(self.density_msun_kpc3(1e-4 * self.scale_kpc) / self.density_msun_kpc3(0.5e-4 * self.scale_kpc)).log2();
+        Self::new(
+            exponential_cut(move |r| inner(r), r_t_kpc, decay_fraction),
+            self.scale_kpc,
+            inner_slope.clamp(-1.0, 2.9),
+        )
     }
 
     /// Total mass, Msun.
@@ -180,13 +214,25 @@ impl TabulatedProfile {
 
 /// `inner` inside `r_cut`, and beyond it `inner(r_cut) (r / r_cut)^eps exp(-(r - r_cut) / r_decay)` with
 /// `r_decay = decay_fraction r_cut` and eps from the numerical log-slope of `inner` at r_cut plus `r_cut / r_decay`.
-fn exponential_cut(inner: impl Fn(f64) -> f64 + Send + Sync + 'static, r_cut: f64, decay_fraction: f64) -> Arc<DensityFn> {
+fn exponential_cut(
+    inner: impl Fn(f64) -> f64 + Send + Sync + 'static,
+    r_cut: f64,
+    decay_fraction: f64,
+) -> Arc<DensityFn> {
     let r_decay = decay_fraction * r_cut;
     let h = 1e-4;
     let slope = (inner(r_cut * (1.0 + h)).ln() - inner(r_cut * (1.0 - h)).ln()) / ((1.0 + h).ln() - (1.0 - h).ln());
     let eps = slope + r_cut / r_decay;
     let rho_cut = inner(r_cut);
-    Arc::new(move |r: f64| if r <= r_cut { inner(r) } else { rho_cut * (r / r_cut).powf(eps) * (-(r - r_cut) / r_decay).exp() })
+    Arc::new(
+        move |r: f64| {
+            if r <= r_cut {
+                inner(r)
+            } else {
+                rho_cut * (r / r_cut).powf(eps) * (-(r - r_cut) / r_decay).exp()
+            }
+        },
+    )
 }
 
 impl SphericalProfile for TabulatedProfile {
@@ -254,8 +300,14 @@ mod tests {
         let (pos, _) = df.sample(n, 3).unwrap();
         for radius in [1.0, 10.0, 50.0, r] {
             let frac = t.enclosed_mass_msun(radius) / t.total_mass_msun();
-            let counted = (0..n).filter(|&i| (pos[[i, 0]].powi(2) + pos[[i, 1]].powi(2) + pos[[i, 2]].powi(2)).sqrt() < radius).count() as f64 / n as f64;
-            assert!((counted - frac).abs() < 4.0 * (frac * (1.0 - frac) / n as f64).sqrt() + 1e-3, "r = {radius}: {counted} vs {frac}");
+            let counted = (0..n)
+                .filter(|&i| (pos[[i, 0]].powi(2) + pos[[i, 1]].powi(2) + pos[[i, 2]].powi(2)).sqrt() < radius)
+                .count() as f64
+                / n as f64;
+            assert!(
+                (counted - frac).abs() < 4.0 * (frac * (1.0 - frac) / n as f64).sqrt() + 1e-3,
+                "r = {radius}: {counted} vs {frac}"
+            );
         }
         let (_, vel) = df.sample(n, 3).unwrap();
         let jeans = crate::jeans::JeansSolution::constant_beta(&t, &t, 0.0);

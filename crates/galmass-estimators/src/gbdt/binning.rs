@@ -71,7 +71,13 @@ fn equal_ordered(a: f64, b: f64) -> bool {
 }
 
 /// LightGBM `GreedyFindBin`.
-fn greedy_find_bin(distinct: &[f64], counts: &[usize], mut max_bin: usize, total_cnt: usize, min_data_in_bin: usize) -> Vec<f64> {
+fn greedy_find_bin(
+    distinct: &[f64],
+    counts: &[usize],
+    mut max_bin: usize,
+    total_cnt: usize,
+    min_data_in_bin: usize,
+) -> Vec<f64> {
     let n = distinct.len();
     let mut bounds = Vec::new();
     if n == 0 {
@@ -144,7 +150,13 @@ fn greedy_find_bin(distinct: &[f64], counts: &[usize], mut max_bin: usize, total
 }
 
 /// LightGBM `FindBinWithZeroAsOneBin` (no forced bounds).
-fn find_bin_zero_as_one_bin(distinct: &[f64], counts: &[usize], max_bin: usize, total_sample_cnt: usize, min_data_in_bin: usize) -> Vec<f64> {
+fn find_bin_zero_as_one_bin(
+    distinct: &[f64],
+    counts: &[usize],
+    max_bin: usize,
+    total_sample_cnt: usize,
+    min_data_in_bin: usize,
+) -> Vec<f64> {
     let (mut left_cnt_data, mut cnt_zero, mut right_cnt_data) = (0usize, 0usize, 0usize);
     for (&v, &c) in distinct.iter().zip(counts) {
         if v <= -ZERO_THRESHOLD {
@@ -161,7 +173,8 @@ fn find_bin_zero_as_one_bin(distinct: &[f64], counts: &[usize], max_bin: usize, 
     if left_cnt > 0 && max_bin > 1 {
         let denom = (total_sample_cnt - cnt_zero) as f64;
         let left_max_bin = ((left_cnt_data as f64 / denom * (max_bin - 1) as f64) as usize).max(1);
-        bounds = greedy_find_bin(&distinct[..left_cnt], &counts[..left_cnt], left_max_bin, left_cnt_data, min_data_in_bin);
+        bounds =
+            greedy_find_bin(&distinct[..left_cnt], &counts[..left_cnt], left_max_bin, left_cnt_data, min_data_in_bin);
         if let Some(last) = bounds.last_mut() {
             *last = -ZERO_THRESHOLD;
         }
@@ -170,7 +183,13 @@ fn find_bin_zero_as_one_bin(distinct: &[f64], counts: &[usize], max_bin: usize, 
     let right_max_bin = max_bin as i64 - 1 - bounds.len() as i64;
     match right_start {
         Some(start) if right_max_bin > 0 => {
-            let right = greedy_find_bin(&distinct[start..], &counts[start..], right_max_bin as usize, right_cnt_data, min_data_in_bin);
+            let right = greedy_find_bin(
+                &distinct[start..],
+                &counts[start..],
+                right_max_bin as usize,
+                right_cnt_data,
+                min_data_in_bin,
+            );
             bounds.push(ZERO_THRESHOLD);
             bounds.extend(right);
         }
@@ -190,7 +209,13 @@ impl BinMapper {
 
     /// LightGBM `FindBin` on the non-zero (and NaN) values of a sample of `total_sample_cnt` rows; the rows not
     /// listed are zeros.
-    pub fn from_sample(mut values: Vec<f64>, total_sample_cnt: usize, max_bin: usize, min_data_in_bin: usize, min_split_data: usize) -> BinMapper {
+    pub fn from_sample(
+        mut values: Vec<f64>,
+        total_sample_cnt: usize,
+        max_bin: usize,
+        min_data_in_bin: usize,
+        min_split_data: usize,
+    ) -> BinMapper {
         let num_sample_values = values.len();
         values.retain(|v| !v.is_nan());
         let na_cnt = num_sample_values - values.len();
@@ -228,9 +253,17 @@ impl BinMapper {
         let min_value = distinct.first().copied().unwrap_or(0.0);
         let max_value = distinct.last().copied().unwrap_or(0.0);
         let mut upper_bounds = match missing_type {
-            MissingType::None => find_bin_zero_as_one_bin(&distinct, &counts, max_bin, total_sample_cnt, min_data_in_bin),
+            MissingType::None => {
+                find_bin_zero_as_one_bin(&distinct, &counts, max_bin, total_sample_cnt, min_data_in_bin)
+            }
             MissingType::NaN => {
-                let mut b = find_bin_zero_as_one_bin(&distinct, &counts, max_bin - 1, total_sample_cnt - na_cnt, min_data_in_bin);
+                let mut b = find_bin_zero_as_one_bin(
+                    &distinct,
+                    &counts,
+                    max_bin - 1,
+                    total_sample_cnt - na_cnt,
+                    min_data_in_bin,
+                );
                 b.push(f64::NAN);
                 b
             }
@@ -284,7 +317,8 @@ impl BinMapper {
                 }
             }
             mapper.most_freq_bin = most as u32;
-            mapper.sparse_rate = if total_sample_cnt > 0 { cnt_in_bin[most] as f64 / total_sample_cnt as f64 } else { 1.0 };
+            mapper.sparse_rate =
+                if total_sample_cnt > 0 { cnt_in_bin[most] as f64 / total_sample_cnt as f64 } else { 1.0 };
         }
         mapper
     }
@@ -365,7 +399,10 @@ mod tests {
         assert_eq!(m.num_bin(), 4);
         assert_eq!(m.missing_type(), MissingType::None);
         assert_eq!(m.upper_bounds()[0], ZERO_THRESHOLD);
-        assert_eq!((m.value_to_bin(1.0), m.value_to_bin(2.0), m.value_to_bin(3.0), m.value_to_bin(100.0)), (1, 2, 3, 3));
+        assert_eq!(
+            (m.value_to_bin(1.0), m.value_to_bin(2.0), m.value_to_bin(3.0), m.value_to_bin(100.0)),
+            (1, 2, 3, 3)
+        );
         assert_eq!(m.value_to_bin(f64::NAN), m.value_to_bin(0.0));
         assert_eq!(m.value_to_bin(-5.0), 0);
     }

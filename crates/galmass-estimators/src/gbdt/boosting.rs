@@ -61,13 +61,25 @@ impl<'a> LabeledData<'a> {
     pub fn new(features: ArrayView2<'a, f64>, labels: &'a [f64]) -> Result<Self, GbdtError> {
         let (n_rows, n_features) = features.dim();
         if n_rows == 0 || n_features == 0 {
-            return Err(GbdtError::BadInput { name: "features", expected: "at least one row and one feature".into(), got: format!("{n_rows} x {n_features}") });
+            return Err(GbdtError::BadInput {
+                name: "features",
+                expected: "at least one row and one feature".into(),
+                got: format!("{n_rows} x {n_features}"),
+            });
         }
         if labels.len() != n_rows {
-            return Err(GbdtError::BadInput { name: "labels", expected: format!("{n_rows} labels (one per row)"), got: labels.len().to_string() });
+            return Err(GbdtError::BadInput {
+                name: "labels",
+                expected: format!("{n_rows} labels (one per row)"),
+                got: labels.len().to_string(),
+            });
         }
         if let Some(i) = labels.iter().position(|y| !(y.is_finite() && y.abs() <= f64::from(f32::MAX))) {
-            return Err(GbdtError::BadInput { name: "labels", expected: "finite labels within float32 range".into(), got: format!("{} at row {i}", labels[i]) });
+            return Err(GbdtError::BadInput {
+                name: "labels",
+                expected: "finite labels within float32 range".into(),
+                got: format!("{} at row {i}", labels[i]),
+            });
         }
         Ok(LabeledData { features, labels })
     }
@@ -129,23 +141,39 @@ pub const TRAINING_NAME: &str = "training";
 pub const VALID_NAME: &str = "valid_0";
 
 /// Trains a model. `feature_names` defaults to LightGBM's `Column_0`, `Column_1`, ...
-pub fn train(params: &GbdtValidParams, train_data: LabeledData<'_>, valid: Option<LabeledData<'_>>, feature_names: Option<Vec<String>>) -> Result<Training, GbdtError> {
+pub fn train(
+    params: &GbdtValidParams,
+    train_data: LabeledData<'_>,
+    valid: Option<LabeledData<'_>>,
+    feature_names: Option<Vec<String>>,
+) -> Result<Training, GbdtError> {
     let p = params.params();
     let (n, n_features) = train_data.features.dim();
     if let Some(v) = &valid {
         if v.features.ncols() != n_features {
-            return Err(GbdtError::BadInput { name: "valid features", expected: format!("{n_features} columns (as training)"), got: v.features.ncols().to_string() });
+            return Err(GbdtError::BadInput {
+                name: "valid features",
+                expected: format!("{n_features} columns (as training)"),
+                got: v.features.ncols().to_string(),
+            });
         }
     }
     let feature_names = match feature_names {
         Some(names) if names.len() != n_features => {
-            return Err(GbdtError::BadInput { name: "feature_names", expected: format!("{n_features} names"), got: names.len().to_string() });
+            return Err(GbdtError::BadInput {
+                name: "feature_names",
+                expected: format!("{n_features} names"),
+                got: names.len().to_string(),
+            });
         }
         Some(names) => names,
         None => (0..n_features).map(|j| format!("Column_{j}")).collect(),
     };
     if p.early_stopping_round > 0 && valid.is_none() {
-        return Err(GbdtError::InvalidParameter { name: "early_stopping_round", reason: "early stopping needs a validation set".into() });
+        return Err(GbdtError::InvalidParameter {
+            name: "early_stopping_round",
+            reason: "early stopping needs a validation set".into(),
+        });
     }
     let pool = thread_pool(p.num_threads)?;
     let pool = pool.as_ref();
@@ -175,7 +203,8 @@ pub fn train(params: &GbdtValidParams, train_data: LabeledData<'_>, valid: Optio
     rng_rows.set_stream(STREAM_ROWS);
     let mut rng_features = ChaCha8Rng::seed_from_u64(p.seed);
     rng_features.set_stream(STREAM_FEATURES);
-    let bagging = p.data_sample_strategy == DataSampleStrategy::Bagging && p.bagging_freq > 0 && p.bagging_fraction < 1.0;
+    let bagging =
+        p.data_sample_strategy == DataSampleStrategy::Bagging && p.bagging_freq > 0 && p.bagging_fraction < 1.0;
     let goss = p.data_sample_strategy == DataSampleStrategy::Goss;
     let goss_warmup = params.goss_warmup_iterations();
     let mut bag: Vec<u32> = Vec::new();
@@ -236,7 +265,16 @@ pub fn train(params: &GbdtValidParams, train_data: LabeledData<'_>, valid: Optio
             }
             use_bag = true;
         } else if goss && iter >= goss_warmup {
-            goss_sample(p.top_rate, p.other_rate, &mut grad, &mut hess, &mut bag, &mut out_of_bag, &mut goss_buf, &mut rng_rows);
+            goss_sample(
+                p.top_rate,
+                p.other_rate,
+                &mut grad,
+                &mut hess,
+                &mut bag,
+                &mut out_of_bag,
+                &mut goss_buf,
+                &mut rng_rows,
+            );
             use_bag = true;
             use_hess = true;
         }
@@ -407,7 +445,16 @@ fn kth_largest_nonneg(values: impl Iterator<Item = f32> + Clone, k: usize, buf: 
 /// top-k threshold are kept; of the others, `other_k` (exactly, without ties at the threshold) are drawn by sequential selection sampling and
 /// up-weighted by (n - top_k)/other_k.
 #[allow(clippy::too_many_arguments)]
-fn goss_sample(top_rate: f64, other_rate: f64, grad: &mut [f32], hess: &mut [f32], bag: &mut Vec<u32>, out_of_bag: &mut Vec<u32>, buf: &mut Vec<f32>, rng: &mut ChaCha8Rng) {
+fn goss_sample(
+    top_rate: f64,
+    other_rate: f64,
+    grad: &mut [f32],
+    hess: &mut [f32],
+    bag: &mut Vec<u32>,
+    out_of_bag: &mut Vec<u32>,
+    buf: &mut Vec<f32>,
+    rng: &mut ChaCha8Rng,
+) {
     let n = grad.len();
     let top_k = ((n as f64 * top_rate) as usize).max(1);
     let other_k = (n as f64 * other_rate) as usize;
@@ -444,7 +491,8 @@ mod tests {
 
     #[test]
     fn kth_largest_matches_sorting() {
-        let values: Vec<f32> = (0..10_000).map(|i| ((i * 7919 % 10_007) as f32 * 0.37).sin().abs() * 10f32.powi(i % 5)).collect();
+        let values: Vec<f32> =
+            (0..10_000).map(|i| ((i * 7919 % 10_007) as f32 * 0.37).sin().abs() * 10f32.powi(i % 5)).collect();
         let mut sorted = values.clone();
         sorted.sort_by(|a, b| b.total_cmp(a));
         let mut buf = Vec::new();

@@ -98,7 +98,11 @@ pub(crate) fn thread_pool(num_threads: usize) -> Result<Option<rayon::ThreadPool
 }
 
 /// Runs `f(i)` for i in 0..n, on the pool when there is one; results in index order.
-pub(crate) fn map_indexed<T: Send>(pool: Option<&rayon::ThreadPool>, n: usize, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+pub(crate) fn map_indexed<T: Send>(
+    pool: Option<&rayon::ThreadPool>,
+    n: usize,
+    f: impl Fn(usize) -> T + Sync + Send,
+) -> Vec<T> {
     match pool {
         Some(pool) if n > 1 => pool.install(|| (0..n).into_par_iter().map(&f).collect()),
         _ => (0..n).map(f).collect(),
@@ -108,11 +112,19 @@ pub(crate) fn map_indexed<T: Send>(pool: Option<&rayon::ThreadPool>, n: usize, f
 impl BinnedData {
     /// Bins a row-major feature matrix (rows x features) with the binning and bundling parameters of `params`.
     /// `pool` parallelises over features (None: the calling thread).
-    pub fn from_features(features: ArrayView2<'_, f64>, params: &GbdtValidParams, pool: Option<&rayon::ThreadPool>) -> Result<BinnedData, GbdtError> {
+    pub fn from_features(
+        features: ArrayView2<'_, f64>,
+        params: &GbdtValidParams,
+        pool: Option<&rayon::ThreadPool>,
+    ) -> Result<BinnedData, GbdtError> {
         let p = params.params();
         let (n_rows, n_features) = features.dim();
         if n_rows == 0 || n_features == 0 {
-            return Err(GbdtError::BadInput { name: "features", expected: "at least one row and one column".into(), got: format!("{n_rows} x {n_features}") });
+            return Err(GbdtError::BadInput {
+                name: "features",
+                expected: "at least one row and one column".into(),
+                got: format!("{n_rows} x {n_features}"),
+            });
         }
         // Binning sample (LightGBM: bin_construct_sample_cnt rows drawn with data_random_seed).
         let sample_rows: Option<Vec<usize>> = if n_rows > p.bin_construct_sample_cnt {
@@ -139,13 +151,20 @@ impl BinnedData {
         Self::from_mappers(features, mappers, p.enable_bundle, pool)
     }
 
-    fn from_mappers(features: ArrayView2<'_, f64>, mappers: Vec<BinMapper>, enable_bundle: bool, pool: Option<&rayon::ThreadPool>) -> Result<BinnedData, GbdtError> {
+    fn from_mappers(
+        features: ArrayView2<'_, f64>,
+        mappers: Vec<BinMapper>,
+        enable_bundle: bool,
+        pool: Option<&rayon::ThreadPool>,
+    ) -> Result<BinnedData, GbdtError> {
         let (n_rows, n_features) = features.dim();
         let wide = mappers.iter().any(|m| m.num_bin() > 256);
         let bundle_cap = if wide { 65_536 } else { 256 };
         // Bundling candidates and their non-default rows (bin != most frequent bin), on the full data.
         let candidates: Vec<usize> = if enable_bundle {
-            (0..n_features).filter(|&j| !mappers[j].is_trivial() && mappers[j].sparse_rate() >= BUNDLE_SPARSE_RATE).collect()
+            (0..n_features)
+                .filter(|&j| !mappers[j].is_trivial() && mappers[j].sparse_rate() >= BUNDLE_SPARSE_RATE)
+                .collect()
         } else {
             Vec::new()
         };
@@ -153,10 +172,15 @@ impl BinnedData {
             let j = candidates[k];
             let m = &mappers[j];
             let mfb = m.most_freq_bin();
-            features.column(j).iter().enumerate().filter_map(|(r, &v)| {
-                let b = m.value_to_bin(v);
-                (b != mfb).then_some((r as u32, b))
-            }).collect()
+            features
+                .column(j)
+                .iter()
+                .enumerate()
+                .filter_map(|(r, &v)| {
+                    let b = m.value_to_bin(v);
+                    (b != mfb).then_some((r as u32, b))
+                })
+                .collect()
         });
         // Greedy bundling, most populated first (LightGBM sorts by non-zero count).
         let mut order: Vec<usize> = (0..candidates.len()).collect();
@@ -322,7 +346,12 @@ pub(crate) fn decode_bundled(value: u32, offset: u32, num_bin: u32, most_freq_bi
     }
 }
 
-fn fill_columns<T: Send>(pool: Option<&rayon::ThreadPool>, data: &mut [T], n_rows: usize, f: impl Fn(usize, &mut [T]) + Sync + Send) {
+fn fill_columns<T: Send>(
+    pool: Option<&rayon::ThreadPool>,
+    data: &mut [T],
+    n_rows: usize,
+    f: impl Fn(usize, &mut [T]) + Sync + Send,
+) {
     match pool {
         Some(pool) => pool.install(|| data.par_chunks_mut(n_rows).enumerate().for_each(|(c, chunk)| f(c, chunk))),
         None => data.chunks_mut(n_rows).enumerate().for_each(|(c, chunk)| f(c, chunk)),
@@ -338,7 +367,13 @@ mod tests {
 
     fn sparse_matrix(n: usize, n_features: usize) -> Array2<f64> {
         // Feature j is non-zero on rows with i % n_features == j: all mutually exclusive.
-        Array2::from_shape_fn((n, n_features), |(i, j)| if i % n_features == j { 1.0 + (i / n_features % 7) as f64 } else { 0.0 })
+        Array2::from_shape_fn((n, n_features), |(i, j)| {
+            if i % n_features == j {
+                1.0 + (i / n_features % 7) as f64
+            } else {
+                0.0
+            }
+        })
     }
 
     #[test]
@@ -365,7 +400,8 @@ mod tests {
         let params = GbdtParams { min_data_in_leaf: 1, ..GbdtParams::default() }.check().unwrap();
         let data = BinnedData::from_features(x.view(), &params, None).unwrap();
         assert_eq!(data.num_columns(), 2);
-        let plain_params = GbdtParams { min_data_in_leaf: 1, enable_bundle: false, ..GbdtParams::default() }.check().unwrap();
+        let plain_params =
+            GbdtParams { min_data_in_leaf: 1, enable_bundle: false, ..GbdtParams::default() }.check().unwrap();
         let plain = BinnedData::from_features(x.view(), &plain_params, None).unwrap();
         for j in 0..8 {
             for r in 0..1000 {

@@ -144,11 +144,21 @@ fn build_column(data: &BinnedData, column: usize, rows: Rows<'_>, hist: &mut [Hi
 }
 
 /// Builds the histogram of the columns marked in `used` (the others are left as they are).
-pub(crate) fn build(data: &BinnedData, used: &[bool], rows: Rows<'_>, hist: &mut [HistBin], pool: Option<&rayon::ThreadPool>) {
+pub(crate) fn build(
+    data: &BinnedData,
+    used: &[bool],
+    rows: Rows<'_>,
+    hist: &mut [HistBin],
+    pool: Option<&rayon::ThreadPool>,
+) {
     let slices = column_slices(data, hist);
     match pool {
         Some(pool) => pool.install(|| {
-            slices.into_par_iter().enumerate().filter(|(c, _)| used[*c]).for_each(|(c, h)| build_column(data, c, rows, h));
+            slices
+                .into_par_iter()
+                .enumerate()
+                .filter(|(c, _)| used[*c])
+                .for_each(|(c, h)| build_column(data, c, rows, h));
         }),
         None => {
             for (c, h) in slices.into_iter().enumerate() {

@@ -118,7 +118,15 @@ impl<'d> TreeLearner<'d> {
             let new_leaf = step + 1;
             let (begin, count) = (self.oob_begin[leaf], self.oob_count[leaf]);
             let seg = &mut self.oob_indices[begin..begin + count];
-            let n_left = partition_by_split(self.data, feature, threshold_bin, default_left, &mut self.go_left, seg, &mut self.tmp);
+            let n_left = partition_by_split(
+                self.data,
+                feature,
+                threshold_bin,
+                default_left,
+                &mut self.go_left,
+                seg,
+                &mut self.tmp,
+            );
             self.oob_count[leaf] = n_left;
             self.oob_begin[new_leaf] = begin + n_left;
             self.oob_count[new_leaf] = count - n_left;
@@ -203,7 +211,8 @@ impl<'d> TreeLearner<'d> {
                 break;
             }
             if self.before_find_best_split(&tree, left, right) {
-                let (smaller, larger) = if self.leaf_count[left] < self.leaf_count[right] { (left, right) } else { (right, left) };
+                let (smaller, larger) =
+                    if self.leaf_count[left] < self.leaf_count[right] { (left, right) } else { (right, left) };
                 let parent_slot = self.leaf_slot[left];
                 let new_slot = tree.num_leaves - 1;
                 self.leaf_slot[smaller] = new_slot;
@@ -244,7 +253,13 @@ impl<'d> TreeLearner<'d> {
         true
     }
 
-    fn build_leaf_histogram(&mut self, leaf: usize, slot: usize, input: &TreeInput<'_>, pool: Option<&rayon::ThreadPool>) {
+    fn build_leaf_histogram(
+        &mut self,
+        leaf: usize,
+        slot: usize,
+        input: &TreeInput<'_>,
+        pool: Option<&rayon::ThreadPool>,
+    ) {
         let nf = self.data.num_features();
         self.needed_columns.fill(false);
         for (f, &ok) in self.splittable[leaf * nf..(leaf + 1) * nf].iter().enumerate() {
@@ -259,7 +274,13 @@ impl<'d> TreeLearner<'d> {
         let count = self.leaf_count[leaf];
         let hist = &mut self.hist_pool[slot * hl..(slot + 1) * hl];
         if leaf == 0 && input.bag.is_none() && count == self.data.num_rows() {
-            histogram::build(self.data, &self.needed_columns, Rows::All { grad: input.grad, hess: input.hess }, hist, pool);
+            histogram::build(
+                self.data,
+                &self.needed_columns,
+                Rows::All { grad: input.grad, hess: input.hess },
+                hist,
+                pool,
+            );
             return;
         }
         let rows = &self.indices[begin..begin + count];
@@ -275,7 +296,13 @@ impl<'d> TreeLearner<'d> {
             }
             None => None,
         };
-        histogram::build(self.data, &self.needed_columns, Rows::Subset { rows, grad: &self.ord_grad[..count], hess }, hist, pool);
+        histogram::build(
+            self.data,
+            &self.needed_columns,
+            Rows::Subset { rows, grad: &self.ord_grad[..count], hess },
+            hist,
+            pool,
+        );
     }
 
     /// Best split of a leaf over the used features (LightGBM `FindBestSplitsFromHistograms`).
@@ -321,7 +348,13 @@ impl<'d> TreeLearner<'d> {
         };
         let n_searched = flags.iter().filter(|&&u| u).count();
         if pool.is_some() && n_searched >= 64 {
-            let results = map_indexed(pool, nf, |f| if flags[f] { search(f, &mut Vec::new()) } else { (SplitInfo::default(), false) });
+            let results = map_indexed(pool, nf, |f| {
+                if flags[f] {
+                    search(f, &mut Vec::new())
+                } else {
+                    (SplitInfo::default(), false)
+                }
+            });
             for (f, (r, ok)) in results.into_iter().enumerate() {
                 flags[f] = ok;
                 if r.better_than(&best) {
@@ -352,7 +385,8 @@ impl<'d> TreeLearner<'d> {
         let begin = self.leaf_begin[leaf];
         let count = self.leaf_count[leaf];
         let seg = &mut self.indices[begin..begin + count];
-        let n_left = partition_by_split(data, f, info.threshold_bin, info.default_left, &mut self.go_left, seg, &mut self.tmp);
+        let n_left =
+            partition_by_split(data, f, info.threshold_bin, info.default_left, &mut self.go_left, seg, &mut self.tmp);
         let right = tree.num_leaves;
         self.leaf_count[leaf] = n_left;
         self.leaf_begin[right] = begin + n_left;
@@ -362,7 +396,18 @@ impl<'d> TreeLearner<'d> {
         let nf = data.num_features();
         self.splittable.copy_within(leaf * nf..(leaf + 1) * nf, right * nf);
         let threshold = mapper.bin_to_threshold(info.threshold_bin);
-        tree.split(leaf, f, threshold, info.default_left, mapper.missing_type(), info.gain, info.left_output, info.right_output, n_left, count - n_left);
+        tree.split(
+            leaf,
+            f,
+            threshold,
+            info.default_left,
+            mapper.missing_type(),
+            info.gain,
+            info.left_output,
+            info.right_output,
+            n_left,
+            count - n_left,
+        );
         self.split_log.push((leaf, f, info.threshold_bin, info.default_left));
         (leaf, right)
     }
@@ -370,7 +415,15 @@ impl<'d> TreeLearner<'d> {
 
 /// Partitions `seg` (rows) by a split of `feature` at `threshold_bin`: rows going left first, order kept.
 /// `go_left` and `tmp` are scratch. Returns the number of rows going left.
-fn partition_by_split(data: &BinnedData, feature: usize, threshold_bin: u32, default_left: bool, go_left: &mut Vec<u8>, seg: &mut [u32], tmp: &mut [u32]) -> usize {
+fn partition_by_split(
+    data: &BinnedData,
+    feature: usize,
+    threshold_bin: u32,
+    default_left: bool,
+    go_left: &mut Vec<u8>,
+    seg: &mut [u32],
+    tmp: &mut [u32],
+) -> usize {
     let Some(mapper) = data.mapper(feature) else { return seg.len() };
     let nb = mapper.num_bin() as u32;
     let missing = mapper.missing_type();

@@ -73,8 +73,24 @@ pub struct GbdtModel {
 }
 
 impl GbdtModel {
-    pub(crate) fn new(feature_names: Vec<String>, init_score: f64, trees: Vec<Tree>, params: GbdtParams, best_iteration: Option<usize>, feature_infos: Vec<FeatureInfo>) -> Self {
-        GbdtModel { format: MODEL_FORMAT.into(), version: MODEL_VERSION, params, feature_names, feature_infos, init_score, best_iteration, trees }
+    pub(crate) fn new(
+        feature_names: Vec<String>,
+        init_score: f64,
+        trees: Vec<Tree>,
+        params: GbdtParams,
+        best_iteration: Option<usize>,
+        feature_infos: Vec<FeatureInfo>,
+    ) -> Self {
+        GbdtModel {
+            format: MODEL_FORMAT.into(),
+            version: MODEL_VERSION,
+            params,
+            feature_names,
+            feature_infos,
+            init_score,
+            best_iteration,
+            trees,
+        }
     }
 
     /// The parameters the model was trained with.
@@ -115,7 +131,11 @@ impl GbdtModel {
     /// Prediction for one row of raw feature values (NaN allowed).
     pub fn predict_row(&self, row: &[f64]) -> Result<f64, GbdtError> {
         if row.len() != self.num_features() {
-            return Err(GbdtError::BadInput { name: "row", expected: format!("{} features", self.num_features()), got: row.len().to_string() });
+            return Err(GbdtError::BadInput {
+                name: "row",
+                expected: format!("{} features", self.num_features()),
+                got: row.len().to_string(),
+            });
         }
         Ok(self.predict_row_unchecked(row))
     }
@@ -127,7 +147,11 @@ impl GbdtModel {
     /// Predictions for every row of a rows x features matrix.
     pub fn predict(&self, features: ArrayView2<'_, f64>) -> Result<Vec<f64>, GbdtError> {
         if features.ncols() != self.num_features() {
-            return Err(GbdtError::BadInput { name: "features", expected: format!("{} columns", self.num_features()), got: features.ncols().to_string() });
+            return Err(GbdtError::BadInput {
+                name: "features",
+                expected: format!("{} columns", self.num_features()),
+                got: features.ncols().to_string(),
+            });
         }
         let mut buf = vec![0.0; self.num_features()];
         Ok(features
@@ -163,14 +187,16 @@ impl GbdtModel {
     pub fn importance_table(&self) -> Vec<(String, f64, usize)> {
         let gain = self.feature_importance(ImportanceType::Gain);
         let split = self.feature_importance(ImportanceType::Split);
-        let mut rows: Vec<(String, f64, usize)> = self.feature_names.iter().enumerate().map(|(j, n)| (n.clone(), gain[j], split[j] as usize)).collect();
+        let mut rows: Vec<(String, f64, usize)> =
+            self.feature_names.iter().enumerate().map(|(j, n)| (n.clone(), gain[j], split[j] as usize)).collect();
         rows.sort_by(|a, b| b.1.total_cmp(&a.1));
         rows
     }
 
     /// The model as JSON text (the documented model file).
     pub fn to_json(&self) -> Result<String, GbdtError> {
-        serde_json::to_string_pretty(self).map_err(|e| GbdtError::Model { source_name: "(serialisation)".into(), reason: e.to_string() })
+        serde_json::to_string_pretty(self)
+            .map_err(|e| GbdtError::Model { source_name: "(serialisation)".into(), reason: e.to_string() })
     }
 
     /// Reads a model from JSON text; `source_name` labels errors (a file name).
@@ -187,7 +213,11 @@ impl GbdtModel {
         }
         let model: GbdtModel = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
         if model.feature_infos.len() != model.feature_names.len() {
-            return Err(bad(format!("{} feature_infos for {} feature_names", model.feature_infos.len(), model.feature_names.len())));
+            return Err(bad(format!(
+                "{} feature_infos for {} feature_names",
+                model.feature_infos.len(),
+                model.feature_names.len()
+            )));
         }
         if !model.init_score.is_finite() {
             return Err(bad("init_score is not finite".into()));

@@ -74,7 +74,13 @@ pub(crate) fn gradients(objective: Objective, alpha: f64, labels: &[f64], scores
         Objective::Huber => {
             for (g, (&y, &s)) in rows {
                 let d = s - y;
-                *g = if d.abs() <= alpha { d as f32 } else if d > 0.0 { alpha as f32 } else { -alpha as f32 };
+                *g = if d.abs() <= alpha {
+                    d as f32
+                } else if d > 0.0 {
+                    alpha as f32
+                } else {
+                    -alpha as f32
+                };
             }
         }
     }

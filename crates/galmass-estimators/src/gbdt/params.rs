@@ -124,7 +124,8 @@ impl Serialize for Metric {
 impl<'de> Deserialize<'de> for Metric {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let name = String::deserialize(deserializer)?;
-        Metric::from_name(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown metric `{name}` (known: l1, l2, rmse, huber)")))
+        Metric::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown metric `{name}` (known: l1, l2, rmse, huber)")))
     }
 }
 
@@ -349,14 +350,22 @@ impl GbdtParams {
             return bad("bin_construct_sample_cnt", "must be >= 1, got 0".into());
         }
         if !finite_nonneg(self.min_sum_hessian_in_leaf) {
-            return bad("min_sum_hessian_in_leaf", format!("must be a finite number >= 0, got {}", self.min_sum_hessian_in_leaf));
+            return bad(
+                "min_sum_hessian_in_leaf",
+                format!("must be a finite number >= 0, got {}", self.min_sum_hessian_in_leaf),
+            );
         }
-        for (name, value) in [("lambda_l1", self.lambda_l1), ("lambda_l2", self.lambda_l2), ("min_gain_to_split", self.min_gain_to_split)] {
+        for (name, value) in [
+            ("lambda_l1", self.lambda_l1),
+            ("lambda_l2", self.lambda_l2),
+            ("min_gain_to_split", self.min_gain_to_split),
+        ] {
             if !finite_nonneg(value) {
                 return bad(name, format!("must be a finite number >= 0, got {value}"));
             }
         }
-        for (name, value) in [("feature_fraction", self.feature_fraction), ("bagging_fraction", self.bagging_fraction)] {
+        for (name, value) in [("feature_fraction", self.feature_fraction), ("bagging_fraction", self.bagging_fraction)]
+        {
             if !(value > 0.0 && value <= 1.0) {
                 return bad(name, format!("must be in (0, 1], got {value}"));
             }
@@ -372,11 +381,17 @@ impl GbdtParams {
                 return bad("other_rate", format!("must be in (0, 1), got {}", self.other_rate));
             }
             if self.top_rate + self.other_rate > 1.0 {
-                return bad("other_rate", format!("top_rate + other_rate must be <= 1, got {}", self.top_rate + self.other_rate));
+                return bad(
+                    "other_rate",
+                    format!("top_rate + other_rate must be <= 1, got {}", self.top_rate + self.other_rate),
+                );
             }
             if self.bagging_freq > 0 && self.bagging_fraction < 1.0 {
                 // LightGBM: "Cannot use bagging in GOSS".
-                return bad("data_sample_strategy", "goss cannot be combined with bagging (bagging_freq > 0 and bagging_fraction < 1)".into());
+                return bad(
+                    "data_sample_strategy",
+                    "goss cannot be combined with bagging (bagging_freq > 0 and bagging_fraction < 1)".into(),
+                );
             }
         }
         let mut metrics = Vec::new();
@@ -386,8 +401,10 @@ impl GbdtParams {
             metrics.push(self.objective.default_metric());
         } else if !none {
             for name in names {
-                let metric = Metric::from_name(name)
-                    .ok_or_else(|| GbdtError::InvalidParameter { name: "metric", reason: format!("unknown metric `{name}` (known: l1, l2, rmse, huber, None)") })?;
+                let metric = Metric::from_name(name).ok_or_else(|| GbdtError::InvalidParameter {
+                    name: "metric",
+                    reason: format!("unknown metric `{name}` (known: l1, l2, rmse, huber, None)"),
+                })?;
                 if !metrics.contains(&metric) {
                     metrics.push(metric);
                 }
@@ -437,13 +454,22 @@ mod tests {
     #[test]
     fn defaults_are_lightgbm_defaults() {
         let p = GbdtParams::default();
-        assert_eq!((p.num_leaves, p.num_boost_round, p.min_data_in_leaf, p.max_bin, p.min_data_in_bin), (31, 100, 20, 255, 3));
-        assert_eq!((p.learning_rate, p.min_sum_hessian_in_leaf, p.top_rate, p.other_rate, p.alpha), (0.1, 1e-3, 0.2, 0.1, 0.9));
+        assert_eq!(
+            (p.num_leaves, p.num_boost_round, p.min_data_in_leaf, p.max_bin, p.min_data_in_bin),
+            (31, 100, 20, 255, 3)
+        );
+        assert_eq!(
+            (p.learning_rate, p.min_sum_hessian_in_leaf, p.top_rate, p.other_rate, p.alpha),
+            (0.1, 1e-3, 0.2, 0.1, 0.9)
+        );
         assert_eq!((p.max_depth, p.bagging_freq, p.bin_construct_sample_cnt), (-1, 0, 200_000));
         assert!(p.enable_bundle && p.boost_from_average);
         let v = p.check().unwrap();
         assert_eq!(v.metrics(), &[Metric::L2]);
-        assert_eq!(GbdtParams { objective: Objective::RegressionL1, ..GbdtParams::default() }.check().unwrap().metrics(), &[Metric::L1]);
+        assert_eq!(
+            GbdtParams { objective: Objective::RegressionL1, ..GbdtParams::default() }.check().unwrap().metrics(),
+            &[Metric::L1]
+        );
     }
 
     #[test]
@@ -452,7 +478,10 @@ mod tests {
             "num_iterations = 7\neta = 0.05\nreg_lambda = 2.0\nsubsample = 0.5\nsubsample_freq = 1\nobjective = \"mae\"\nmetric = [\"mse\", \"mae\"]",
         )
         .unwrap();
-        assert_eq!((p.num_boost_round, p.learning_rate, p.lambda_l2, p.bagging_fraction, p.bagging_freq), (7, 0.05, 2.0, 0.5, 1));
+        assert_eq!(
+            (p.num_boost_round, p.learning_rate, p.lambda_l2, p.bagging_fraction, p.bagging_freq),
+            (7, 0.05, 2.0, 0.5, 1)
+        );
         assert_eq!(p.objective, Objective::RegressionL1);
         assert_eq!(p.check().unwrap().metrics(), &[Metric::L2, Metric::L1]);
         let p: GbdtParams = serde_json::from_str(r#"{"num_boost_round": 3, "metric": "None"}"#).unwrap();
@@ -473,8 +502,18 @@ mod tests {
             GbdtParams { feature_fraction: 1.5, ..GbdtParams::default() },
             GbdtParams { max_bin: 1, ..GbdtParams::default() },
             GbdtParams { lambda_l2: f64::NAN, ..GbdtParams::default() },
-            GbdtParams { data_sample_strategy: DataSampleStrategy::Goss, bagging_freq: 1, bagging_fraction: 0.5, ..GbdtParams::default() },
-            GbdtParams { data_sample_strategy: DataSampleStrategy::Goss, top_rate: 0.7, other_rate: 0.5, ..GbdtParams::default() },
+            GbdtParams {
+                data_sample_strategy: DataSampleStrategy::Goss,
+                bagging_freq: 1,
+                bagging_fraction: 0.5,
+                ..GbdtParams::default()
+            },
+            GbdtParams {
+                data_sample_strategy: DataSampleStrategy::Goss,
+                top_rate: 0.7,
+                other_rate: 0.5,
+                ..GbdtParams::default()
+            },
         ] {
             assert!(matches!(p.check(), Err(GbdtError::InvalidParameter { .. })), "{p:?}");
         }

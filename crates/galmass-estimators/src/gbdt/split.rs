@@ -141,7 +141,14 @@ struct Best {
 /// `out` only when better than what `out` holds (callers start from `SplitInfo::default`). Returns whether any
 /// threshold passed the size limits with a gain above `min_gain_to_split` (LightGBM's `is_splittable`): a feature
 /// that is not splittable in a leaf is not searched again in that leaf's subtree, as in LightGBM.
-pub(crate) fn best_threshold(feature: usize, hist: &[HistBin], missing: MissingType, leaf: LeafSums, limits: &SplitLimits, out: &mut SplitInfo) -> bool {
+pub(crate) fn best_threshold(
+    feature: usize,
+    hist: &[HistBin],
+    missing: MissingType,
+    leaf: LeafSums,
+    limits: &SplitLimits,
+    out: &mut SplitInfo,
+) -> bool {
     let num_bin = hist.len();
     if num_bin < 2 || leaf.count == 0 {
         return false;
@@ -263,7 +270,13 @@ mod tests {
     use super::*;
 
     fn limits(min_data: usize) -> SplitLimits {
-        SplitLimits { lambda_l1: 0.0, lambda_l2: 0.0, min_data_in_leaf: min_data, min_sum_hessian_in_leaf: 1e-3, min_gain_to_split: 0.0 }
+        SplitLimits {
+            lambda_l1: 0.0,
+            lambda_l2: 0.0,
+            min_data_in_leaf: min_data,
+            min_sum_hessian_in_leaf: 1e-3,
+            min_gain_to_split: 0.0,
+        }
     }
 
     fn hist(pairs: &[(f64, f64)]) -> Vec<HistBin> {

@@ -83,7 +83,10 @@ impl Table {
                 data.push(value);
             }
             if n_cells != n_cols {
-                return Err(csv_err(format!("line {}: expected {n_cols} cells (as the header), got {n_cells}", line_idx + 1)));
+                return Err(csv_err(format!(
+                    "line {}: expected {n_cols} cells (as the header), got {n_cells}",
+                    line_idx + 1
+                )));
             }
             n_rows += 1;
         }

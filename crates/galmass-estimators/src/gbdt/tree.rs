@@ -193,7 +193,12 @@ impl Tree {
                 return Err(format!("{name} has {len} entries, expected {n_nodes} (num_leaves - 1)"));
             }
         }
-        for (name, len) in [("leaf_value", self.leaf_value.len()), ("leaf_count", self.leaf_count.len()), ("leaf_parent", self.leaf_parent.len()), ("leaf_depth", self.leaf_depth.len())] {
+        for (name, len) in [
+            ("leaf_value", self.leaf_value.len()),
+            ("leaf_count", self.leaf_count.len()),
+            ("leaf_parent", self.leaf_parent.len()),
+            ("leaf_depth", self.leaf_depth.len()),
+        ] {
             if len != self.num_leaves {
                 return Err(format!("{name} has {len} entries, expected {}", self.num_leaves));
             }

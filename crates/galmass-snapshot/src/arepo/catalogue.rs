@@ -81,7 +81,11 @@ impl TngLayout {
 
     /// `../postprocessing/offsets/offsets_NNN.hdf5`.
     pub fn offsets_file(&self) -> PathBuf {
-        self.base_path.join("..").join("postprocessing").join("offsets").join(format!("offsets_{:03}.hdf5", self.snap_num))
+        self.base_path
+            .join("..")
+            .join("postprocessing")
+            .join("offsets")
+            .join(format!("offsets_{:03}.hdf5", self.snap_num))
     }
 }
 
@@ -209,8 +213,13 @@ impl TngBox {
         let file = ctx.open()?;
         let header = ctx.group(&file, "Header")?;
         let num_files: i64 = ctx.scalar_attr(&header, "Header", "NumFiles")?;
-        let n_groups = nonnegative(&ctx, "Header/Ngroups_Total", ctx.scalar_attr::<i64>(&header, "Header", "Ngroups_Total")?)?;
-        let n_subhalos = nonnegative(&ctx, "Header/Nsubgroups_Total", ctx.scalar_attr::<i64>(&header, "Header", "Nsubgroups_Total")?)?;
+        let n_groups =
+            nonnegative(&ctx, "Header/Ngroups_Total", ctx.scalar_attr::<i64>(&header, "Header", "Ngroups_Total")?)?;
+        let n_subhalos = nonnegative(
+            &ctx,
+            "Header/Nsubgroups_Total",
+            ctx.scalar_attr::<i64>(&header, "Header", "Nsubgroups_Total")?,
+        )?;
         drop(file);
         let mut chunks = Vec::new();
         let (mut g, mut sub) = (0, 0);
@@ -219,8 +228,16 @@ impl TngBox {
             let cctx = Ctx { path: &path };
             let file = cctx.open()?;
             let header = cctx.group(&file, "Header")?;
-            let ng = nonnegative(&cctx, "Header/Ngroups_ThisFile", cctx.scalar_attr::<i64>(&header, "Header", "Ngroups_ThisFile")?)?;
-            let ns = nonnegative(&cctx, "Header/Nsubgroups_ThisFile", cctx.scalar_attr::<i64>(&header, "Header", "Nsubgroups_ThisFile")?)?;
+            let ng = nonnegative(
+                &cctx,
+                "Header/Ngroups_ThisFile",
+                cctx.scalar_attr::<i64>(&header, "Header", "Ngroups_ThisFile")?,
+            )?;
+            let ns = nonnegative(
+                &cctx,
+                "Header/Nsubgroups_ThisFile",
+                cctx.scalar_attr::<i64>(&header, "Header", "Nsubgroups_ThisFile")?,
+            )?;
             drop(file);
             chunks.push(CatalogueChunk { path, first_group: g, n_groups: ng, first_subhalo: sub, n_subhalos: ns });
             g += ng;
@@ -249,12 +266,22 @@ impl TngBox {
             let ctx = Ctx { path: &chunk.path };
             let file = ctx.open()?;
             for row in 0..chunk.n_groups as usize {
-                group_len.push(read_row::<i64, N_TYPES>(&ctx, &file, "Group/GroupLenType", chunk.n_groups, row)?.map(|v| v.max(0) as u64));
+                group_len.push(
+                    read_row::<i64, N_TYPES>(&ctx, &file, "Group/GroupLenType", chunk.n_groups, row)?
+                        .map(|v| v.max(0) as u64),
+                );
                 group_first.push(read_row::<i64, 1>(&ctx, &file, "Group/GroupFirstSub", chunk.n_groups, row)?[0]);
-                group_nsubs.push(nonnegative(&ctx, "Group/GroupNsubs", read_row::<i64, 1>(&ctx, &file, "Group/GroupNsubs", chunk.n_groups, row)?[0])?);
+                group_nsubs.push(nonnegative(
+                    &ctx,
+                    "Group/GroupNsubs",
+                    read_row::<i64, 1>(&ctx, &file, "Group/GroupNsubs", chunk.n_groups, row)?[0],
+                )?);
             }
             for row in 0..chunk.n_subhalos as usize {
-                sub_len.push(read_row::<i64, N_TYPES>(&ctx, &file, "Subhalo/SubhaloLenType", chunk.n_subhalos, row)?.map(|v| v.max(0) as u64));
+                sub_len.push(
+                    read_row::<i64, N_TYPES>(&ctx, &file, "Subhalo/SubhaloLenType", chunk.n_subhalos, row)?
+                        .map(|v| v.max(0) as u64),
+                );
             }
         }
         let mut group_offsets = vec![[0u64; N_TYPES]; group_len.len()];
@@ -314,7 +341,9 @@ impl TngBox {
         let ds = ctx.dataset(&file, &name)?;
         let n = if group == "Subhalo" { self.n_subhalos } else { self.n_groups };
         ctx.check_rows(&ds, &name, n, N_TYPES)?;
-        let row: Array2<i64> = ds.read_slice_2d(s![id as usize..id as usize + 1, ..]).map_err(|e| ctx.hdf5(&format!("reading dataset {name}"), e))?;
+        let row: Array2<i64> = ds
+            .read_slice_2d(s![id as usize..id as usize + 1, ..])
+            .map_err(|e| ctx.hdf5(&format!("reading dataset {name}"), e))?;
         let mut out = [0u64; N_TYPES];
         for k in 0..N_TYPES {
             out[k] = nonnegative(&ctx, &name, row[[0, k]])?;
@@ -353,20 +382,30 @@ impl TngBox {
         let file = ctx.open()?;
         let n = chunk.n_subhalos;
         let h = self.snapshot.arepo_header();
-        let len_type = read_row::<i64, N_TYPES>(&ctx, &file, "Subhalo/SubhaloLenType", n, row)?.map(|v| v.max(0) as u64);
+        let len_type =
+            read_row::<i64, N_TYPES>(&ctx, &file, "Subhalo/SubhaloLenType", n, row)?.map(|v| v.max(0) as u64);
         let group_id = read_row::<i64, 1>(&ctx, &file, "Subhalo/SubhaloGrNr", n, row)?[0];
         let pos = read_row::<f64, 3>(&ctx, &file, "Subhalo/SubhaloPos", n, row)?;
         let optional = |name: &str| -> Result<Option<[f64; 1]>, SnapshotError> {
-            if file.link_exists(name) { read_row::<f64, 1>(&ctx, &file, name, n, row).map(Some) } else { Ok(None) }
+            if file.link_exists(name) {
+                read_row::<f64, 1>(&ctx, &file, name, n, row).map(Some)
+            } else {
+                Ok(None)
+            }
         };
-        let vel = if file.link_exists("Subhalo/SubhaloVel") { read_row::<f64, 3>(&ctx, &file, "Subhalo/SubhaloVel", n, row)? } else { [0.0; 3] };
+        let vel = if file.link_exists("Subhalo/SubhaloVel") {
+            read_row::<f64, 3>(&ctx, &file, "Subhalo/SubhaloVel", n, row)?
+        } else {
+            [0.0; 3]
+        };
         let mass_type = if file.link_exists("Subhalo/SubhaloMassType") {
             read_row::<f64, N_TYPES>(&ctx, &file, "Subhalo/SubhaloMassType", n, row)?.map(|m| m * h.mass_to_msun())
         } else {
             [f64::NAN; N_TYPES]
         };
         let half_mass = if file.link_exists("Subhalo/SubhaloHalfmassRadType") {
-            read_row::<f64, N_TYPES>(&ctx, &file, "Subhalo/SubhaloHalfmassRadType", n, row)?.map(|r| r * h.length_to_kpc())
+            read_row::<f64, N_TYPES>(&ctx, &file, "Subhalo/SubhaloHalfmassRadType", n, row)?
+                .map(|r| r * h.length_to_kpc())
         } else {
             [f64::NAN; N_TYPES]
         };
@@ -395,7 +434,11 @@ impl TngBox {
         let len_type = read_row::<i64, N_TYPES>(&ctx, &file, "Group/GroupLenType", n, row)?.map(|v| v.max(0) as u64);
         let first_sub = read_row::<i64, 1>(&ctx, &file, "Group/GroupFirstSub", n, row)?[0];
         let n_subs = read_row::<i64, 1>(&ctx, &file, "Group/GroupNsubs", n, row)?[0];
-        let pos = if file.link_exists("Group/GroupPos") { Some(read_row::<f64, 3>(&ctx, &file, "Group/GroupPos", n, row)?) } else { None };
+        let pos = if file.link_exists("Group/GroupPos") {
+            Some(read_row::<f64, 3>(&ctx, &file, "Group/GroupPos", n, row)?)
+        } else {
+            None
+        };
         Ok(GroupRecord {
             id,
             len_type,
@@ -441,7 +484,8 @@ impl TngBox {
             let mut particles = if len_type[t] == 0 {
                 Particles::empty()
             } else {
-                let p = self.snapshot.read_species(s, &ParticleSelection::Ranges(vec![(offset_type[t], len_type[t])]))?;
+                let p =
+                    self.snapshot.read_species(s, &ParticleSelection::Ranges(vec![(offset_type[t], len_type[t])]))?;
                 unwrap_periodic(p, centre_kpc, box_kpc)
             };
             if s == Species::Dm && self.snapshot.is_zoom() {
@@ -453,7 +497,8 @@ impl TngBox {
                         parts.push(unwrap_periodic(p, centre_kpc, box_kpc));
                     }
                 }
-                particles = Particles::concatenate(parts).map_err(|e| Ctx { path: &self.layout.snapshot_chunk(0) }.invalid("PartType1", e))?;
+                particles = Particles::concatenate(parts)
+                    .map_err(|e| Ctx { path: &self.layout.snapshot_chunk(0) }.invalid("PartType1", e))?;
             }
             species.insert(s, particles);
         }

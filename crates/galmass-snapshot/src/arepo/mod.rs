@@ -259,7 +259,12 @@ impl Ctx<'_> {
     }
 
     pub(crate) fn bad_field(&self, field: &str, expected: impl Into<String>, got: impl Into<String>) -> SnapshotError {
-        SnapshotError::BadField { path: self.path.to_owned(), field: field.to_owned(), expected: expected.into(), got: got.into() }
+        SnapshotError::BadField {
+            path: self.path.to_owned(),
+            field: field.to_owned(),
+            expected: expected.into(),
+            got: got.into(),
+        }
     }
 
     pub(crate) fn malformed(&self, field: &str, reason: impl Into<String>) -> SnapshotError {
@@ -297,7 +302,8 @@ impl Ctx<'_> {
     }
 
     fn check_numeric(&self, dtype: hdf5::Result<hdf5::Datatype>, full: &str) -> Result<(), SnapshotError> {
-        let desc = dtype.and_then(|t| t.to_descriptor()).map_err(|e| self.hdf5(&format!("reading the type of {full}"), e))?;
+        let desc =
+            dtype.and_then(|t| t.to_descriptor()).map_err(|e| self.hdf5(&format!("reading the type of {full}"), e))?;
         match desc {
             TypeDescriptor::Float(_) | TypeDescriptor::Integer(_) | TypeDescriptor::Unsigned(_) => Ok(()),
             other => Err(self.bad_field(full, "a numeric field", format!("{other:?}"))),
@@ -305,7 +311,12 @@ impl Ctx<'_> {
     }
 
     /// A numeric attribute of one value (scalar or length-1 array), when present.
-    pub(crate) fn scalar_attr_opt<T: H5Type + Copy>(&self, loc: &hdf5::Location, group: &str, name: &str) -> Result<Option<T>, SnapshotError> {
+    pub(crate) fn scalar_attr_opt<T: H5Type + Copy>(
+        &self,
+        loc: &hdf5::Location,
+        group: &str,
+        name: &str,
+    ) -> Result<Option<T>, SnapshotError> {
         let Some(attr) = self.attr(loc, group, name)? else { return Ok(None) };
         let full = format!("{group}/{name}");
         self.check_numeric(attr.dtype(), &full)?;
@@ -317,7 +328,12 @@ impl Ctx<'_> {
         }
     }
 
-    pub(crate) fn scalar_attr<T: H5Type + Copy>(&self, loc: &hdf5::Location, group: &str, name: &str) -> Result<T, SnapshotError> {
+    pub(crate) fn scalar_attr<T: H5Type + Copy>(
+        &self,
+        loc: &hdf5::Location,
+        group: &str,
+        name: &str,
+    ) -> Result<T, SnapshotError> {
         self.scalar_attr_opt(loc, group, name)?.ok_or_else(|| self.missing("attribute", &format!("{group}/{name}")))
     }
 
@@ -340,7 +356,12 @@ impl Ctx<'_> {
         Ok(Some(out))
     }
 
-    fn array_attr<T: H5Type + Copy + Default, const N: usize>(&self, loc: &hdf5::Location, group: &str, name: &str) -> Result<[T; N], SnapshotError> {
+    fn array_attr<T: H5Type + Copy + Default, const N: usize>(
+        &self,
+        loc: &hdf5::Location,
+        group: &str,
+        name: &str,
+    ) -> Result<[T; N], SnapshotError> {
         self.array_attr_opt(loc, group, name)?.ok_or_else(|| self.missing("attribute", &format!("{group}/{name}")))
     }
 
@@ -364,7 +385,11 @@ impl Ctx<'_> {
             });
         }
         if got > rows {
-            return Err(self.bad_field(full, format!("shape {expected_shape} (the header's count)"), format!("shape {shape:?}")));
+            return Err(self.bad_field(
+                full,
+                format!("shape {expected_shape} (the header's count)"),
+                format!("shape {shape:?}"),
+            ));
         }
         Ok(())
     }
@@ -381,7 +406,8 @@ fn read_file_header(path: &Path) -> Result<FileHeader, SnapshotError> {
     let this_file: [i64; N_TYPES] = ctx.array_attr(&header, "Header", "NumPart_ThisFile")?;
     let mut counts = [0u64; N_TYPES];
     for (k, &n) in this_file.iter().enumerate() {
-        counts[k] = u64::try_from(n).map_err(|_| ctx.malformed("Header/NumPart_ThisFile", format!("negative count {n} for PartType{k}")))?;
+        counts[k] = u64::try_from(n)
+            .map_err(|_| ctx.malformed("Header/NumPart_ThisFile", format!("negative count {n} for PartType{k}")))?;
     }
     let total_low: Option<[u64; N_TYPES]> = ctx.array_attr_opt(&header, "Header", "NumPart_Total")?;
     let high: Option<[u64; N_TYPES]> = ctx.array_attr_opt(&header, "Header", "NumPart_Total_HighWord")?;
@@ -424,7 +450,8 @@ pub(crate) fn split_chunk_name(path: &Path) -> Option<(String, u64)> {
 /// The first chunk (or single file) inside a snapshot folder.
 pub(crate) fn first_file_in(dir: &Path) -> Result<PathBuf, SnapshotError> {
     let io = |e| SnapshotError::Io { path: dir.to_owned(), context: "listing the snapshot folder".into(), source: e };
-    let mut names: Vec<PathBuf> = std::fs::read_dir(dir).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut names: Vec<PathBuf> =
+        std::fs::read_dir(dir).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     names.sort();
     let is_hdf5 = |p: &&PathBuf| p.extension().is_some_and(|e| e == "hdf5");
     names
@@ -441,7 +468,8 @@ impl ArepoSnapshot {
     pub fn open(path: &Path) -> Result<Self, SnapshotError> {
         let first = if path.is_dir() { first_file_in(path)? } else { path.to_owned() };
         let (mut arepo, counts, totals) = read_file_header(&first)?;
-        let (chunks, running) = chunk_layout(&first, arepo.num_files_per_snapshot, counts, totals, |chunk| Ok(read_file_header(chunk)?.1))?;
+        let (chunks, running) =
+            chunk_layout(&first, arepo.num_files_per_snapshot, counts, totals, |chunk| Ok(read_file_header(chunk)?.1))?;
         arepo.num_part_total = running;
         let header = Self::describe(&first, &arepo, &chunks)?;
         Ok(Self { header, arepo, chunks, elements_read: AtomicU64::new(0) })
@@ -510,12 +538,14 @@ impl ArepoSnapshot {
     /// Rows `ranges` of low-resolution dark matter of type `ptype` (2 or 3), as dark matter with `high_res` false.
     pub fn read_low_res_dm(&self, ptype: usize, ranges: &[(u64, u64)]) -> Result<Particles, SnapshotError> {
         if !LOW_RES_DM_TYPES.contains(&ptype) {
-            return Err(Ctx { path: &self.header.path }.malformed("PartType", format!("{ptype} is not a low-resolution dark-matter type (2 or 3)")));
+            return Err(Ctx { path: &self.header.path }
+                .malformed("PartType", format!("{ptype} is not a low-resolution dark-matter type (2 or 3)")));
         }
         let ranges: Vec<(u64, u64)> = ranges.iter().copied().filter(|r| r.1 > 0).collect();
         let raw = self.read_raw(ptype, &ranges)?;
         let particles = self.convert(ptype, Species::Dm, raw)?;
-        with_high_res(particles, false).map_err(|e| Ctx { path: &self.header.path }.invalid(&format!("PartType{ptype}"), e))
+        with_high_res(particles, false)
+            .map_err(|e| Ctx { path: &self.header.path }.invalid(&format!("PartType{ptype}"), e))
     }
 
     /// Reads the raw columns of a type for global row ranges: field name -> (width, values row-major), plus the ids.
@@ -564,7 +594,10 @@ impl ArepoSnapshot {
                         let values: Vec<f64> = if width == 1 {
                             ds.read_slice_1d::<f64, _>(s![local_lo..local_hi]).map_err(read_err)?.into_iter().collect()
                         } else {
-                            ds.read_slice_2d::<f64, _>(s![local_lo..local_hi, ..]).map_err(read_err)?.into_iter().collect()
+                            ds.read_slice_2d::<f64, _>(s![local_lo..local_hi, ..])
+                                .map_err(read_err)?
+                                .into_iter()
+                                .collect()
                         };
                         if let Some((_, column)) = raw.columns.get_mut(*name) {
                             column.extend(values);
@@ -606,7 +639,8 @@ impl ArepoSnapshot {
         if raw.has_ids {
             particles.set_ids(Array1::from(raw.ids)).map_err(invalid)?;
         }
-        let scaled = |name: &str, factor: f64| column(name).map(|v| v.iter().map(|x| x * factor).collect::<Array1<f64>>());
+        let scaled =
+            |name: &str, factor: f64| column(name).map(|v| v.iter().map(|x| x * factor).collect::<Array1<f64>>());
         if let Some(phi) = scaled("Potential", h.potential_to_kms2()) {
             particles.set_field(ScalarField::PotentialKms2, phi).map_err(invalid)?;
         }
@@ -618,11 +652,16 @@ impl ArepoSnapshot {
             Species::Gas => self.convert_gas(&ctx, &mut particles, &column)?,
             Species::Stars => {
                 if let Some(sft) = column("GFM_StellarFormationTime") {
-                    let cosmology = h
-                        .cosmology()
-                        .filter(FlatLcdm::is_valid)
-                        .ok_or_else(|| ctx.malformed("Header/Omega0", "stellar ages need a flat LCDM cosmology (Omega0 + OmegaLambda = 1)"))?;
-                    let ages: Array1<f64> = sft.iter().map(|&a_form| if a_form > 0.0 { cosmology.age_gyr(a_form, h.time) } else { 0.0 }).collect();
+                    let cosmology = h.cosmology().filter(FlatLcdm::is_valid).ok_or_else(|| {
+                        ctx.malformed(
+                            "Header/Omega0",
+                            "stellar ages need a flat LCDM cosmology (Omega0 + OmegaLambda = 1)",
+                        )
+                    })?;
+                    let ages: Array1<f64> = sft
+                        .iter()
+                        .map(|&a_form| if a_form > 0.0 { cosmology.age_gyr(a_form, h.time) } else { 0.0 })
+                        .collect();
                     particles.set_field(ScalarField::AgeGyr, ages).map_err(invalid)?;
                     keep = Some((0..n).filter(|&i| sft[i] > 0.0).collect());
                 }
@@ -631,9 +670,17 @@ impl ArepoSnapshot {
                     for (band, col, solar) in physics::PHOTOMETRIC_BANDS {
                         // Wind cells may carry placeholder magnitudes: zero, and dropped below.
                         let lum: Array1<f64> = (0..n)
-                            .map(|i| if sft.is_some_and(|s| s[i] <= 0.0) { 0.0 } else { physics::luminosity_lsun(mags[physics::PHOTOMETRIC_COLUMNS * i + col], solar) })
+                            .map(|i| {
+                                if sft.is_some_and(|s| s[i] <= 0.0) {
+                                    0.0
+                                } else {
+                                    physics::luminosity_lsun(mags[physics::PHOTOMETRIC_COLUMNS * i + col], solar)
+                                }
+                            })
                             .collect();
-                        particles.set_luminosity(band, BandLuminosity { lum_lsun: lum, solar_abs_mag_ab: solar }).map_err(invalid)?;
+                        particles
+                            .set_luminosity(band, BandLuminosity { lum_lsun: lum, solar_abs_mag_ab: solar })
+                            .map_err(invalid)?;
                     }
                 }
             }
@@ -645,14 +692,20 @@ impl ArepoSnapshot {
         })
     }
 
-    fn convert_gas<'c>(&self, ctx: &Ctx<'_>, particles: &mut Particles, column: &dyn Fn(&str) -> Option<&'c [f64]>) -> Result<(), SnapshotError> {
+    fn convert_gas<'c>(
+        &self,
+        ctx: &Ctx<'_>,
+        particles: &mut Particles,
+        column: &dyn Fn(&str) -> Option<&'c [f64]>,
+    ) -> Result<(), SnapshotError> {
         let h = &self.arepo;
         let invalid = |e| ctx.invalid("PartType0", e);
         let sfr = column("StarFormationRate");
         if let Some(s) = sfr {
             particles.set_field(ScalarField::SfrMsunPerYr, s.iter().copied().collect()).map_err(invalid)?;
         }
-        let density: Option<Vec<f64>> = column("Density").map(|d| d.iter().map(|x| x * h.density_to_msun_per_kpc3()).collect());
+        let density: Option<Vec<f64>> =
+            column("Density").map(|d| d.iter().map(|x| x * h.density_to_msun_per_kpc3()).collect());
         if let Some(d) = &density {
             particles.set_field(ScalarField::DensityMsunPerKpc3, Array1::from(d.clone())).map_err(invalid)?;
         }
@@ -697,7 +750,9 @@ impl SnapshotReader for ArepoSnapshot {
             ParticleSelection::All => vec![(0, total)],
             ParticleSelection::Ranges(r) => r
                 .iter()
-                .map(|&(start, len)| (start.min(total), start.saturating_add(len).min(total).saturating_sub(start.min(total))))
+                .map(|&(start, len)| {
+                    (start.min(total), start.saturating_add(len).min(total).saturating_sub(start.min(total)))
+                })
                 .filter(|r| r.1 > 0)
                 .collect(),
         };
@@ -707,7 +762,8 @@ impl SnapshotReader for ArepoSnapshot {
             return Ok(particles);
         }
         // A zoom: PartType1 is the high-resolution dark matter; a whole read appends PartType2 and 3.
-        let mut parts = vec![with_high_res(particles, true).map_err(|e| Ctx { path: &self.header.path }.invalid("PartType1", e))?];
+        let mut parts =
+            vec![with_high_res(particles, true).map_err(|e| Ctx { path: &self.header.path }.invalid("PartType1", e))?];
         if *selection == ParticleSelection::All {
             for t in LOW_RES_DM_TYPES {
                 parts.push(self.read_low_res_dm(t, &[(0, self.arepo.num_part_total[t])])?);

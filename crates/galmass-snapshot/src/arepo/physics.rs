@@ -66,12 +66,15 @@ pub fn mean_molecular_weight(electron_abundance: f64) -> f64 {
 
 /// Temperature in K from the internal energy per unit mass in (km/s)^2 and the electron abundance.
 pub fn temperature_k(internal_energy_km2_s2: f64, electron_abundance: f64) -> f64 {
-    (GAMMA - 1.0) * internal_energy_km2_s2 * 1e10 / BOLTZMANN_ERG_PER_K * mean_molecular_weight(electron_abundance) * PROTON_MASS_G
+    (GAMMA - 1.0) * internal_energy_km2_s2 * 1e10 / BOLTZMANN_ERG_PER_K
+        * mean_molecular_weight(electron_abundance)
+        * PROTON_MASS_G
 }
 
 /// Internal energy in (km/s)^2 giving `temperature_k` at electron abundance `x_e` (inverse of [`temperature_k`]).
 pub fn internal_energy_km2_s2(temperature_k: f64, electron_abundance: f64) -> f64 {
-    temperature_k * BOLTZMANN_ERG_PER_K / ((GAMMA - 1.0) * mean_molecular_weight(electron_abundance) * PROTON_MASS_G * 1e10)
+    temperature_k * BOLTZMANN_ERG_PER_K
+        / ((GAMMA - 1.0) * mean_molecular_weight(electron_abundance) * PROTON_MASS_G * 1e10)
 }
 
 /// Msun/kpc^3 to g/cm^3.
@@ -106,13 +109,17 @@ impl GasCell {
     pub fn is_star_forming(&self) -> bool {
         match self.sfr_msun_per_yr {
             Some(sfr) => sfr > 0.0,
-            None => HYDROGEN_MASS_FRACTION * density_g_cm3(self.density_msun_per_kpc3) / PROTON_MASS_G > TNG_SF_THRESHOLD_NH_CM3,
+            None => {
+                HYDROGEN_MASS_FRACTION * density_g_cm3(self.density_msun_per_kpc3) / PROTON_MASS_G
+                    > TNG_SF_THRESHOLD_NH_CM3
+            }
         }
     }
 
     /// P/k = n T in K cm^-3 with n = rho / (mu m_p).
     pub fn pressure_k_cm3(&self) -> f64 {
-        let n = density_g_cm3(self.density_msun_per_kpc3) / (mean_molecular_weight(self.electron_abundance) * PROTON_MASS_G);
+        let n = density_g_cm3(self.density_msun_per_kpc3)
+            / (mean_molecular_weight(self.electron_abundance) * PROTON_MASS_G);
         n * self.temperature_k
     }
 
@@ -146,7 +153,10 @@ impl FlatLcdm {
 
     /// Whether the parameters describe a flat universe (|Omega_m + Omega_Lambda - 1| < 1e-3) with positive terms.
     pub fn is_valid(&self) -> bool {
-        self.hubble_param > 0.0 && self.omega_matter > 0.0 && self.omega_lambda > 0.0 && (self.omega_matter + self.omega_lambda - 1.0).abs() < 1e-3
+        self.hubble_param > 0.0
+            && self.omega_matter > 0.0
+            && self.omega_lambda > 0.0
+            && (self.omega_matter + self.omega_lambda - 1.0).abs() < 1e-3
     }
 
     /// Cosmic time at scale factor `a` in Gyr (module docs).

@@ -126,14 +126,34 @@ pub struct TngBoxWritten {
 }
 
 /// Writes the box (module docs).
-pub fn write_tng_box(base_path: &Path, params: &TngBoxParams, galaxies: &[PlacedGalaxy<'_>]) -> Result<TngBoxWritten, SnapshotError> {
-    let layout = if params.auriga_layout { TngLayout::auriga(base_path, params.snap_num) } else { TngLayout::new(base_path, params.snap_num) };
+pub fn write_tng_box(
+    base_path: &Path,
+    params: &TngBoxParams,
+    galaxies: &[PlacedGalaxy<'_>],
+) -> Result<TngBoxWritten, SnapshotError> {
+    let layout = if params.auriga_layout {
+        TngLayout::auriga(base_path, params.snap_num)
+    } else {
+        TngLayout::new(base_path, params.snap_num)
+    };
     let first = layout.snapshot_chunk(0);
     let ctx = Ctx { path: &first };
-    let cosmology = FlatLcdm { hubble_param: params.hubble_param, omega_matter: params.omega_matter, omega_lambda: params.omega_lambda };
+    let cosmology = FlatLcdm {
+        hubble_param: params.hubble_param,
+        omega_matter: params.omega_matter,
+        omega_lambda: params.omega_lambda,
+    };
     let positive = |x: f64| x > 0.0 && x.is_finite();
-    if !cosmology.is_valid() || !positive(params.scale_factor) || !positive(params.box_size_kpc) || params.n_snapshot_chunks == 0 || params.n_catalogue_chunks == 0 {
-        return Err(ctx.malformed("params", format!("need a flat cosmology, a > 0, a positive box and at least one chunk each, got {params:?}")));
+    if !cosmology.is_valid()
+        || !positive(params.scale_factor)
+        || !positive(params.box_size_kpc)
+        || params.n_snapshot_chunks == 0
+        || params.n_catalogue_chunks == 0
+    {
+        return Err(ctx.malformed(
+            "params",
+            format!("need a flat cosmology, a > 0, a positive box and at least one chunk each, got {params:?}"),
+        ));
     }
     // Subfind order: by group label, input order within a group.
     let mut order: Vec<usize> = (0..galaxies.len()).collect();
@@ -162,11 +182,18 @@ pub fn write_tng_box(base_path: &Path, params: &TngBoxParams, galaxies: &[Placed
     let mut next_id = 1u64;
     for species in Species::ALL {
         let t = part_type(species);
-        let members: Vec<(usize, &Particles)> =
-            order.iter().enumerate().filter_map(|(sub, &i)| galaxies[i].galaxy.species(species).filter(|p| !p.is_empty()).map(|p| (sub, p))).collect();
+        let members: Vec<(usize, &Particles)> = order
+            .iter()
+            .enumerate()
+            .filter_map(|(sub, &i)| galaxies[i].galaxy.species(species).filter(|p| !p.is_empty()).map(|p| (sub, p)))
+            .collect();
         let all_have = |f: &dyn Fn(&Particles) -> bool| !members.is_empty() && members.iter().all(|(_, p)| f(p));
         let col = &mut columns[t];
-        col.fields = wanted_written(species).iter().copied().filter(|name| all_have(&|p: &Particles| has_source(p, name))).collect();
+        col.fields = wanted_written(species)
+            .iter()
+            .copied()
+            .filter(|name| all_have(&|p: &Particles| has_source(p, name)))
+            .collect();
         for &(sub, p) in &members {
             let g = &galaxies[order[sub]];
             len_sub[sub][t] = p.len() as u64;
@@ -261,18 +288,27 @@ pub fn write_tng_box(base_path: &Path, params: &TngBoxParams, galaxies: &[Placed
                 let group = file.create_group(&gname).map_err(|e| cctx.hdf5(&format!("creating group {gname}"), e))?;
                 let col = &columns[t];
                 let rows = hi - lo;
-                let coords = Array2::from_shape_vec((rows, 3), col.coords[3 * lo..3 * hi].to_vec()).map_err(|e| cctx.malformed(&gname, e.to_string()))?;
+                let coords = Array2::from_shape_vec((rows, 3), col.coords[3 * lo..3 * hi].to_vec())
+                    .map_err(|e| cctx.malformed(&gname, e.to_string()))?;
                 write_ds(&cctx, &group, &gname, "Coordinates", &coords)?;
-                let vel = Array2::from_shape_vec((rows, 3), col.vel[3 * lo..3 * hi].to_vec()).map_err(|e| cctx.malformed(&gname, e.to_string()))?;
+                let vel = Array2::from_shape_vec((rows, 3), col.vel[3 * lo..3 * hi].to_vec())
+                    .map_err(|e| cctx.malformed(&gname, e.to_string()))?;
                 write_ds(&cctx, &group, &gname, "Velocities", &vel)?;
                 if !col.mass_in_table {
-                    write_ds(&cctx, &group, &gname, "Masses", &col.mass[lo..hi].iter().map(|&m| m as f32).collect::<Array1<f32>>())?;
+                    write_ds(
+                        &cctx,
+                        &group,
+                        &gname,
+                        "Masses",
+                        &col.mass[lo..hi].iter().map(|&m| m as f32).collect::<Array1<f32>>(),
+                    )?;
                 }
                 write_ds(&cctx, &group, &gname, "ParticleIDs", &Array1::from(col.ids[lo..hi].to_vec()))?;
                 for name in &col.fields {
                     let values = &col.extra[name];
                     let width = super::field_width(name);
-                    let data = Array2::from_shape_vec((rows, width), values[width * lo..width * hi].to_vec()).map_err(|e| cctx.malformed(&gname, e.to_string()))?;
+                    let data = Array2::from_shape_vec((rows, width), values[width * lo..width * hi].to_vec())
+                        .map_err(|e| cctx.malformed(&gname, e.to_string()))?;
                     if width == 1 {
                         write_ds(&cctx, &group, &gname, name, &data.column(0).to_owned())?;
                     } else {
@@ -306,18 +342,47 @@ pub fn write_tng_box(base_path: &Path, params: &TngBoxParams, galaxies: &[Placed
             let group = file.create_group("Group").map_err(|e| cctx.hdf5("creating group Group", e))?;
             if g1 > g0 {
                 let gs: Vec<usize> = (g0 as usize..g1 as usize).collect();
-                let rows = |f: &dyn Fn(usize) -> [f64; N_TYPES]| Array2::from_shape_fn((gs.len(), N_TYPES), |(i, t)| f(gs[i])[t]);
-                write_ds(&cctx, &group, "Group", "GroupLenType", &rows(&|g| group_len[g].map(|n| n as f64)).mapv(|v| v as i32))?;
-                write_ds(&cctx, &group, "Group", "GroupLen", &gs.iter().map(|&g| group_len[g].iter().sum::<u64>() as i32).collect::<Array1<i32>>())?;
-                write_ds(&cctx, &group, "Group", "GroupFirstSub", &gs.iter().map(|&g| group_first_sub[g] as i32).collect::<Array1<i32>>())?;
-                write_ds(&cctx, &group, "Group", "GroupNsubs", &gs.iter().map(|&g| group_nsubs[g] as i32).collect::<Array1<i32>>())?;
+                let rows = |f: &dyn Fn(usize) -> [f64; N_TYPES]| {
+                    Array2::from_shape_fn((gs.len(), N_TYPES), |(i, t)| f(gs[i])[t])
+                };
+                write_ds(
+                    &cctx,
+                    &group,
+                    "Group",
+                    "GroupLenType",
+                    &rows(&|g| group_len[g].map(|n| n as f64)).mapv(|v| v as i32),
+                )?;
+                write_ds(
+                    &cctx,
+                    &group,
+                    "Group",
+                    "GroupLen",
+                    &gs.iter().map(|&g| group_len[g].iter().sum::<u64>() as i32).collect::<Array1<i32>>(),
+                )?;
+                write_ds(
+                    &cctx,
+                    &group,
+                    "Group",
+                    "GroupFirstSub",
+                    &gs.iter().map(|&g| group_first_sub[g] as i32).collect::<Array1<i32>>(),
+                )?;
+                write_ds(
+                    &cctx,
+                    &group,
+                    "Group",
+                    "GroupNsubs",
+                    &gs.iter().map(|&g| group_nsubs[g] as i32).collect::<Array1<i32>>(),
+                )?;
                 let pos = Array2::from_shape_fn((gs.len(), 3), |(i, k)| {
                     let sub = group_first_sub[gs[i]] as usize;
                     ((galaxies[order[sub]].centre_kpc[k] * to_code_length).rem_euclid(box_code)) as f32
                 });
                 write_ds(&cctx, &group, "Group", "GroupPos", &pos)?;
                 let mass_type = Array2::from_shape_fn((gs.len(), N_TYPES), |(i, t)| {
-                    (0..order.len()).filter(|&s| group_of_sub[s] as usize == gs[i]).map(|s| sub_mass(&columns, &offset_sub, &len_sub, &mass_table, s, t)).sum::<f64>() as f32
+                    (0..order.len())
+                        .filter(|&s| group_of_sub[s] as usize == gs[i])
+                        .map(|s| sub_mass(&columns, &offset_sub, &len_sub, &mass_table, s, t))
+                        .sum::<f64>() as f32
                 });
                 write_ds(&cctx, &group, "Group", "GroupMassType", &mass_type)?;
             }
@@ -325,22 +390,52 @@ pub fn write_tng_box(base_path: &Path, params: &TngBoxParams, galaxies: &[Placed
             if s1 > s0 {
                 let ss: Vec<usize> = (s0 as usize..s1 as usize).collect();
                 let m = ss.len();
-                write_ds(&cctx, &subgroup, "Subhalo", "SubhaloLenType", &Array2::from_shape_fn((m, N_TYPES), |(i, t)| len_sub[ss[i]][t] as i32))?;
-                write_ds(&cctx, &subgroup, "Subhalo", "SubhaloLen", &ss.iter().map(|&s| len_sub[s].iter().sum::<u64>() as i32).collect::<Array1<i32>>())?;
-                write_ds(&cctx, &subgroup, "Subhalo", "SubhaloGrNr", &ss.iter().map(|&s| group_of_sub[s] as i32).collect::<Array1<i32>>())?;
+                write_ds(
+                    &cctx,
+                    &subgroup,
+                    "Subhalo",
+                    "SubhaloLenType",
+                    &Array2::from_shape_fn((m, N_TYPES), |(i, t)| len_sub[ss[i]][t] as i32),
+                )?;
+                write_ds(
+                    &cctx,
+                    &subgroup,
+                    "Subhalo",
+                    "SubhaloLen",
+                    &ss.iter().map(|&s| len_sub[s].iter().sum::<u64>() as i32).collect::<Array1<i32>>(),
+                )?;
+                write_ds(
+                    &cctx,
+                    &subgroup,
+                    "Subhalo",
+                    "SubhaloGrNr",
+                    &ss.iter().map(|&s| group_of_sub[s] as i32).collect::<Array1<i32>>(),
+                )?;
                 write_ds(&cctx, &subgroup, "Subhalo", "SubhaloParent", &Array1::<i32>::zeros(m))?;
                 write_ds(&cctx, &subgroup, "Subhalo", "SubhaloFlag", &Array1::<u8>::ones(m))?;
-                let pos = Array2::from_shape_fn((m, 3), |(i, k)| ((galaxies[order[ss[i]]].centre_kpc[k] * to_code_length).rem_euclid(box_code)) as f32);
+                let pos = Array2::from_shape_fn((m, 3), |(i, k)| {
+                    ((galaxies[order[ss[i]]].centre_kpc[k] * to_code_length).rem_euclid(box_code)) as f32
+                });
                 write_ds(&cctx, &subgroup, "Subhalo", "SubhaloPos", &pos)?;
                 let vel = Array2::from_shape_fn((m, 3), |(i, k)| galaxies[order[ss[i]]].velocity_kms[k] as f32);
                 write_ds(&cctx, &subgroup, "Subhalo", "SubhaloVel", &vel)?;
-                let mass_type = Array2::from_shape_fn((m, N_TYPES), |(i, t)| sub_mass(&columns, &offset_sub, &len_sub, &mass_table, ss[i], t) as f32);
+                let mass_type = Array2::from_shape_fn((m, N_TYPES), |(i, t)| {
+                    sub_mass(&columns, &offset_sub, &len_sub, &mass_table, ss[i], t) as f32
+                });
                 write_ds(&cctx, &subgroup, "Subhalo", "SubhaloMassType", &mass_type)?;
-                let half = Array2::from_shape_fn((m, N_TYPES), |(i, t)| half_mass_radius_code(galaxies[order[ss[i]]].galaxy, t, to_code_length) as f32);
+                let half = Array2::from_shape_fn((m, N_TYPES), |(i, t)| {
+                    half_mass_radius_code(galaxies[order[ss[i]]].galaxy, t, to_code_length) as f32
+                });
                 write_ds(&cctx, &subgroup, "Subhalo", "SubhaloHalfmassRadType", &half)?;
                 let sfr = ss
                     .iter()
-                    .map(|&s| galaxies[order[s]].galaxy.species(Species::Gas).and_then(|g| g.field(ScalarField::SfrMsunPerYr)).map_or(0.0, |v| v.sum()) as f32)
+                    .map(|&s| {
+                        galaxies[order[s]]
+                            .galaxy
+                            .species(Species::Gas)
+                            .and_then(|g| g.field(ScalarField::SfrMsunPerYr))
+                            .map_or(0.0, |v| v.sum()) as f32
+                    })
                     .collect::<Array1<f32>>();
                 write_ds(&cctx, &subgroup, "Subhalo", "SubhaloSFR", &sfr)?;
             }
@@ -354,7 +449,8 @@ pub fn write_tng_box(base_path: &Path, params: &TngBoxParams, galaxies: &[Placed
         let tmp = stage(&path, &mut staged)?;
         let cctx = Ctx { path: &tmp };
         let file = hdf5::File::create(&tmp).map_err(|e| cctx.hdf5("creating the file", e))?;
-        let by_type = |rows: &[[u64; N_TYPES]]| Array2::from_shape_fn((rows.len(), N_TYPES), |(i, t)| rows[i][t] as i64);
+        let by_type =
+            |rows: &[[u64; N_TYPES]]| Array2::from_shape_fn((rows.len(), N_TYPES), |(i, t)| rows[i][t] as i64);
         let g = file.create_group("Group").map_err(|e| cctx.hdf5("creating group Group", e))?;
         write_ds(&cctx, &g, "Group", "SnapByType", &by_type(&group_offset))?;
         let s = file.create_group("Subhalo").map_err(|e| cctx.hdf5("creating group Subhalo", e))?;
@@ -413,7 +509,9 @@ fn has_source(p: &Particles, name: &str) -> bool {
         "Density" => p.field(ScalarField::DensityMsunPerKpc3).is_some(),
         "InternalEnergy" | "ElectronAbundance" => p.field(ScalarField::TemperatureK).is_some(),
         "NeutralHydrogenAbundance" => {
-            p.field(ScalarField::HiMassMsun).is_some() && p.field(ScalarField::TemperatureK).is_some() && p.field(ScalarField::DensityMsunPerKpc3).is_some()
+            p.field(ScalarField::HiMassMsun).is_some()
+                && p.field(ScalarField::TemperatureK).is_some()
+                && p.field(ScalarField::DensityMsunPerKpc3).is_some()
         }
         "GFM_StellarFormationTime" => p.field(ScalarField::AgeGyr).is_some(),
         "GFM_StellarPhotometrics" => physics::PHOTOMETRIC_BANDS.iter().all(|(band, _, _)| p.luminosity(band).is_some()),
@@ -431,7 +529,15 @@ pub(crate) fn electron_abundance_for(temperature_k: f64) -> f64 {
 }
 
 /// A dataset's values (row-major) for particles `p`, in TNG units.
-fn encode_field(ctx: &Ctx<'_>, species: Species, name: &str, p: &Particles, a: f64, h: f64, cosmology: &FlatLcdm) -> Result<Vec<f32>, SnapshotError> {
+fn encode_field(
+    ctx: &Ctx<'_>,
+    species: Species,
+    name: &str,
+    p: &Particles,
+    a: f64,
+    h: f64,
+    cosmology: &FlatLcdm,
+) -> Result<Vec<f32>, SnapshotError> {
     let field = |f: ScalarField| p.field(f).map(|v| v.to_vec()).unwrap_or_default();
     let density_to_code = a.powi(3) / (1e10 * h * h);
     Ok(match name {
@@ -439,10 +545,19 @@ fn encode_field(ctx: &Ctx<'_>, species: Species, name: &str, p: &Particles, a: f
         "GFM_Metallicity" => field(ScalarField::Metallicity).iter().map(|&v| v as f32).collect(),
         "StarFormationRate" => field(ScalarField::SfrMsunPerYr).iter().map(|&v| v as f32).collect(),
         "Density" => field(ScalarField::DensityMsunPerKpc3).iter().map(|v| (v * density_to_code) as f32).collect(),
-        "ElectronAbundance" => field(ScalarField::TemperatureK).iter().map(|&t| electron_abundance_for(t) as f32).collect(),
-        "InternalEnergy" => field(ScalarField::TemperatureK).iter().map(|&t| physics::internal_energy_km2_s2(t, electron_abundance_for(t)) as f32).collect(),
+        "ElectronAbundance" => {
+            field(ScalarField::TemperatureK).iter().map(|&t| electron_abundance_for(t) as f32).collect()
+        }
+        "InternalEnergy" => field(ScalarField::TemperatureK)
+            .iter()
+            .map(|&t| physics::internal_energy_km2_s2(t, electron_abundance_for(t)) as f32)
+            .collect(),
         "NeutralHydrogenAbundance" => {
-            let (hi, t, rho) = (field(ScalarField::HiMassMsun), field(ScalarField::TemperatureK), field(ScalarField::DensityMsunPerKpc3));
+            let (hi, t, rho) = (
+                field(ScalarField::HiMassMsun),
+                field(ScalarField::TemperatureK),
+                field(ScalarField::DensityMsunPerKpc3),
+            );
             let sfr = p.field(ScalarField::SfrMsunPerYr);
             let mut warned = false;
             (0..p.len())
@@ -457,7 +572,9 @@ fn encode_field(ctx: &Ctx<'_>, species: Species, name: &str, p: &Particles, a: f
                     };
                     if cell.is_star_forming() && !warned {
                         warned = true;
-                        tracing::warn!("star-forming gas: the HI recipe takes it fully neutral, its HI mass cannot be encoded");
+                        tracing::warn!(
+                            "star-forming gas: the HI recipe takes it fully neutral, its HI mass cannot be encoded"
+                        );
                     }
                     let full = cell.hi_mass_msun();
                     (if full > 0.0 { (hi[i] / full).clamp(0.0, 1.0) } else { 0.0 }) as f32
@@ -469,7 +586,11 @@ fn encode_field(ctx: &Ctx<'_>, species: Species, name: &str, p: &Particles, a: f
             let mut out = Vec::with_capacity(p.len());
             for (i, &age) in field(ScalarField::AgeGyr).iter().enumerate() {
                 if age.is_nan() || age >= now {
-                    return Err(ctx.bad_field(&format!("{species}/age_gyr[{i}]"), format!("an age below the universe's {now} Gyr"), format!("{age}")));
+                    return Err(ctx.bad_field(
+                        &format!("{species}/age_gyr[{i}]"),
+                        format!("an age below the universe's {now} Gyr"),
+                        format!("{age}"),
+                    ));
                 }
                 out.push(cosmology.scale_factor_at_gyr(now - age) as f32);
             }
@@ -491,7 +612,14 @@ fn encode_field(ctx: &Ctx<'_>, species: Species, name: &str, p: &Particles, a: f
 }
 
 /// Mass of type `t` in subhalo `s`, 1e10 Msun/h.
-fn sub_mass(columns: &[TypeColumns], offset: &[[u64; N_TYPES]], len: &[[u64; N_TYPES]], mass_table: &[f64; N_TYPES], s: usize, t: usize) -> f64 {
+fn sub_mass(
+    columns: &[TypeColumns],
+    offset: &[[u64; N_TYPES]],
+    len: &[[u64; N_TYPES]],
+    mass_table: &[f64; N_TYPES],
+    s: usize,
+    t: usize,
+) -> f64 {
     let (lo, n) = (offset[s][t] as usize, len[s][t] as usize);
     if columns[t].mass_in_table {
         mass_table[t] * n as f64
@@ -519,10 +647,17 @@ fn half_mass_radius_code(galaxy: &Galaxy, t: usize, to_code_length: f64) -> f64 
 
 /// Ends an atomic multi-file write: when `result` is Ok, renames every staged temporary file into place; otherwise
 /// (or when a rename fails) removes the temporary files and returns the error.
-pub(crate) fn finish_staged(staged: &[(PathBuf, PathBuf)], result: Result<(), SnapshotError>) -> Result<(), SnapshotError> {
+pub(crate) fn finish_staged(
+    staged: &[(PathBuf, PathBuf)],
+    result: Result<(), SnapshotError>,
+) -> Result<(), SnapshotError> {
     let result = result.and_then(|()| {
         for (tmp, path) in staged {
-            std::fs::rename(tmp, path).map_err(|e| SnapshotError::Io { path: path.clone(), context: "renaming into place".into(), source: e })?;
+            std::fs::rename(tmp, path).map_err(|e| SnapshotError::Io {
+                path: path.clone(),
+                context: "renaming into place".into(),
+                source: e,
+            })?;
         }
         Ok(())
     });
@@ -544,7 +679,11 @@ fn split(n: u64, n_chunks: u64, c: u64) -> (u64, u64) {
 /// [`finish_staged`] later renames into place.
 pub(crate) fn stage(path: &Path, staged: &mut Vec<(PathBuf, PathBuf)>) -> Result<PathBuf, SnapshotError> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| SnapshotError::Io { path: path.to_owned(), context: "creating the parent folder".into(), source: e })?;
+        std::fs::create_dir_all(parent).map_err(|e| SnapshotError::Io {
+            path: path.to_owned(),
+            context: "creating the parent folder".into(),
+            source: e,
+        })?;
     }
     let tmp = temporary_path(path);
     staged.push((tmp.clone(), path.to_owned()));
@@ -552,7 +691,12 @@ pub(crate) fn stage(path: &Path, staged: &mut Vec<(PathBuf, PathBuf)>) -> Result
 }
 
 /// Writes attribute `name` of `loc`: a scalar for one value, an array otherwise.
-pub(crate) fn write_attr<T: H5Type>(ctx: &Ctx<'_>, loc: &hdf5::Location, name: &str, values: &[T]) -> Result<(), SnapshotError> {
+pub(crate) fn write_attr<T: H5Type>(
+    ctx: &Ctx<'_>,
+    loc: &hdf5::Location,
+    name: &str,
+    values: &[T],
+) -> Result<(), SnapshotError> {
     let result = if values.len() == 1 {
         loc.new_attr::<T>().create(name).and_then(|a| a.write_scalar(&values[0]))
     } else {
@@ -561,7 +705,12 @@ pub(crate) fn write_attr<T: H5Type>(ctx: &Ctx<'_>, loc: &hdf5::Location, name: &
     result.map_err(|e| ctx.hdf5(&format!("writing attribute Header/{name}"), e))
 }
 
-fn write_common_header(ctx: &Ctx<'_>, header: &hdf5::Group, params: &TngBoxParams, box_code: f64) -> Result<(), SnapshotError> {
+fn write_common_header(
+    ctx: &Ctx<'_>,
+    header: &hdf5::Group,
+    params: &TngBoxParams,
+    box_code: f64,
+) -> Result<(), SnapshotError> {
     let a = params.scale_factor;
     write_attr(ctx, header, "Time", &[a])?;
     write_attr(ctx, header, "Redshift", &[1.0 / a - 1.0])?;
@@ -573,12 +722,23 @@ fn write_common_header(ctx: &Ctx<'_>, header: &hdf5::Group, params: &TngBoxParam
 }
 
 /// Writes dataset `gname/name` of `group` from an array view.
-pub(crate) fn write_ds<'d, T, A, D>(ctx: &Ctx<'_>, group: &hdf5::Group, gname: &str, name: &str, data: A) -> Result<(), SnapshotError>
+pub(crate) fn write_ds<'d, T, A, D>(
+    ctx: &Ctx<'_>,
+    group: &hdf5::Group,
+    gname: &str,
+    name: &str,
+    data: A,
+) -> Result<(), SnapshotError>
 where
     T: H5Type + 'd,
     A: Into<ndarray::ArrayView<'d, T, D>>,
     D: ndarray::Dimension,
 {
     let view: ndarray::ArrayView<'d, T, D> = data.into();
-    group.new_dataset_builder().with_data(&view).create(name).map(|_| ()).map_err(|e| ctx.hdf5(&format!("writing dataset {gname}/{name}"), e))
+    group
+        .new_dataset_builder()
+        .with_data(&view)
+        .create(name)
+        .map(|_| ())
+        .map_err(|e| ctx.hdf5(&format!("writing dataset {gname}/{name}"), e))
 }
