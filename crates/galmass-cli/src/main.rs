@@ -6,7 +6,6 @@ mod gbdt_cmd;
 mod maps_cmd;
 mod snapshot_cmd;
 mod synth_cmd;
-mod synth_plots;
 
 use std::path::PathBuf;
 

@@ -262,7 +262,7 @@ fn sphere_truth(centred: &Galaxy, region: &Galaxy, centre_kpc: [f64; 3]) -> Resu
         let shifted = p.shifted(centre_kpc, [0.0; 3]);
         let keep: Vec<usize> =
             shifted.radii_kpc().iter().enumerate().filter(|(_, r)| **r <= r_max).map(|(i, _)| i).collect();
-        inside.set_species(species, shifted.select(&keep));
+        inside.set_species(species, shifted.select(&keep)?);
     }
     let radii = galmass_core::galaxy::log_spaced_radii(0.01, r_max * 1.001, 256)?;
     Ok(galmass_core::TruthProfiles::from_particles(

@@ -150,7 +150,7 @@ pub fn run(args: &SynthArgs) -> Result<()> {
         write_native(&args.out, &params, &ids)?;
     }
     if args.plots {
-        let written = crate::synth_plots::write_population_plots(&args.out.join("plots"), &params, &rows)?;
+        let written = galmass_pipeline::synth_plots::write_population_plots(&args.out.join("plots"), &params, &rows)?;
         for path in written {
             tracing::info!(path = %path.display(), "population plot written");
         }

@@ -6,7 +6,11 @@
 //! that maps and estimators must agree on ([`projection`]), and k-nearest-neighbour search with SPH smoothing lengths
 //! and densities ([`neighbours`]). The base error is [`CoreError`].
 //!
-//! This crate does no I/O and links no native library; every other galmass crate depends on it.
+//! Shared helpers, one of each: atomic writes ([`atomic`], the crate's only I/O, `std` alone), interpolation,
+//! quadrature and bisection ([`numeric`]), Lambda-CDM cosmology ([`cosmology`]) and the parameter-checking trait
+//! ([`params`]).
+//!
+//! This crate links no native library; every other galmass crate depends on it.
 //!
 //! ```
 //! use galmass_core::geometry::{DirectionSet, Rotation};
@@ -24,13 +28,16 @@
 //! }
 //! ```
 
+pub mod atomic;
+pub mod cosmology;
 pub mod error;
 pub mod galaxy;
 pub mod geometry;
 pub mod kinematics;
 pub mod neighbours;
+pub mod numeric;
+pub mod params;
 pub mod particles;
-pub mod paths;
 pub mod projection;
 pub mod stats;
 pub mod units;
@@ -39,3 +46,10 @@ pub use error::CoreError;
 pub use galaxy::{Galaxy, GalaxyMeta, TruthProfiles, TruthSource};
 pub use geometry::{DirectionSet, LineOfSight, Rotation};
 pub use particles::{Particles, ScalarField, Species};
+
+/// Transitional: the temporary-file name moved to [`atomic::temporary_path`]; removed once every writer uses
+/// [`atomic`].
+#[doc(hidden)]
+pub mod paths {
+    pub use crate::atomic::temporary_path;
+}

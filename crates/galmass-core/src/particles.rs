@@ -364,12 +364,12 @@ impl Particles {
         Ok(out)
     }
 
-    /// The particles at `indices`, with every optional field carried along.
-    ///
-    /// Panics only if an index is out of range, which callers derive from `0..len()`.
-    pub fn select(&self, indices: &[usize]) -> Self {
+    /// The particles at `indices` (repeats allowed), with every optional field carried along; an index at or
+    /// beyond `len()` is an error.
+    pub fn select(&self, indices: &[usize]) -> Result<Self, CoreError> {
+        check_indices(indices, self.len())?;
         let take1 = |a: &Array1<f64>| a.select(Axis(0), indices);
-        Self {
+        Ok(Self {
             pos_kpc: self.pos_kpc.select(Axis(0), indices),
             vel_kms: self.vel_kms.select(Axis(0), indices),
             mass_msun: take1(&self.mass_msun),
@@ -383,7 +383,15 @@ impl Particles {
                     (k.clone(), BandLuminosity { lum_lsun: take1(&v.lum_lsun), solar_abs_mag_ab: v.solar_abs_mag_ab })
                 })
                 .collect(),
-        }
+        })
+    }
+}
+
+/// Errors with the first index at or beyond `len` (callers' indices must select rows of `len`).
+pub(crate) fn check_indices(indices: &[usize], len: usize) -> Result<(), CoreError> {
+    match indices.iter().find(|&&i| i >= len) {
+        Some(&bad) => Err(CoreError::invalid("indices", format!("index {bad} out of range 0..{len}"))),
+        None => Ok(()),
     }
 }
 
@@ -463,7 +471,7 @@ mod tests {
         assert!(p
             .set_luminosity("r band", BandLuminosity { lum_lsun: array![1.0, 1.0], solar_abs_mag_ab: 4.65 })
             .is_err());
-        let s = p.select(&[1]);
+        let s = p.select(&[1]).unwrap();
         assert_eq!(s.len(), 1);
         assert_eq!(s.field(ScalarField::AgeGyr).unwrap()[0], 2.0);
         assert_eq!(s.ids().unwrap()[0], 9);

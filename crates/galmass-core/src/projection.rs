@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
 use crate::geometry::LineOfSight;
-use crate::particles::Particles;
+use crate::particles::{check_indices, Particles};
 use crate::stats;
 
 /// A seeded random subsample of `n_sample` indices out of `0..n_total`, sorted ascending, without replacement.
@@ -148,16 +148,15 @@ impl Aperture {
 }
 
 /// Stars of one projection: sky coordinates and line-of-sight velocities (and masses, for weighted maps).
+///
+/// The four arrays always have one entry per star and hold finite numbers: build it with [`ProjectedStars::new`]
+/// (from particles) or [`ProjectedStars::from_parts`] (checked), and edit it through [`ProjectedStars::into_parts`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProjectedStars {
-    /// Sky coordinate along e1 in kpc.
-    pub x_kpc: Array1<f64>,
-    /// Sky coordinate along e2 in kpc.
-    pub y_kpc: Array1<f64>,
-    /// Line-of-sight velocity in km/s (positive receding).
-    pub v_los_kms: Array1<f64>,
-    /// Particle mass in Msun.
-    pub mass_msun: Array1<f64>,
+    x_kpc: Array1<f64>,
+    y_kpc: Array1<f64>,
+    v_los_kms: Array1<f64>,
+    mass_msun: Array1<f64>,
 }
 
 impl ProjectedStars {
@@ -166,10 +165,7 @@ impl ProjectedStars {
         let selected;
         let stars = match indices {
             Some(idx) => {
-                if let Some(&bad) = idx.iter().find(|&&i| i >= stars.len()) {
-                    return Err(CoreError::invalid("indices", format!("index {bad} out of range 0..{}", stars.len())));
-                }
-                selected = stars.select(idx);
+                selected = stars.select(idx)?;
                 &selected
             }
             None => stars,
@@ -178,20 +174,71 @@ impl ProjectedStars {
         Ok(Self { x_kpc, y_kpc, v_los_kms: los.v_los_rows(stars.vel_kms()), mass_msun: stars.mass_msun().clone() })
     }
 
+    /// Stars from sky coordinates (kpc), line-of-sight velocities (km/s) and masses (Msun): one entry per star in
+    /// each, all finite.
+    pub fn from_parts(
+        x_kpc: Array1<f64>,
+        y_kpc: Array1<f64>,
+        v_los_kms: Array1<f64>,
+        mass_msun: Array1<f64>,
+    ) -> Result<Self, CoreError> {
+        let n = v_los_kms.len();
+        for (field, a) in [("x_kpc", &x_kpc), ("y_kpc", &y_kpc), ("v_los_kms", &v_los_kms), ("mass_msun", &mass_msun)] {
+            if a.len() != n {
+                return Err(CoreError::Shape {
+                    field: field.into(),
+                    expected: format!("{n} values (one per star, as v_los_kms)"),
+                    got: format!("{} values", a.len()),
+                });
+            }
+            if let Some((index, &value)) = a.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+                return Err(CoreError::NonFinite { field: field.into(), index, value });
+            }
+        }
+        Ok(Self { x_kpc, y_kpc, v_los_kms, mass_msun })
+    }
+
+    /// The four arrays `(x_kpc, y_kpc, v_los_kms, mass_msun)`, to edit and rebuild with [`ProjectedStars::from_parts`].
+    pub fn into_parts(self) -> (Array1<f64>, Array1<f64>, Array1<f64>, Array1<f64>) {
+        (self.x_kpc, self.y_kpc, self.v_los_kms, self.mass_msun)
+    }
+
+    /// Sky coordinate along e1 in kpc.
+    pub fn x_kpc(&self) -> &Array1<f64> {
+        &self.x_kpc
+    }
+
+    /// Sky coordinate along e2 in kpc.
+    pub fn y_kpc(&self) -> &Array1<f64> {
+        &self.y_kpc
+    }
+
+    /// Line-of-sight velocity in km/s (positive receding).
+    pub fn v_los_kms(&self) -> &Array1<f64> {
+        &self.v_los_kms
+    }
+
+    /// Particle mass in Msun.
+    pub fn mass_msun(&self) -> &Array1<f64> {
+        &self.mass_msun
+    }
+
     /// Number of stars.
     pub fn len(&self) -> usize {
         self.v_los_kms.len()
     }
 
-    /// The stars at `indices` (repeats allowed, as in a bootstrap resample). Indices must be below `len()`.
-    pub fn select(&self, indices: &[usize]) -> Self {
+    /// The stars at `indices` (repeats allowed, as in a bootstrap resample); an index at or beyond `len()` is an
+    /// error.
+    pub fn select(&self, indices: &[usize]) -> Result<Self, CoreError> {
+        check_indices(indices, self.len())?;
         let take = |a: &Array1<f64>| a.select(ndarray::Axis(0), indices);
-        Self {
+        Ok(Self {
             x_kpc: take(&self.x_kpc),
             y_kpc: take(&self.y_kpc),
             v_los_kms: take(&self.v_los_kms),
             mass_msun: take(&self.mass_msun),
-        }
+        })
     }
 
     /// True when there are no stars.
@@ -308,6 +355,22 @@ mod tests {
     use approx::assert_abs_diff_eq;
     use ndarray::{array, Array2};
     use rand::Rng;
+
+    #[test]
+    fn checked_parts_and_selection_refuse_bad_input() {
+        let ok = ProjectedStars::from_parts(array![0.0, 1.0], array![1.0, 0.0], array![5.0, -5.0], array![1.0, 1.0])
+            .unwrap();
+        assert_eq!(ok.len(), 2);
+        let short = ProjectedStars::from_parts(array![0.0], array![1.0, 0.0], array![5.0, -5.0], array![1.0, 1.0]);
+        assert!(matches!(short, Err(CoreError::Shape { ref field, .. }) if field == "x_kpc"), "{short:?}");
+        let nan =
+            ProjectedStars::from_parts(array![0.0, 1.0], array![1.0, 0.0], array![5.0, f64::NAN], array![1.0, 1.0]);
+        assert!(matches!(nan, Err(CoreError::NonFinite { index: 1, ref field, .. }) if field == "v_los_kms"));
+        assert_eq!(ok.select(&[1, 1]).unwrap().v_los_kms(), &array![-5.0, -5.0]);
+        assert!(matches!(ok.select(&[2]), Err(CoreError::InvalidParameter { ref name, .. }) if name == "indices"));
+        let (x, y, v, m) = ok.into_parts();
+        assert_eq!((x.len(), y.len(), v.len(), m.len()), (2, 2, 2, 2));
+    }
 
     /// An isotropic Plummer sphere of scale radius `a` (positions only; velocities Gaussian with `sigma`).
     fn plummer(n: usize, a: f64, sigma: f64, seed: u64) -> Particles {

@@ -217,7 +217,7 @@ fn dispersion_in(
     r_h_kpc: f64,
 ) -> Result<(f64, usize), EstimatorError> {
     let idx = stars.in_aperture(aperture, r_h_kpc)?;
-    let v: Vec<f64> = idx.iter().map(|&i| stars.v_los_kms[i]).collect();
+    let v: Vec<f64> = idx.iter().map(|&i| stars.v_los_kms()[i]).collect();
     let sigma = match errors_kms {
         None => sample_dispersion_kms(&v)?,
         Some(e) => ml_dispersion_kms(&v, &idx.iter().map(|&i| e[i]).collect::<Vec<_>>())?.1,
@@ -298,7 +298,7 @@ pub fn estimate_all(
         let mut idx = vec![0usize; n];
         for _ in 0..n_boot {
             idx.iter_mut().for_each(|i| *i = rng.random_range(0..n));
-            let resampled = stars.select(&idx);
+            let resampled = stars.select(&idx)?;
             let errors: Option<Vec<f64>> = errors_kms.map(|e| idx.iter().map(|&i| e[i]).collect());
             let Ok(r_h) = resampled.half_number_radius_kpc() else { continue };
             for (k, est) in estimates.iter().enumerate() {

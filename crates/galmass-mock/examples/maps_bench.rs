@@ -57,7 +57,7 @@ fn main() {
         Some("single") => {
             let (x, y, v) = (load(&arg(&args, "--x").expect("--x")), load(&arg(&args, "--y").expect("--y")), load(&arg(&args, "--v").expect("--v")));
             let n = x.len();
-            let stars = ProjectedStars { x_kpc: Array1::from(x), y_kpc: Array1::from(y), v_los_kms: Array1::from(v), mass_msun: Array1::from_elem(n, 1.0) };
+            let stars = ProjectedStars::from_parts(Array1::from(x), Array1::from(y), Array1::from(v), Array1::from_elem(n, 1.0)).expect("finite stars");
             let repeat: usize = arg(&args, "--repeat").map(|r| r.parse().expect("--repeat")).unwrap_or(50);
             let mut times: Vec<f64> = pool.install(|| {
                 (0..repeat + 3)

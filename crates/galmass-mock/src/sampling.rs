@@ -166,25 +166,25 @@ pub fn observe(stars: &ProjectedStars, realism: &Realism, seed: u64) -> Result<O
         }
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut out = stars.clone();
-    let n = out.len();
+    let n = stars.len();
+    let r_max = stars.radii_kpc().iter().cloned().fold(0.0, f64::max);
+    let (mut x_kpc, mut y_kpc, mut v_los_kms, mass_msun) = stars.clone().into_parts();
     let mut contaminants = Vec::new();
     if realism.contaminant_fraction > 0.0 && n > 0 {
         let n_contaminants = (realism.contaminant_fraction * n as f64).round() as usize;
-        let r_max = out.radii_kpc().iter().cloned().fold(0.0, f64::max);
-        let v_mean = out.v_los_kms.mean().unwrap_or(0.0);
+        let v_mean = v_los_kms.mean().unwrap_or(0.0);
         contaminants = rand::seq::index::sample(&mut rng, n, n_contaminants).into_vec();
         contaminants.sort_unstable();
         for &i in &contaminants {
             let r = r_max * rng.random::<f64>().sqrt();
             let phi: f64 = rng.random_range(0.0..std::f64::consts::TAU);
-            out.x_kpc[i] = r * phi.cos();
-            out.y_kpc[i] = r * phi.sin();
-            out.v_los_kms[i] = v_mean + realism.contaminant_sigma_kms * gaussian(&mut rng);
+            x_kpc[i] = r * phi.cos();
+            y_kpc[i] = r * phi.sin();
+            v_los_kms[i] = v_mean + realism.contaminant_sigma_kms * gaussian(&mut rng);
         }
     }
     if realism.binary_fraction > 0.0 {
-        for v in out.v_los_kms.iter_mut() {
+        for v in v_los_kms.iter_mut() {
             if rng.random::<f64>() < realism.binary_fraction {
                 *v += realism.binary_sigma_kms * gaussian(&mut rng);
             }
@@ -207,13 +207,14 @@ pub fn observe(stars: &ProjectedStars, realism: &Realism, seed: u64) -> Result<O
                     ))
                 }
             };
-            for (v, e) in out.v_los_kms.iter_mut().zip(&errors) {
+            for (v, e) in v_los_kms.iter_mut().zip(&errors) {
                 *v += e * gaussian(&mut rng);
             }
             Some(errors)
         }
     };
-    Ok(ObservedSample { stars: out, velocity_errors_kms, contaminants })
+    let stars = ProjectedStars::from_parts(x_kpc, y_kpc, v_los_kms, mass_msun)?;
+    Ok(ObservedSample { stars, velocity_errors_kms, contaminants })
 }
 
 #[cfg(test)]
@@ -222,12 +223,13 @@ mod tests {
     use ndarray::Array1;
 
     fn line_of_stars(n: usize) -> ProjectedStars {
-        ProjectedStars {
-            x_kpc: Array1::from_shape_fn(n, |i| i as f64 * 0.01),
-            y_kpc: Array1::from_shape_fn(n, |i| (i % 7) as f64 * 0.01),
-            v_los_kms: Array1::zeros(n),
-            mass_msun: Array1::from_elem(n, 1.0),
-        }
+        ProjectedStars::from_parts(
+            Array1::from_shape_fn(n, |i| i as f64 * 0.01),
+            Array1::from_shape_fn(n, |i| (i % 7) as f64 * 0.01),
+            Array1::zeros(n),
+            Array1::from_elem(n, 1.0),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -262,7 +264,7 @@ mod tests {
         assert_eq!(a, observe(&stars, &realism, 7).unwrap());
         assert_eq!(a.contaminants.len(), 100);
         let members: Vec<f64> =
-            (0..1000).filter(|i| !a.contaminants.contains(i)).map(|i| a.stars.v_los_kms[i]).collect();
+            (0..1000).filter(|i| !a.contaminants.contains(i)).map(|i| a.stars.v_los_kms()[i]).collect();
         let sd = galmass_core::stats::variance(&members, 1).unwrap().sqrt();
         // Members: 5 km/s errors, 30% with 2 km/s jitter: sqrt(25 + 0.3 * 4) = 5.12.
         assert!((sd - 5.12).abs() < 0.4, "{sd}");

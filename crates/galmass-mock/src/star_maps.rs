@@ -203,20 +203,20 @@ pub fn star_maps(stars: &ProjectedStars, params: &ValidStarMapParams) -> Result<
         });
     }
     let weights = |idx: &[usize]| -> Option<Vec<f64>> {
-        p.weight_by_mass.then(|| idx.iter().map(|&i| stars.mass_msun[i]).collect())
+        p.weight_by_mass.then(|| idx.iter().map(|&i| stars.mass_msun()[i]).collect())
     };
 
     let xy_idx = Aperture::WithinRh { factor: p.xy_aperture_rh }.select(&radii, r_h)?;
     let rv_idx = Aperture::WithinRh { factor: p.rv_aperture_rh }.select(&radii, r_h)?;
     let build_xy = || -> Result<Array2<f64>, MockError> {
-        let x: Vec<f64> = xy_idx.iter().map(|&i| stars.x_kpc[i] / r_h).collect();
-        let y: Vec<f64> = xy_idx.iter().map(|&i| stars.y_kpc[i] / r_h).collect();
+        let x: Vec<f64> = xy_idx.iter().map(|&i| stars.x_kpc()[i] / r_h).collect();
+        let y: Vec<f64> = xy_idx.iter().map(|&i| stars.y_kpc()[i] / r_h).collect();
         let kde = GaussianKde2::new(&x, &y, weights(&xy_idx).as_deref(), p.bandwidth, "star_xy")?;
         Ok(kde.evaluate_grid(params.xy_grid()))
     };
     let build_rv = || -> Result<Array2<f64>, MockError> {
         let r: Vec<f64> = rv_idx.iter().map(|&i| radii[i] / r_h).collect();
-        let v: Vec<f64> = rv_idx.iter().map(|&i| stars.v_los_kms[i] / v_scale).collect();
+        let v: Vec<f64> = rv_idx.iter().map(|&i| stars.v_los_kms()[i] / v_scale).collect();
         let kde = GaussianKde2::new(&r, &v, weights(&rv_idx).as_deref(), p.bandwidth, "star_rv")?;
         Ok(kde.evaluate_grid(params.rv_grid()))
     };

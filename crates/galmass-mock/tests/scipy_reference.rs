@@ -57,12 +57,9 @@ fn star_maps_equal_scipy_pipeline_for_both_presets() {
         let (x, y, v) =
             (load(case["x"].as_str().unwrap()), load(case["y"].as_str().unwrap()), load(case["v"].as_str().unwrap()));
         let n = x.len();
-        let stars = ProjectedStars {
-            x_kpc: Array1::from(x),
-            y_kpc: Array1::from(y),
-            v_los_kms: Array1::from(v),
-            mass_msun: Array1::from_elem(n, 1.0),
-        };
+        let stars =
+            ProjectedStars::from_parts(Array1::from(x), Array1::from(y), Array1::from(v), Array1::from_elem(n, 1.0))
+                .unwrap();
         let params = StarMapParams::preset(case["preset"].as_str().unwrap()).unwrap().check().unwrap();
         let maps = star_maps(&stars, &params).unwrap();
         let close = |ours: f64, key: &str| {
@@ -85,12 +82,7 @@ fn star_maps_equal_scipy_pipeline_for_both_presets() {
 
 fn stars(x: Vec<f64>, y: Vec<f64>, v: Vec<f64>) -> ProjectedStars {
     let n = x.len();
-    ProjectedStars {
-        x_kpc: Array1::from(x),
-        y_kpc: Array1::from(y),
-        v_los_kms: Array1::from(v),
-        mass_msun: Array1::from_elem(n, 1.0),
-    }
+    ProjectedStars::from_parts(Array1::from(x), Array1::from(y), Array1::from(v), Array1::from_elem(n, 1.0)).unwrap()
 }
 
 #[test]

@@ -1,7 +1,13 @@
 //! # galmass-pipeline
 //!
-//! Joins the leaf crates: builds datasets of projections from galaxy files, runs the experiments of the four papers
-//! (selection, balancing, splits by galaxy, training, evaluation) and writes reports. What connects two leaf crates
-//! lives here, never in the leaves.
+//! The glue of galmass: everything that joins two leaf crates lives here, never in the leaves or in the CLI.
 //!
-//! Status: laid out by the foundation issue; `cargo xtask reproduce-paper` lists the stages that will live here.
+//! - [`synth_plots`]: the population plots of a synthetic suite (galmass-synth rows drawn with galmass-plot).
+//!
+//! Later issues add datasets of projections (selection, balancing, splits by galaxy), the experiments of the four
+//! papers and their reports. Errors are [`PipelineError`].
+
+pub mod error;
+pub mod synth_plots;
+
+pub use error::PipelineError;

@@ -74,7 +74,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let n = written.num_part_total[t] as usize;
             let rows: Vec<usize> = (start..start + n).collect();
             start += n;
-            let sub = p.select(&rows);
+            let sub = p.select(&rows)?;
             let first: Vec<Vec<f64>> = (0..sub.len().min(5)).map(|i| sub.pos_kpc().row(i).to_vec()).collect();
             let hi = sub.field(ScalarField::HiMassMsun).map(|v| v.sum());
             types.insert(

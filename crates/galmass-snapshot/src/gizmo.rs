@@ -494,7 +494,7 @@ impl GizmoSnapshot {
                         (0..3).map(|k| (pos[[i, k]] - centre[k]).powi(2)).sum::<f64>() <= radius_kpc * radius_kpc
                     })
                     .collect();
-                kept.push(p.select(&inside));
+                kept.push(p.select(&inside).map_err(|e| ctx.invalid(species.group_name(), e))?);
             }
             let p = Particles::concatenate(kept).map_err(|e| ctx.invalid(species.group_name(), e))?;
             if !p.is_empty() {

@@ -687,7 +687,7 @@ impl ArepoSnapshot {
             Species::Dm | Species::Bh => {}
         }
         Ok(match keep {
-            Some(idx) if idx.len() < n => particles.select(&idx),
+            Some(idx) if idx.len() < n => particles.select(&idx).map_err(|e| ctx.invalid(&gname, e))?,
             _ => particles,
         })
     }

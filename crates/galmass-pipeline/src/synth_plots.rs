@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use crate::PipelineError;
 use galmass_plot::series::{Band, Histogram, Line, Scatter};
 use galmass_plot::{Color, Figure, LegendPosition, Plot, Scale};
 use galmass_synth::suite::{CatalogueRow, SuiteParams};
@@ -34,9 +34,11 @@ fn scatter_band(grid: &[f64], median: &[f64], factor: f64, label: String) -> Ban
     Band::new(grid, &lo, &hi).label(label)
 }
 
+type Result<T> = std::result::Result<T, PipelineError>;
+
 fn save(figure: &Figure, dir: &Path, name: &str, written: &mut Vec<PathBuf>) -> Result<()> {
     let path = dir.join(name);
-    figure.save_png(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    figure.save_png(&path).map_err(|source| PipelineError::Plot { path: path.clone(), source })?;
     written.push(path);
     Ok(())
 }
@@ -44,9 +46,13 @@ fn save(figure: &Figure, dir: &Path, name: &str, written: &mut Vec<PathBuf>) -> 
 /// Writes the population plots of `rows` (galaxies of the suite `params`) into `dir`; returns the files written.
 pub fn write_population_plots(dir: &Path, params: &SuiteParams, rows: &[CatalogueRow]) -> Result<Vec<PathBuf>> {
     if rows.is_empty() {
-        anyhow::bail!("no galaxies to plot");
+        return Err(PipelineError::invalid("population plots", "no galaxies to plot"));
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|source| PipelineError::Io {
+        path: dir.to_owned(),
+        context: "creating the plot folder".into(),
+        source,
+    })?;
     let mut written = Vec::new();
     let suite = &params.suite;
     let col = |f: fn(&CatalogueRow) -> f64| rows.iter().map(f).collect::<Vec<f64>>();
