@@ -43,6 +43,16 @@ pub struct Dependency {
     pub name: String,
     /// `null` for normal, `"dev"` or `"build"`.
     pub kind: Option<String>,
+    /// The name it is imported as, when renamed (`hdf5 = { package = "hdf5-metno" }`).
+    #[serde(default)]
+    pub rename: Option<String>,
+}
+
+impl Dependency {
+    /// The identifier Rust code uses for it (`hdf5`, `galmass_core`).
+    pub fn identifier(&self) -> String {
+        self.rename.as_deref().unwrap_or(&self.name).replace('-', "_")
+    }
 }
 
 /// A broken invariant.
@@ -68,8 +78,8 @@ const WORKSPACE_EDGES: &[(&str, Option<&[&str]>)] = &[
     ("galmass-estimators", Some(&["galmass-core"])),
     ("galmass-metrics", Some(&["galmass-core"])),
     ("galmass-models", Some(&["galmass-core"])),
-    ("galmass-synth", Some(&["galmass-core", "galmass-snapshot"])),
-    ("galmass-plot", Some(&[])),
+    ("galmass-synth", Some(&["galmass-core"])),
+    ("galmass-plot", Some(&["galmass-core"])),
     ("galmass-pipeline", None),
     ("galmass-cli", None),
     ("galmass-tests", None),
@@ -127,6 +137,91 @@ pub fn check_dependencies(metadata: &Metadata) -> Vec<Violation> {
     violations
 }
 
+/// Dependencies that are used without their name appearing in code, with the reason. Keep it short.
+const USED_WITHOUT_PATH: &[(&str, &str, &str)] = &[];
+
+/// The Rust sources of one package, split by what may use which dependency kind.
+#[derive(Debug, Default, Clone)]
+pub struct PackageSources {
+    /// `src/**` and `build.rs`, comments removed: what normal dependencies must be used by.
+    pub library: String,
+    /// `build.rs`, comments removed: what build dependencies must be used by.
+    pub build_script: String,
+    /// Everything (`src/**` with doc comments, `tests/`, `examples/`, `benches/`, `build.rs`): what
+    /// dev-dependencies must be used by (doctests included).
+    pub all: String,
+}
+
+/// Code of `source` with `//` comments removed (doc comments included).
+pub fn strip_comments(source: &str) -> String {
+    source.lines().map(|line| line.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n")
+}
+
+/// Whether `code` uses the crate imported as `ident` (a path `ident::`, `use ident`, `extern crate ident`, or a
+/// macro from it such as `ident::json!`), on identifier boundaries.
+pub fn mentions_crate(code: &str, ident: &str) -> bool {
+    let bytes = code.as_bytes();
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut start = 0;
+    while let Some(found) = code[start..].find(ident) {
+        let at = start + found;
+        let end = at + ident.len();
+        let before_ok = at == 0 || !is_ident(bytes[at - 1]);
+        let after = &code[end..];
+        let after_ok = after.starts_with("::")
+            || after.starts_with(';')
+            || after.starts_with(" as ")
+            || (after.starts_with([' ', '\n', ',', '}']) && {
+                let head = code[..at].trim_end();
+                head.ends_with("use") || head.ends_with("crate") || head.ends_with('{') || head.ends_with(',')
+            });
+        if before_ok && after_ok {
+            return true;
+        }
+        start = end;
+    }
+    false
+}
+
+/// Declared dependencies of `package` that none of its sources use: a normal dependency unused by `src/`, a
+/// build dependency unused by `build.rs`, a dev-dependency unused anywhere.
+pub fn unused_dependencies(package: &Package, sources: &PackageSources) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    for dep in &package.dependencies {
+        if USED_WITHOUT_PATH.iter().any(|(p, d, _)| *p == package.name && *d == dep.name) {
+            continue;
+        }
+        let ident = dep.identifier();
+        let (code, where_) = match dep.kind.as_deref() {
+            None => (&sources.library, "src/ (or build.rs)"),
+            Some("build") => (&sources.build_script, "build.rs"),
+            _ => (&sources.all, "any source, test, example or bench"),
+        };
+        if !mentions_crate(code, &ident) {
+            let kind = dep.kind.as_deref().map_or("dependency".to_string(), |k| format!("{k}-dependency"));
+            violations.push(Violation {
+                package: package.name.clone(),
+                message: format!("declares the {kind} {} but no {where_} uses `{ident}`: drop it", dep.name),
+            });
+        }
+    }
+    violations
+}
+
+/// Entries of `[workspace.dependencies]` that no member declares.
+pub fn unused_workspace_dependencies(workspace_dependencies: &[String], metadata: &Metadata) -> Vec<String> {
+    workspace_dependencies
+        .iter()
+        .filter(|name| {
+            !metadata
+                .packages
+                .iter()
+                .any(|p| p.dependencies.iter().any(|d| &&d.name == name || d.rename.as_deref() == Some(name.as_str())))
+        })
+        .cloned()
+        .collect()
+}
+
 fn list(names: &[&str]) -> String {
     if names.is_empty() {
         "no galmass crate".into()
@@ -166,7 +261,7 @@ mod tests {
                     manifest_path: format!("/w/{name}/Cargo.toml"),
                     dependencies: deps
                         .iter()
-                        .map(|(d, k)| Dependency { name: (*d).into(), kind: k.map(Into::into) })
+                        .map(|(d, k)| Dependency { name: (*d).into(), kind: k.map(Into::into), rename: None })
                         .collect(),
                 })
                 .collect(),
@@ -178,11 +273,11 @@ mod tests {
         let m = metadata(&[
             ("galmass-core", &[("ndarray", None), ("approx", Some("dev"))]),
             ("galmass-snapshot", &[("galmass-core", None), ("hdf5-metno", None)]),
-            ("galmass-synth", &[("galmass-core", None), ("galmass-snapshot", None)]),
+            ("galmass-synth", &[("galmass-core", None), ("galmass-snapshot", Some("dev"))]),
             ("galmass-models", &[("galmass-core", None), ("tch", None), ("torch-sys", None)]),
             ("galmass-mock", &[("galmass-core", None), ("fitsio", None), ("galmass-snapshot", Some("dev"))]),
             ("galmass-cli", &[("galmass-models", None), ("hdf5-metno", None), ("fitsio", None)]),
-            ("galmass-plot", &[("png", None), ("thiserror", None), ("tempfile", Some("dev"))]),
+            ("galmass-plot", &[("galmass-core", None), ("plotters", None), ("tempfile", Some("dev"))]),
             ("xtask", &[("anyhow", None)]),
         ]);
         assert_eq!(check_dependencies(&m), vec![]);
@@ -197,11 +292,75 @@ mod tests {
     }
 
     #[test]
-    fn the_plot_crate_depends_on_no_galmass_crate() {
-        let m = metadata(&[("galmass-plot", &[("png", None), ("galmass-core", None), ("galmass-synth", Some("dev"))])]);
+    fn the_plot_crate_depends_on_core_only() {
+        let m = metadata(&[("galmass-plot", &[("png", None), ("galmass-synth", None), ("galmass-core", None)])]);
         let v = check_dependencies(&m);
         assert_eq!(v.len(), 1, "{v:?}");
-        assert!(v[0].message.contains("must not depend on galmass-core (allowed: no galmass crate)"), "{}", v[0]);
+        assert!(v[0].message.contains("must not depend on galmass-synth (allowed: galmass-core)"), "{}", v[0]);
+    }
+
+    #[test]
+    fn synth_may_no_longer_depend_on_snapshot() {
+        let m = metadata(&[("galmass-synth", &[("galmass-core", None), ("galmass-snapshot", None)])]);
+        let v = check_dependencies(&m);
+        assert_eq!(v.len(), 1, "{v:?}");
+    }
+
+    fn package(deps: &[(&str, Option<&str>, Option<&str>)]) -> Package {
+        Package {
+            name: "galmass-synth".into(),
+            manifest_path: "/w/crates/galmass-synth/Cargo.toml".into(),
+            dependencies: deps
+                .iter()
+                .map(|(n, k, r)| Dependency { name: (*n).into(), kind: k.map(Into::into), rename: r.map(Into::into) })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn an_unused_galmass_dependency_is_caught() {
+        // galmass-synth as it was: galmass-snapshot declared, nothing of it used.
+        let p = package(&[("galmass-core", None, None), ("galmass-snapshot", None, None)]);
+        let code = "use galmass_core::Particles;\n/// Written by [`galmass_snapshot::galaxy_file`].\nfn f() {}";
+        let sources = PackageSources { library: strip_comments(code), all: code.into(), ..Default::default() };
+        let v = unused_dependencies(&p, &sources);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(v[0].message.contains("galmass-snapshot") && v[0].message.contains("drop it"), "{}", v[0]);
+        // Used in code: clean.
+        let used = PackageSources {
+            library: "use galmass_core::Particles;\nfn g() { galmass_snapshot::galaxy_file::read(p); }".into(),
+            ..Default::default()
+        };
+        assert!(unused_dependencies(&p, &used).is_empty());
+    }
+
+    #[test]
+    fn dependency_kinds_renames_and_boundaries() {
+        let p = package(&[
+            ("hdf5-metno", None, Some("hdf5")),
+            ("approx", Some("dev"), None),
+            ("cc", Some("build"), None),
+            ("rand", None, None),
+        ]);
+        // `rand_chacha::` is not `rand::`; a dev-dependency in a test counts; hdf5 is found under its rename.
+        let sources = PackageSources {
+            library: "use hdf5::File;\nlet r = rand_chacha::ChaCha8Rng::seed_from_u64(1);".into(),
+            build_script: String::new(),
+            all: "use approx::assert_relative_eq;".into(),
+        };
+        let v = unused_dependencies(&p, &sources);
+        let names: Vec<&str> = v.iter().map(|x| x.message.split_whitespace().nth(3).unwrap_or("")).collect();
+        assert_eq!(names, vec!["cc", "rand"], "{v:?}");
+        assert!(mentions_crate("use rand::Rng;", "rand"));
+        assert!(mentions_crate("use {rand, serde};", "rand"));
+        assert!(!mentions_crate("operand::x", "rand"));
+    }
+
+    #[test]
+    fn unused_workspace_dependencies_are_listed() {
+        let m = metadata(&[("galmass-core", &[("ndarray", None)])]);
+        let declared = vec!["ndarray".to_string(), "ndarray-stats".to_string()];
+        assert_eq!(unused_workspace_dependencies(&declared, &m), vec!["ndarray-stats".to_string()]);
     }
 
     #[test]

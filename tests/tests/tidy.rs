@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use galmass_tests::tidy::{check_dependencies, io_lines, Metadata};
+use galmass_tests::tidy::{
+    check_dependencies, io_lines, strip_comments, unused_dependencies, unused_workspace_dependencies, Metadata,
+    PackageSources,
+};
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace root").to_owned()
@@ -73,6 +76,54 @@ fn every_crate_is_documented_and_uses_workspace_lints() {
         let text = std::fs::read_to_string(&root).expect("readable source");
         assert!(text.trim_start().starts_with("//!"), "{} does not start with //! crate docs", root.display());
     }
+}
+
+/// Every declared dependency is used by some source of its kind (the checker: `tidy::unused_dependencies`).
+#[test]
+fn no_declared_dependency_is_unused() {
+    let mut unused = Vec::new();
+    for package in metadata().packages {
+        let dir = PathBuf::from(&package.manifest_path).parent().expect("manifest has a folder").to_owned();
+        let read = |path: &Path| std::fs::read_to_string(path).expect("readable source");
+        let mut sources = PackageSources::default();
+        let build = dir.join("build.rs");
+        if build.exists() {
+            sources.build_script = strip_comments(&read(&build));
+            sources.library.push_str(&sources.build_script);
+            sources.all.push_str(&read(&build));
+        }
+        if dir.join("src").exists() {
+            for file in walk(&dir.join("src")) {
+                let text = read(&file);
+                sources.library.push_str(&strip_comments(&text));
+                sources.all.push_str(&text);
+            }
+        }
+        for extra in ["tests", "examples", "benches"] {
+            if dir.join(extra).exists() {
+                for file in walk(&dir.join(extra)) {
+                    sources.all.push_str(&read(&file));
+                }
+            }
+        }
+        unused.extend(unused_dependencies(&package, &sources).into_iter().map(|v| v.to_string()));
+    }
+    assert!(unused.is_empty(), "unused dependencies:\n  {}", unused.join("\n  "));
+}
+
+/// Every `[workspace.dependencies]` entry is declared by some member.
+#[test]
+fn no_workspace_dependency_is_unused() {
+    let text = std::fs::read_to_string(workspace_root().join("Cargo.toml")).expect("readable root manifest");
+    let root: toml::Value = toml::from_str(&text).expect("root manifest is TOML");
+    let declared: Vec<String> = root["workspace"]["dependencies"]
+        .as_table()
+        .expect("[workspace.dependencies] is a table")
+        .iter()
+        .map(|(name, spec)| spec.get("package").and_then(|p| p.as_str()).unwrap_or(name).to_string())
+        .collect();
+    let unused = unused_workspace_dependencies(&declared, &metadata());
+    assert!(unused.is_empty(), "[workspace.dependencies] no member uses: {unused:?}");
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

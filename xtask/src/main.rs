@@ -4,6 +4,7 @@
 //! Commands:
 //! - `cargo xtask setup`: installs what the build needs (see [`setup`]); re-running a complete set-up takes seconds.
 //! - `cargo xtask test [ARGS]`: set-up when missing, then `cargo test --workspace ARGS` with libtorch found.
+//! - `cargo xtask lint`: `cargo fmt --check` and `cargo clippy --workspace --all-targets -- -D warnings`.
 //! - `cargo xtask reproduce-paper [--paper NAME]`: set-up when missing, then the stages of the paper pipelines.
 //! - `cargo xtask env`: prints the shell exports that let plain `cargo` build and run galmass.
 
@@ -24,6 +25,8 @@ COMMANDS:
                       say what to install), and the PyPI torch wheel pinned to tch's libtorch in a per-user virtual
                       environment. Complete set-ups are detected and skipped in seconds.
     test [ARGS]       Set up when missing, then run `cargo test --workspace ARGS` with libtorch on the paths.
+    lint              `cargo fmt --all --check`, then `cargo clippy --workspace --all-targets -- -D warnings`
+                      (unwrap/expect denied outside tests), as CI runs them.
     reproduce-paper   Set up when missing, then run the paper pipelines on the embedded synthetic suites
       [--paper NAME]  (sarrato2025, exposito2026, chu2024, delosrios2023, or all; default all)
       [--n-galaxies N] galaxies per synthetic suite (default 64), [--seed K] (default 1). Stages that exist run
@@ -32,6 +35,7 @@ COMMANDS:
     help              This text.
 
 ENVIRONMENT:
+    GALMASS_REQUIRE_FIXTURES=1  tests that read ../shared/fixtures fail (instead of skipping) when it is absent
     GALMASS_CACHE_DIR   per-user cache (default $XDG_CACHE_HOME/galmass or ~/.cache/galmass)
     GALMASS_TORCH_VENV  the torch virtual environment (default <cache>/torch-<version>)
     GALMASS_PYTHON      the Python that creates it (default python3)
@@ -55,6 +59,7 @@ fn run() -> Result<()> {
     match command.as_str() {
         "setup" => setup::run(true).map(|_| ()),
         "test" => test(&rest),
+        "lint" => lint(),
         "reproduce-paper" => reproduce_paper(&rest),
         "env" => {
             let toolchain = setup::run(false)?;
@@ -106,6 +111,19 @@ fn test(extra: &[String]) -> Result<()> {
         toolchain.target_dir.display()
     );
     run_command(command)
+}
+
+/// The reviewers' checks: formatting, then clippy with warnings as errors over every target.
+fn lint() -> Result<()> {
+    let toolchain = setup::run(false)?;
+    let mut fmt = cargo(&toolchain);
+    fmt.args(["fmt", "--all", "--check"]);
+    eprintln!("xtask: cargo fmt --all --check");
+    run_command(fmt)?;
+    let mut clippy = cargo(&toolchain);
+    clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    eprintln!("xtask: cargo clippy --workspace --all-targets -- -D warnings");
+    run_command(clippy)
 }
 
 /// A stage of a paper pipeline, and the issue that makes it run (`None`: not filed yet).
@@ -189,8 +207,9 @@ fn paper_suites(paper: &str) -> &'static [&'static str] {
 }
 
 /// Runs the `synth` and `snapshot` stages: the release `galmass` binary writes each suite (population plots, and
-/// its simulation's native format) under out/synth/<suite>/, then extracts every native halo back into galaxy files
-/// under out/snapshot/<suite>/; a suite already complete is kept (the commands resume or overwrite atomically).
+/// its simulation's native format) under out/synth/<suite>/, then extracts every native snapshot its manifest.json
+/// lists back into galaxy files under out/snapshot/<suite>/ (`galmass extract --manifest`: xtask knows no suite's
+/// layout); a suite already complete is kept (the commands resume or overwrite atomically).
 fn run_synth_stage(toolchain: &setup::Toolchain, suites: &[&str], n_galaxies: usize, seed: u64) -> Result<()> {
     let mut build = cargo(toolchain);
     build.args(["build", "--release", "-p", "galmass-cli"]);
@@ -214,43 +233,17 @@ fn run_synth_stage(toolchain: &setup::Toolchain, suites: &[&str], n_galaxies: us
             "--seed",
             &seed.to_string(),
             "--plots",
-            "--format",
-            "native",
+            "--native",
             "--out",
         ]);
         command.arg(&out);
         run_command(command)?;
-        // Every native halo back into a galaxy file (the snapshot readers' and extraction's end-to-end run).
-        let native = out.join("native");
+        // Every native snapshot back into galaxy files (the snapshot readers' and extraction's end-to-end run).
         let extracted = root.join("snapshot").join(suite);
-        let extract = |snapshot: &std::path::Path, snap: Option<&str>, target: &std::path::Path| -> Result<()> {
-            let mut command = galmass();
-            command.args(["extract", "--all", "--suite", suite, "--snapshot"]).arg(snapshot).arg("--out").arg(target);
-            if let Some(n) = snap {
-                command.args(["--snap", n]);
-            }
-            command.stdout(std::process::Stdio::null());
-            run_command(command)
-        };
-        if *suite == "tng-like" {
-            extract(&native.join("output"), Some("99"), &extracted)?;
-        } else {
-            let mut zooms: Vec<_> = std::fs::read_dir(&native)
-                .with_context(|| format!("cannot list {}", native.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_dir())
-                .collect();
-            zooms.sort();
-            for zoom in zooms {
-                let name = zoom.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                let target = extracted.join(&name);
-                match *suite {
-                    "auriga-like" => extract(&zoom.join("output"), Some("127"), &target)?,
-                    "fire-like" => extract(&zoom.join("output").join("snapdir_600"), None, &target)?,
-                    _ => extract(&zoom.join(format!("{name}.01024")), None, &target)?,
-                }
-            }
-        }
+        let mut command = galmass();
+        command.args(["extract", "--all", "--suite", suite, "--manifest"]).arg(out.join("manifest.json"));
+        command.arg("--out").arg(&extracted).stdout(std::process::Stdio::null());
+        run_command(command)?;
         println!("xtask: {suite}: native snapshots extracted back into {}", extracted.display());
     }
     Ok(())

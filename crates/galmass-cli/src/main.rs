@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use galmass_core::geometry::{DirectionSet, Rotation};
-use galmass_core::Species;
 use galmass_snapshot::galaxy_file;
 use serde::Serialize;
 use tracing_subscriber::EnvFilter;
@@ -34,6 +33,7 @@ enum Command {
     /// Summarise a galaxy file: metadata, particle counts and masses per species, fields present, truth profile.
     Info {
         /// The galaxy file (HDF5, format `galmass-galaxy`).
+        #[arg(long)]
         galaxy: PathBuf,
         /// Print one JSON object instead of text.
         #[arg(long)]
@@ -51,7 +51,8 @@ enum Command {
     /// folders, TNG API cutouts).
     Inspect {
         /// The snapshot (a tipsy file, an HDF5 file or chunk, or a snapdir folder).
-        path: PathBuf,
+        #[arg(long)]
+        snapshot: PathBuf,
         /// The format, when detection (HDF5 signature or not) is not enough.
         #[arg(long, value_enum)]
         format: Option<snapshot_cmd::FormatArg>,
@@ -200,7 +201,7 @@ fn run() -> Result<()> {
         Command::Maps { command } => maps_cmd::run(&command),
         Command::Gbdt { cmd } => gbdt_cmd::run(&cmd),
         Command::Synth(args) => synth_cmd::run(&args),
-        Command::Inspect { path, format, json, read } => snapshot_cmd::inspect(&path, format, json, read),
+        Command::Inspect { snapshot, format, json, read } => snapshot_cmd::inspect(&snapshot, format, json, read),
         Command::Extract(args) => snapshot_cmd::extract(&args),
         Command::Directions { set, n, min_deg, max_deg, azimuth_deg, seed, galaxy, json } => {
             let set = match set {
@@ -214,70 +215,9 @@ fn run() -> Result<()> {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct SpeciesInfo {
-    species: Species,
-    n_particles: usize,
-    total_mass_msun: f64,
-    fields: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct GalaxyInfo {
-    path: PathBuf,
-    suite: String,
-    galaxy_id: i64,
-    redshift: f64,
-    source: String,
-    source_halo_id: Option<i64>,
-    rotation_to_aligned: [[f64; 3]; 3],
-    species: Vec<SpeciesInfo>,
-    truth_source: Option<String>,
-    truth_n_radii: Option<usize>,
-    half_mass_radius_kpc: Vec<(String, f64)>,
-    truth_scalars: Vec<(String, f64)>,
-}
-
 fn info(path: &std::path::Path, json: bool) -> Result<()> {
     tracing::info!(path = %path.display(), "reading galaxy file");
-    let galaxy = galaxy_file::read(path).with_context(|| format!("cannot read galaxy file {}", path.display()))?;
-    let species = galaxy
-        .all_species()
-        .map(|(s, p)| {
-            let mut fields: Vec<String> = vec!["pos".into(), "vel".into(), "mass".into()];
-            fields.extend(p.ids().map(|_| "id".to_string()));
-            fields.extend(p.fields().map(|(f, _)| f.dataset_name().to_string()));
-            fields.extend(p.high_res().map(|_| "high_res".to_string()));
-            fields.extend(p.luminosities().map(|(b, _)| format!("lum_{b}")));
-            SpeciesInfo { species: s, n_particles: p.len(), total_mass_msun: p.total_mass_msun(), fields }
-        })
-        .collect();
-    let truth = galaxy.truth.as_ref();
-    let mut half_mass_radius_kpc = Vec::new();
-    if let Some(t) = truth {
-        for s in t.species() {
-            if let Some(r) = t.half_mass_radius_kpc(Some(s)) {
-                half_mass_radius_kpc.push((s.to_string(), r));
-            }
-        }
-        if let Some(r) = t.half_mass_radius_kpc(None) {
-            half_mass_radius_kpc.push(("total".into(), r));
-        }
-    }
-    let report = GalaxyInfo {
-        path: path.to_owned(),
-        suite: galaxy.meta.suite.clone(),
-        galaxy_id: galaxy.meta.galaxy_id,
-        redshift: galaxy.meta.redshift,
-        source: galaxy.meta.source.clone(),
-        source_halo_id: galaxy.meta.source_halo_id,
-        rotation_to_aligned: galaxy.meta.rotation_to_aligned.matrix(),
-        species,
-        truth_source: truth.map(|t| t.source.to_attribute()),
-        truth_n_radii: truth.map(|t| t.radii_kpc().len()),
-        half_mass_radius_kpc,
-        truth_scalars: truth.map(|t| t.scalars().map(|(k, v)| (k.to_owned(), v)).collect()).unwrap_or_default(),
-    };
+    let report = galmass_pipeline::info::galaxy_info(path)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
@@ -349,95 +289,29 @@ fn directions(set: &DirectionSet, galaxy: Option<&std::path::Path>, json: bool) 
     Ok(())
 }
 
-/// Reads a galaxy file and projects its stars (optionally a seeded subsample of `n_stars`) along `los`; `purpose`
-/// completes the error "no stars to ...". Shared by `galmass estimate` and `galmass maps stars`.
-pub(crate) fn project_stars(
-    path: &std::path::Path,
-    los: [f64; 3],
-    n_stars: Option<usize>,
-    seed: u64,
-    purpose: &str,
-) -> Result<(galmass_core::Galaxy, galmass_core::LineOfSight, galmass_core::projection::ProjectedStars)> {
-    use galmass_core::projection::{subsample_indices, ProjectedStars};
-    let galaxy = galaxy_file::read(path).with_context(|| format!("cannot read galaxy file {}", path.display()))?;
-    let stars = galaxy.stars().with_context(|| format!("{}: no stars to {purpose}", path.display()))?;
-    let los = galmass_core::LineOfSight::new(los).context("invalid --los")?;
-    let indices = n_stars.map(|n| subsample_indices(stars.len(), n, seed));
-    let projected = ProjectedStars::new(stars, &los, indices.as_deref())?;
-    Ok((galaxy, los, projected))
-}
-
 fn estimate(args: &EstimateArgs) -> Result<()> {
-    use galmass_core::galaxy::{log_spaced_radii, TruthProfiles};
-    use galmass_estimators::classic::{estimate_all, EstimatorParams};
+    use galmass_estimators::classic::EstimatorParams;
+    use galmass_pipeline::estimate::{estimate_galaxy, EstimateRequest};
+    use galmass_pipeline::projection::ProjectionRequest;
     let path = &args.galaxy;
-    let (galaxy, los, projected) = project_stars(path, args.los, args.n_stars, args.seed, "estimate from")?;
-    // Observed velocities with seeded Gaussian errors (galmass_mock::sampling), then corrected by maximum likelihood.
-    let observed = match args.velocity_error_kms {
-        Some(e) if !(e >= 0.0 && e.is_finite()) => {
-            anyhow::bail!("--velocity-error-kms must be a finite non-negative number, got {e}")
-        }
-        Some(e) => {
-            use galmass_mock::sampling::{observe, Realism, VelocityErrors};
-            let realism = Realism { velocity_errors: Some(VelocityErrors::Fixed { kms: e }), ..Realism::default() };
-            Some(observe(&projected, &realism, args.seed)?)
-        }
-        None => None,
+    let request = EstimateRequest {
+        projection: ProjectionRequest { los: args.los, n_stars: args.n_stars, seed: args.seed },
+        velocity_error_kms: args.velocity_error_kms,
+        params: EstimatorParams { at_rh_annulus: args.at_rh_annulus, n_bootstrap: args.n_bootstrap, seed: args.seed },
     };
-    let params = EstimatorParams { at_rh_annulus: args.at_rh_annulus, n_bootstrap: args.n_bootstrap, seed: args.seed }
-        .check()?;
-    let (observed, error_values) = match &observed {
-        Some(sample) => (&sample.stars, sample.velocity_errors_kms.as_deref()),
-        None => (&projected, None),
-    };
-    let report = estimate_all(observed, error_values, &params)
-        .with_context(|| format!("{}: cannot estimate masses along {:?}", path.display(), args.los))?;
-    let computed;
-    let truth = match &galaxy.truth {
-        Some(t) => t,
-        None => {
-            tracing::info!("{} has no truth group: counting enclosed masses from its particles", path.display());
-            computed = TruthProfiles::from_particles(
-                &galaxy,
-                log_spaced_radii(1e-3, 1e4, 400)?,
-                "all particles in the galaxy file",
-            )?;
-            &computed
-        }
-    };
-    let mut table = serde_json::Map::new();
-    for e in &report.estimates {
-        let true_mass = truth.enclosed_mass_msun(None, e.radius_kpc).ok();
-        table.insert(
-            e.estimator.key().to_string(),
-            serde_json::json!({
-                "mass_msun": e.mass_msun,
-                "mass_err_msun": e.mass_err_msun,
-                "radius_kpc": e.radius_kpc,
-                "true_mass_msun": true_mass,
-                "sigma_kms": e.sigma_kms,
-                "n_stars": e.n_stars,
-            }),
-        );
-    }
-    for (kind, reason) in &report.skipped {
-        table.insert(kind.key().to_string(), serde_json::json!({ "skipped": reason }));
-    }
-    table.insert("r_h_kpc".into(), serde_json::json!(report.r_h_kpc));
-    table.insert("sigma_los_kms".into(), serde_json::json!(report.sigma_los_kms));
-    table.insert("n_stars".into(), serde_json::json!(report.n_stars));
-    table.insert("los".into(), serde_json::json!(los.direction()));
+    let out = estimate_galaxy(path, &request)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&table)?);
+        println!("{}", serde_json::to_string_pretty(&out.to_json())?);
         return Ok(());
     }
+    let (report, los) = (&out.report, out.projection.los.direction());
     println!(
         "{}: {} stars along ({:.4}, {:.4}, {:.4}); R_h = {:.4} kpc, sigma_los = {:.3} km/s",
         path.display(),
         report.n_stars,
-        los.direction()[0],
-        los.direction()[1],
-        los.direction()[2],
+        los[0],
+        los[1],
+        los[2],
         report.r_h_kpc,
         report.sigma_los_kms
     );
@@ -445,19 +319,19 @@ fn estimate(args: &EstimateArgs) -> Result<()> {
         "{:<15} {:>12} {:>12} {:>10} {:>12} {:>8}",
         "estimator", "mass [Msun]", "+- [Msun]", "r [kpc]", "true [Msun]", "ratio"
     );
-    for e in &report.estimates {
-        let true_mass = truth.enclosed_mass_msun(None, e.radius_kpc).ok();
+    for e in &out.estimates {
+        let (est, true_mass) = (&e.estimate, e.true_mass_msun);
         println!(
             "{:<15} {:>12.4e} {:>12} {:>10.4} {:>12} {:>8}",
-            e.estimator.key(),
-            e.mass_msun,
-            e.mass_err_msun.map(|x| format!("{x:.3e}")).unwrap_or_else(|| "-".into()),
-            e.radius_kpc,
+            est.estimator.key(),
+            est.mass_msun,
+            est.mass_err_msun.map(|x| format!("{x:.3e}")).unwrap_or_else(|| "-".into()),
+            est.radius_kpc,
             true_mass.map(|x| format!("{x:.4e}")).unwrap_or_else(|| "-".into()),
-            true_mass.map(|t| format!("{:.3}", e.mass_msun / t)).unwrap_or_else(|| "-".into()),
+            true_mass.map(|t| format!("{:.3}", est.mass_msun / t)).unwrap_or_else(|| "-".into()),
         );
     }
-    for (kind, reason) in &report.skipped {
+    for (kind, reason) in &out.skipped {
         println!("{:<15} skipped: {reason}", kind.key());
     }
     Ok(())

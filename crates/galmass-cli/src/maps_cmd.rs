@@ -1,20 +1,20 @@
-//! `galmass maps`: mock observations as maps (stellar kinematic maps now; HI moments and images later).
+//! `galmass maps`: mock observations of one projection as maps, written to the products file
+//! (`galmass_pipeline::products`; stellar kinematic maps now, HI moments and images later).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
-use galmass_mock::fits::{write_images, AxisWcs, FitsImage};
-use galmass_mock::kde::{Grid2, GridSampling};
-use galmass_mock::star_maps::{star_maps, StarMapParams, StarMaps};
-use hdf5::types::VarLenUnicode;
+use galmass_mock::star_maps::StarMapParams;
+use galmass_pipeline::maps::{star_maps_of_galaxy, write_star_maps_fits};
+use galmass_pipeline::products::write_products;
+use galmass_pipeline::projection::ProjectionRequest;
 
 /// Which maps to make.
 #[derive(Debug, Subcommand)]
 pub enum MapsCommand {
-    /// The two stellar kinematic maps of one projection (sarrato2025, exposito2026): the KDE of (x/R_h, y/R_h) and of
-    /// (R/R_h, v_los/v_p98), 64x64 each, written to HDF5 (datasets `star_xy`, `star_rv`; axis 0 is y or v) and
-    /// optionally FITS.
+    /// The two stellar kinematic maps of one projection (sarrato2025, exposito2026): KDEs of (x/R_h, y/R_h) and of
+    /// (R/R_h, v_los/v_p98), into the products file (group `stars/`, datasets `star_xy`, `star_rv`), optionally FITS.
     Stars(StarsArgs),
 }
 
@@ -24,10 +24,10 @@ pub struct StarsArgs {
     /// The galaxy file.
     #[arg(long)]
     galaxy: PathBuf,
-    /// Line of sight as X,Y,Z in the box frame (from the observer to the galaxy; normalised for you).
+    /// Line of sight X,Y,Z in the box frame, observer to galaxy (normalised for you).
     #[arg(long, value_parser = crate::parse_vec3, allow_hyphen_values = true)]
     los: [f64; 3],
-    /// Paper preset for grid, ranges, apertures and the v_p98 definition (configs/maps/stars.toml holds the same values).
+    /// Paper preset for grid, ranges, apertures and v_p98 (configs/maps/stars.toml holds the same values).
     #[arg(long, default_value = "sarrato2025", value_parser = clap::builder::PossibleValuesParser::new(StarMapParams::PRESETS))]
     preset: String,
     /// Use a seeded random subsample of this many stars (default: every star).
@@ -36,12 +36,15 @@ pub struct StarsArgs {
     /// Seed of the star subsample.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Output HDF5 file.
+    /// Output products file (HDF5).
     #[arg(long)]
     out: PathBuf,
-    /// Also write FITS images (primary HDU star_xy, extension STAR_RV) beside the HDF5 file, with the grid in the header.
+    /// Also write FITS images beside it (primary HDU star_xy, extension STAR_RV, grid as WCS).
     #[arg(long)]
     fits: bool,
+    /// Print one JSON object (paths and the projection's scalars) instead of a line of text.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs a `galmass maps` command.
@@ -52,19 +55,33 @@ pub fn run(command: &MapsCommand) -> Result<()> {
 }
 
 fn stars(args: &StarsArgs) -> Result<()> {
-    let path = &args.galaxy;
-    let (_, los, projected) = crate::project_stars(path, args.los, args.n_stars, args.seed, "map")?;
-    let preset = StarMapParams::preset(&args.preset).with_context(|| format!("unknown preset {}", args.preset))?;
-    let params = preset.check()?;
-    let maps = star_maps(&projected, &params)
-        .with_context(|| format!("{}: cannot make star maps along {:?}", path.display(), args.los))?;
-    let meta = Meta { galaxy: path, los: los.direction(), preset: &args.preset, seed: args.seed, params: preset };
-    write_hdf5(&args.out, &maps, params.xy_grid(), params.rv_grid(), &meta)?;
-    tracing::info!(out = %args.out.display(), n_stars = maps.n_stars, "wrote star maps");
-    if args.fits {
-        let fits_path = args.out.with_extension("fits");
-        write_fits(&fits_path, &maps, params.xy_grid(), params.rv_grid())?;
-        tracing::info!(out = %fits_path.display(), "wrote FITS images");
+    let request = ProjectionRequest { los: args.los, n_stars: args.n_stars, seed: args.seed };
+    let products = star_maps_of_galaxy(&args.galaxy, &request, &args.preset)?;
+    write_products(&args.out, &products)?;
+    tracing::info!(out = %args.out.display(), "wrote the products file");
+    let Some(stars) = &products.stars else { anyhow::bail!("no star maps were made") };
+    let fits_path = args.fits.then(|| args.out.with_extension("fits"));
+    if let Some(path) = &fits_path {
+        write_star_maps_fits(path, stars)?;
+        tracing::info!(out = %path.display(), "wrote FITS images");
+    }
+    let maps = &stars.maps;
+    if args.json {
+        let report = serde_json::json!({
+            "out": args.out,
+            "fits": fits_path,
+            "galaxy": args.galaxy,
+            "los": products.projection.los,
+            "preset": stars.preset,
+            "r_h_kpc": maps.r_h_kpc,
+            "sigma_los_kms": maps.sigma_los_kms,
+            "v_p98_kms": maps.v_p98_kms,
+            "n_stars": maps.n_stars,
+            "n_in_aperture": maps.n_in_aperture,
+            "n_in_rv_aperture": maps.n_in_rv_aperture,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
     }
     println!(
         "{}: R_h = {:.4} kpc, sigma_los = {:.3} km/s, v_p98 = {:.3} km/s, {} stars ({} in map 1, {} in map 2)",
@@ -77,107 +94,4 @@ fn stars(args: &StarsArgs) -> Result<()> {
         maps.n_in_rv_aperture
     );
     Ok(())
-}
-
-struct Meta<'a> {
-    galaxy: &'a Path,
-    los: [f64; 3],
-    preset: &'a str,
-    seed: u64,
-    params: StarMapParams,
-}
-
-fn text(value: &str) -> Result<VarLenUnicode> {
-    value.parse::<VarLenUnicode>().map_err(|e| anyhow::anyhow!("cannot store {value:?} as an HDF5 string: {e}"))
-}
-
-fn write_hdf5(out: &Path, maps: &StarMaps, xy: &Grid2, rv: &Grid2, meta: &Meta<'_>) -> Result<()> {
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    let tmp = galmass_core::paths::temporary_path(out);
-    let result = (|| -> Result<()> {
-        let file = hdf5::File::create(&tmp)?;
-        for (name, value) in [
-            ("format", "galmass-star-maps"),
-            ("galaxy", &meta.galaxy.display().to_string()),
-            ("preset", meta.preset),
-            ("params", &serde_json::to_string(&meta.params)?),
-        ] {
-            file.new_attr::<VarLenUnicode>().create(name)?.write_scalar(&text(value)?)?;
-        }
-        file.new_attr_builder().with_data(&meta.los).create("los")?;
-        for (name, value) in
-            [("r_h_kpc", maps.r_h_kpc), ("sigma_los_kms", maps.sigma_los_kms), ("v_p98_kms", maps.v_p98_kms)]
-        {
-            file.new_attr::<f64>().create(name)?.write_scalar(&value)?;
-        }
-        for (name, value) in [
-            ("n_stars", maps.n_stars),
-            ("n_in_aperture", maps.n_in_aperture),
-            ("n_in_rv_aperture", maps.n_in_rv_aperture),
-        ] {
-            file.new_attr::<u64>().create(name)?.write_scalar(&(value as u64))?;
-        }
-        file.new_attr::<u64>().create("seed")?.write_scalar(&meta.seed)?;
-        for (name, data, grid, axis0, axis1) in [
-            ("star_xy", &maps.star_xy, xy, "y / R_h", "x / R_h"),
-            ("star_rv", &maps.star_rv, rv, "v_los / v_p98", "R / R_h"),
-        ] {
-            let ds = file.new_dataset_builder().with_data(data).create(name)?;
-            ds.new_attr::<VarLenUnicode>().create("axis0")?.write_scalar(&text(axis0)?)?;
-            ds.new_attr::<VarLenUnicode>().create("axis1")?.write_scalar(&text(axis1)?)?;
-            ds.new_attr_builder().with_data(&grid.y.coords()).create("axis0_coords")?;
-            ds.new_attr_builder().with_data(&grid.x.coords()).create("axis1_coords")?;
-            let sampling = match grid.x.sampling {
-                GridSampling::Endpoints => "endpoints",
-                GridSampling::Centres => "centres",
-            };
-            ds.new_attr::<VarLenUnicode>().create("grid_sampling")?.write_scalar(&text(sampling)?)?;
-            ds.new_attr::<VarLenUnicode>()
-                .create("units")?
-                .write_scalar(&text("probability density per unit axis0 x axis1")?)?;
-        }
-        file.flush()?;
-        Ok(())
-    })();
-    match result {
-        Ok(()) => std::fs::rename(&tmp, out).with_context(|| format!("cannot move the maps into {}", out.display())),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e.context(format!("cannot write {}", out.display())))
-        }
-    }
-}
-
-fn write_fits(path: &Path, maps: &StarMaps, xy: &Grid2, rv: &Grid2) -> Result<()> {
-    let axis = |axis: &galmass_mock::kde::GridAxis, ctype: &str| AxisWcs {
-        ctype: ctype.into(),
-        unit: "".into(),
-        first: axis.coord(0),
-        step: axis.step(),
-    };
-    let keys = vec![
-        ("RH_KPC".to_string(), maps.r_h_kpc, "projected half-number radius [kpc]".to_string()),
-        ("SIGLOS".to_string(), maps.sigma_los_kms, "line-of-sight dispersion [km/s]".to_string()),
-        ("VP98".to_string(), maps.v_p98_kms, "velocity scale v_p98 [km/s]".to_string()),
-        ("NSTARS".to_string(), maps.n_stars as f64, "stars sampled".to_string()),
-    ];
-    let images = [
-        FitsImage {
-            extname: "STAR_XY".into(),
-            data: maps.star_xy.view(),
-            x: axis(&xy.x, "X_RH"),
-            y: axis(&xy.y, "Y_RH"),
-            keys: keys.clone(),
-        },
-        FitsImage {
-            extname: "STAR_RV".into(),
-            data: maps.star_rv.view(),
-            x: axis(&rv.x, "R_RH"),
-            y: axis(&rv.y, "V_VP98"),
-            keys,
-        },
-    ];
-    write_images(path, &images).with_context(|| format!("cannot write {}", path.display()))
 }

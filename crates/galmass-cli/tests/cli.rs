@@ -37,7 +37,7 @@ fn info_reads_a_galaxy_and_reports_bad_files() {
         Particles::new(array![[1.0, 2.0, 3.0]], array![[0.0, 0.0, 1.0]], array![5.0]).unwrap(),
     );
     galmass_snapshot::galaxy_file::write(&path, &g).unwrap();
-    let out = galmass().args(["info", "--json"]).arg(&path).output().unwrap();
+    let out = galmass().args(["info", "--json", "--galaxy"]).arg(&path).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["galaxy_id"], 3);
@@ -45,7 +45,7 @@ fn info_reads_a_galaxy_and_reports_bad_files() {
 
     let bad = dir.path().join("bad.h5");
     std::fs::write(&bad, b"not hdf5 at all").unwrap();
-    let out = galmass().arg("info").arg(&bad).output().unwrap();
+    let out = galmass().args(["info", "--galaxy"]).arg(&bad).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("bad.h5"), "{err}");
@@ -342,7 +342,7 @@ fn synth_suites_with_gas_write_plots_and_truth_scalars() {
             std::fs::read(out.join("plots").join(format!("{name}.png"))).unwrap_or_else(|e| panic!("{name}.png: {e}"));
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     }
-    let info = galmass().args(["info", "--json"]).arg(out.join("galaxy_000000.h5")).output().unwrap();
+    let info = galmass().args(["info", "--json", "--galaxy"]).arg(out.join("galaxy_000000.h5")).output().unwrap();
     assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
     let text = String::from_utf8(info.stdout).unwrap();
     assert!(text.contains("gas") && text.contains("tng-like"), "{text}");
@@ -376,8 +376,7 @@ fn native_suites_are_inspected_and_extracted_back_into_galaxy_files() {
                 "1400",
                 "--n-gas",
                 "300",
-                "--format",
-                "native",
+                "--native",
                 "--out",
             ])
             .arg(&out)
@@ -390,7 +389,7 @@ fn native_suites_are_inspected_and_extracted_back_into_galaxy_files() {
             "auriga-like" => out.join("native/halo_000001/output/snapdir_127"),
             _ => out.join(snapshot),
         };
-        let run = galmass().args(["inspect", "--json"]).arg(&inspect_path).output().unwrap();
+        let run = galmass().args(["inspect", "--json", "--snapshot"]).arg(&inspect_path).output().unwrap();
         assert!(run.status.success(), "{suite}: {}", String::from_utf8_lossy(&run.stderr));
         let header: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
         let n_galaxies = if suite == "tng-like" { 2 } else { 1 };
@@ -494,20 +493,15 @@ fn native_suites_are_inspected_and_extracted_back_into_galaxy_files() {
 
 #[test]
 fn inspect_reads_the_real_changa_fixture() {
-    let fixture =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/tipsy-changa-tiny/tiny.000640");
-    if !fixture.exists() {
-        eprintln!("skipped: {} not found", fixture.display());
-        return;
-    }
-    let run = galmass().args(["inspect", "--json"]).arg(&fixture).output().unwrap();
+    let Some(fixture) = galmass_core::fixtures::fixture("tipsy-changa-tiny/tiny.000640") else { return };
+    let run = galmass().args(["inspect", "--json", "--snapshot"]).arg(&fixture).output().unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let header: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(header["n_particles"]["gas"], 171);
     assert_eq!(header["n_particles"]["dm"], 3078);
     assert_eq!(header["n_particles"]["stars"], 49);
     assert!((header["redshift"].as_f64().unwrap() - 2.9638282).abs() < 1e-6);
-    let bad = galmass().args(["inspect"]).arg(fixture.with_file_name("tiny.log")).output().unwrap();
+    let bad = galmass().args(["inspect", "--snapshot"]).arg(fixture.with_file_name("tiny.log")).output().unwrap();
     assert!(!bad.status.success());
 }
 
@@ -517,12 +511,7 @@ fn inspect_reads_the_real_changa_fixture() {
 #[test]
 fn corrupted_hdf5_snapshots_are_handled_in_child_processes() {
     use rand::{Rng, SeedableRng};
-    let fixture =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/tng-api-cutouts/cutout_3.hdf5");
-    if !fixture.exists() {
-        eprintln!("skipped: {} not found", fixture.display());
-        return;
-    }
+    let Some(fixture) = galmass_core::fixtures::fixture("tng-api-cutouts/cutout_3.hdf5") else { return };
     let original = std::fs::read(&fixture).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
@@ -540,7 +529,7 @@ fn corrupted_hdf5_snapshots_are_handled_in_child_processes() {
         let path = dir.path().join(format!("corrupt_{case}.hdf5"));
         std::fs::write(&path, &bytes).unwrap();
         let mut child = galmass()
-            .args(["inspect", "--read", "--format", "arepo"])
+            .args(["inspect", "--read", "--format", "arepo", "--snapshot"])
             .arg(&path)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())

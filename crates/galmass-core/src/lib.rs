@@ -8,7 +8,7 @@
 //!
 //! Shared helpers, one of each: atomic writes ([`atomic`], the crate's only I/O, `std` alone), interpolation,
 //! quadrature and bisection ([`numeric`]), Lambda-CDM cosmology ([`cosmology`]) and the parameter-checking trait
-//! ([`params`]).
+//! ([`params`]); for tests, where the shared real-file fixtures are ([`fixtures`]).
 //!
 //! This crate links no native library; every other galmass crate depends on it.
 //!
@@ -31,6 +31,7 @@
 pub mod atomic;
 pub mod cosmology;
 pub mod error;
+pub mod fixtures;
 pub mod galaxy;
 pub mod geometry;
 pub mod kinematics;

@@ -24,6 +24,26 @@ pub enum PipelineError {
     /// An estimator failed.
     #[error(transparent)]
     Estimators(#[from] galmass_estimators::error::EstimatorError),
+    /// The estimators failed on one projection of a galaxy file.
+    #[error("{}: cannot estimate masses along {los:?}: {source}", path.display())]
+    Estimate {
+        /// The galaxy file.
+        path: PathBuf,
+        /// The line of sight.
+        los: [f64; 3],
+        /// The estimators' error.
+        source: galmass_estimators::error::EstimatorError,
+    },
+    /// The maps of one projection of a galaxy file could not be made.
+    #[error("{}: cannot make maps along {los:?}: {source}", path.display())]
+    Maps {
+        /// The galaxy file.
+        path: PathBuf,
+        /// The line of sight.
+        los: [f64; 3],
+        /// The mock-observation error.
+        source: galmass_mock::MockError,
+    },
     /// A figure could not be drawn or saved.
     #[error("figure {}: {source}", path.display())]
     Plot {
