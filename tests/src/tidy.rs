@@ -208,10 +208,12 @@ pub fn unused_dependencies(package: &Package, sources: &PackageSources) -> Vec<V
     violations
 }
 
-/// Entries of `[workspace.dependencies]` that no member declares.
+/// Entries of `[workspace.dependencies]` that no member declares (entries naming a member themselves, kept for
+/// other projects depending on single crates, do not count).
 pub fn unused_workspace_dependencies(workspace_dependencies: &[String], metadata: &Metadata) -> Vec<String> {
     workspace_dependencies
         .iter()
+        .filter(|name| !metadata.packages.iter().any(|p| &&p.name == name))
         .filter(|name| {
             !metadata
                 .packages
@@ -358,8 +360,8 @@ mod tests {
 
     #[test]
     fn unused_workspace_dependencies_are_listed() {
-        let m = metadata(&[("galmass-core", &[("ndarray", None)])]);
-        let declared = vec!["ndarray".to_string(), "ndarray-stats".to_string()];
+        let m = metadata(&[("galmass-core", &[("ndarray", None)]), ("galmass-metrics", &[])]);
+        let declared = vec!["ndarray".to_string(), "ndarray-stats".to_string(), "galmass-metrics".to_string()];
         assert_eq!(unused_workspace_dependencies(&declared, &m), vec!["ndarray-stats".to_string()]);
     }
 

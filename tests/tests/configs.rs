@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use galmass_core::geometry::{DirectionSet, Rotation};
+use galmass_core::params::Params;
 
 #[test]
 fn projection_presets_parse_and_give_the_papers_counts() {
