@@ -3,8 +3,9 @@
 
 Writes, under crates/galmass-estimators/test_data/:
   gbdt_train.csv, gbdt_test.csv   a small chu2024-like table (scripts/gbdt_data.py, seeds 11 and 12)
-  gbdt_lightgbm_expected.json     per case: LightGBM's parameters, test RMSE, gain and split importance, and the
-                                  first trees (split features, thresholds, default directions, leaf values)
+  gbdt_lightgbm_expected.json     per case: LightGBM's parameters, test RMSE, every test-row prediction, gain and
+                                  split importance, and the first trees (split features, thresholds, default
+                                  directions, leaf values)
 
 Cases: chu2024 (num_leaves 5, min_data_in_leaf 20, 100 rounds, regression), the same with L1 and with Huber, one with
 l1/l2 regularisation and min_gain_to_split, one with max_depth 2 and 15 leaves, and one with max_bin 15.
@@ -87,7 +88,7 @@ def main() -> None:
         expected["cases"][name] = {
             "params": galmass_params,
             "test_rmse": float(np.sqrt(np.mean((pred - yt) ** 2))),
-            "test_predictions_head": [float(p) for p in pred[:20]],
+            "test_predictions": [float(p) for p in pred],
             "gain": [float(v) for v in booster.feature_importance("gain")],
             "split": [int(v) for v in booster.feature_importance("split")],
             "trees": [dump_tree(t) for t in dump["tree_info"][:N_TREES_DUMPED]],

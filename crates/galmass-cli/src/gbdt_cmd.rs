@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
+use galmass_core::atomic::write_bytes_atomic;
+use galmass_core::params::Params;
 use galmass_estimators::gbdt::{train, GbdtModel, GbdtParams, LabeledData, Table, Training};
 
 /// Train or apply a gradient boosted tree.
@@ -130,7 +132,8 @@ fn train_cmd(args: &TrainArgs) -> Result<()> {
     println!("model written to {}", args.out.display());
     if let Some(path) = &args.history {
         let text = serde_json::to_string_pretty(&out.history)?;
-        std::fs::write(path, text).with_context(|| format!("cannot write history {}", path.display()))?;
+        write_bytes_atomic(path, text.as_bytes())
+            .with_context(|| format!("cannot write history {}", path.display()))?;
         println!("loss curves written to {}", path.display());
     }
     Ok(())
@@ -215,7 +218,7 @@ fn predict_cmd(args: &PredictArgs) -> Result<()> {
     }
     match &args.out {
         Some(path) => {
-            std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+            write_bytes_atomic(path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
             tracing::info!(out = %path.display(), rows = pred.len(), "wrote predictions");
         }
         None => {

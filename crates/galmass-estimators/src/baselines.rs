@@ -115,8 +115,11 @@ mod tests {
             let expected = 10f64.powf(0.264 * f64::log10(m) - 0.558);
             assert_relative_eq!(tully_fisher_vrot_kms(m).unwrap(), expected, max_relative = 1e-14);
         }
-        assert!(tully_fisher_vrot_kms(0.0).is_err());
-        assert!(tully_fisher_vrot_kms(f64::NAN).is_err());
+        assert!(matches!(tully_fisher_vrot_kms(0.0), Err(EstimatorError::BadInput { name: "stellar_mass_msun", .. })));
+        assert!(matches!(
+            tully_fisher_vrot_kms(f64::NAN),
+            Err(EstimatorError::BadInput { name: "stellar_mass_msun", .. })
+        ));
         let v = true_vrot_kms(1e10, 2.5).unwrap();
         assert_relative_eq!(v * v * 5.0 / galmass_core::units::G_KPC_KMS2_PER_MSUN, 1e10, max_relative = 1e-12);
     }
@@ -135,8 +138,12 @@ mod tests {
             m.iter().enumerate().map(|(i, v)| v * 10f64.powf(if i % 2 == 0 { 0.1 } else { -0.1 })).collect();
         let fit2 = PowerLawFit::fit(&l, &m2).unwrap();
         assert!(fit2.scatter_dex > 0.08 && fit2.scatter_dex <= 0.1 + 1e-12);
-        assert!(PowerLawFit::fit(&[1.0, 1.0], &[1.0, 2.0]).is_err());
-        assert!(PowerLawFit::fit(&[1.0, -1.0], &[1.0, 2.0]).is_err());
-        assert!(PowerLawFit::fit(&[1.0], &[1.0, 2.0]).is_err());
+        let bad = |x: &[f64], y: &[f64]| match PowerLawFit::fit(x, y) {
+            Err(EstimatorError::BadInput { name, .. }) => name,
+            other => panic!("expected a bad input, got {other:?}"),
+        };
+        assert_eq!(bad(&[1.0, 1.0], &[1.0, 2.0]), "x"); // no spread in x
+        assert_eq!(bad(&[1.0, -1.0], &[1.0, 2.0]), "x"); // not positive
+        assert_eq!(bad(&[1.0], &[1.0, 2.0]), "y"); // lengths differ
     }
 }

@@ -22,6 +22,7 @@
 
 use std::fmt;
 
+use galmass_core::params::Params;
 use galmass_core::projection::{Aperture, ProjectedStars};
 use galmass_core::units::dynamical_mass_msun;
 use rand::{Rng, SeedableRng};
@@ -122,7 +123,7 @@ impl fmt::Display for EstimatorKind {
     }
 }
 
-/// Parameters of the estimators (unchecked; call [`EstimatorParams::check`]).
+/// Parameters of the estimators (unchecked; [`Params::check`] turns them into [`EstimatorValidParams`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EstimatorParams {
@@ -141,24 +142,27 @@ impl Default for EstimatorParams {
     }
 }
 
-/// Checked [`EstimatorParams`].
+/// Checked [`EstimatorParams`]: the only form the estimators accept.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ValidEstimatorParams(EstimatorParams);
+pub struct EstimatorValidParams(EstimatorParams);
 
-impl EstimatorParams {
+impl Params for EstimatorParams {
+    type Valid = EstimatorValidParams;
+    type Error = EstimatorError;
+
     /// Checks the annulus.
-    pub fn check(self) -> Result<ValidEstimatorParams, EstimatorError> {
+    fn check(&self) -> Result<EstimatorValidParams, EstimatorError> {
         Aperture::AnnulusRh { inner: self.at_rh_annulus.0, outer: self.at_rh_annulus.1 }.check().map_err(|_| {
             EstimatorError::InvalidParameter {
                 name: "at_rh_annulus",
                 reason: format!("{:?} must satisfy 0 <= inner < outer", self.at_rh_annulus),
             }
         })?;
-        Ok(ValidEstimatorParams(self))
+        Ok(EstimatorValidParams(*self))
     }
 }
 
-impl ValidEstimatorParams {
+impl EstimatorValidParams {
     /// The checked values.
     pub fn params(&self) -> &EstimatorParams {
         &self.0
@@ -230,7 +234,7 @@ pub fn estimate(
     kind: EstimatorKind,
     stars: &ProjectedStars,
     errors_kms: Option<&[f64]>,
-    params: &ValidEstimatorParams,
+    params: &EstimatorValidParams,
 ) -> Result<MassEstimate, EstimatorError> {
     check_errors(stars, errors_kms)?;
     let r_h_kpc = stars.half_number_radius_kpc()?;
@@ -241,7 +245,7 @@ fn point_estimate(
     kind: EstimatorKind,
     stars: &ProjectedStars,
     errors_kms: Option<&[f64]>,
-    params: &ValidEstimatorParams,
+    params: &EstimatorValidParams,
     r_h_kpc: f64,
 ) -> Result<MassEstimate, EstimatorError> {
     let (sigma_kms, n_stars) = dispersion_in(stars, errors_kms, &params.aperture(kind.dispersion_source()), r_h_kpc)?;
@@ -276,7 +280,7 @@ fn check_errors(stars: &ProjectedStars, errors_kms: Option<&[f64]>) -> Result<()
 pub fn estimate_all(
     stars: &ProjectedStars,
     errors_kms: Option<&[f64]>,
-    params: &ValidEstimatorParams,
+    params: &EstimatorValidParams,
 ) -> Result<EstimatorReport, EstimatorError> {
     check_errors(stars, errors_kms)?;
     let r_h_kpc = stars.half_number_radius_kpc()?;
@@ -388,11 +392,17 @@ mod tests {
             Err(EstimatorError::Core(CoreError::TooFewParticles { got: 1, .. }))
         ));
         for kind in EstimatorKind::ALL {
-            assert!(estimate(kind, &one, None, &params).is_err());
+            assert!(matches!(
+                estimate(kind, &one, None, &params),
+                Err(EstimatorError::Core(CoreError::TooFewParticles { got: 1, .. }))
+            ));
         }
         let two = projected(array![[1.0, 0.0, 0.0], [2.0, 0.0, 0.0]], array![3.0, -3.0]);
         assert!(matches!(estimate_all(&two, Some(&[1.0]), &params), Err(EstimatorError::BadInput { .. })));
-        assert!(EstimatorParams { at_rh_annulus: (1.2, 0.8), ..Default::default() }.check().is_err());
+        assert!(matches!(
+            EstimatorParams { at_rh_annulus: (1.2, 0.8), ..Default::default() }.check(),
+            Err(EstimatorError::InvalidParameter { name: "at_rh_annulus", .. })
+        ));
     }
 
     #[test]

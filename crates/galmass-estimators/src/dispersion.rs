@@ -5,7 +5,7 @@
 //! dispersion is the maximum-likelihood solution of
 //! `L(mu, s) = -1/2 sum_i [ln(s + e_i^2) + (v_i - mu)^2 / (s + e_i^2)]`, s = sigma^2 >= 0 (Walker et al. 2006 eq. 8).
 //! For a given s the best mean is the inverse-variance weighted mean; s solves
-//! `sum_i [(v_i - mu)^2 - (s + e_i^2)] / (s + e_i^2)^2 = 0` (bisection), or is 0 when the errors alone explain the
+//! `sum_i [(v_i - mu)^2 - (s + e_i^2)] / (s + e_i^2)^2 = 0` (bisection, `galmass_core::numeric::roots`), or is 0 when the errors alone explain the
 //! spread. With all errors zero the ML dispersion is the ddof = 0 standard deviation; the ML estimate is used only
 //! when errors are given.
 //!
@@ -16,6 +16,7 @@
 //! assert!((mean - 0.1).abs() < 1e-12 && sigma > 0.0);
 //! ```
 
+use galmass_core::numeric::roots::bisect_monotonic;
 use galmass_core::{stats, CoreError};
 
 use crate::error::EstimatorError;
@@ -76,22 +77,13 @@ pub fn ml_dispersion_kms(v_kms: &[f64], errors_kms: &[f64]) -> Result<(f64, f64)
     if spread == 0.0 || slope(0.0) <= 0.0 {
         return Ok((weighted_mean(0.0), 0.0));
     }
-    let (mut lo, mut hi) = (0.0, 2.0 * spread + 1.0);
-    while slope(hi) > 0.0 {
+    // The slope decreases through zero: bracket the root, then bisect where -slope reaches 0. (With zero errors the
+    // slope at s = 0 itself is undefined, 0/0; the monotonic bisection never needs its value there.)
+    let mut hi = 2.0 * spread + 1.0;
+    while slope(hi) > 0.0 && hi.is_finite() {
         hi *= 2.0;
     }
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if slope(mid) > 0.0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-        if hi - lo <= 1e-14 * hi {
-            break;
-        }
-    }
-    let s = 0.5 * (lo + hi);
+    let s = bisect_monotonic(|s| -slope(s), 0.0, 0.0, hi, 1e-14);
     Ok((weighted_mean(s), s.sqrt()))
 }
 
@@ -140,6 +132,9 @@ mod tests {
         assert!(matches!(ml_dispersion_kms(&[1.0, 2.0], &[0.0]), Err(EstimatorError::BadInput { .. })));
         assert!(matches!(ml_dispersion_kms(&[1.0, f64::NAN], &[0.0, 0.0]), Err(EstimatorError::BadInput { .. })));
         assert!(matches!(ml_dispersion_kms(&[1.0, 2.0], &[0.0, -1.0]), Err(EstimatorError::BadInput { .. })));
-        assert!(sample_dispersion_kms(&[]).is_err());
+        assert!(matches!(
+            sample_dispersion_kms(&[]),
+            Err(EstimatorError::Core(CoreError::TooFewParticles { got: 0, .. }))
+        ));
     }
 }

@@ -11,6 +11,7 @@
 //!   defaults, a JSON model file and a small CSV reader for feature tables.
 //!
 //! ```
+//! use galmass_core::params::Params;
 //! use galmass_core::{LineOfSight, Particles};
 //! use galmass_core::projection::ProjectedStars;
 //! use galmass_estimators::classic::{estimate_all, EstimatorParams};

@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use galmass_core::atomic::AtomicWriteError;
+use galmass_core::params::Params;
 use galmass_estimators::gbdt::binning::MissingType;
 use galmass_estimators::gbdt::dataset::BinnedData;
 use galmass_estimators::gbdt::split::{leaf_output, leaf_score};
@@ -339,6 +341,25 @@ fn saved_model_predicts_identically_and_bad_files_are_errors() {
     other["trees"][0]["split_feature"][0] = 99.into();
     assert!(matches!(load_err(&write("feature.json", &other.to_string())), GbdtError::Model { .. }));
     assert!(matches!(GbdtModel::load(&dir.path().join("missing.json")), Err(GbdtError::Io { .. })));
+
+    // A destination that cannot be replaced (a folder holding a file): an I/O error naming it, the temporary
+    // removed and the folder untouched.
+    let blocked = dir.path().join("blocked.json");
+    std::fs::create_dir(&blocked).unwrap();
+    std::fs::write(blocked.join("keep"), b"x").unwrap();
+    let err = model.save(&blocked).unwrap_err();
+    assert!(
+        matches!(&err, GbdtError::Write(AtomicWriteError::Io { path, step, .. }) if path == &blocked && step.contains("renaming")),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("blocked.json"), "{err}");
+    assert!(blocked.join("keep").exists());
+    let leftovers: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 #[test]

@@ -26,6 +26,7 @@
 
 use std::collections::BTreeMap;
 
+use galmass_core::params::Params;
 use galmass_core::stats::{percentile_sorted, sort_finite};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -57,8 +58,8 @@ impl Band {
     }
 }
 
-/// Bootstrap settings (serde, unknown fields rejected); [`check`](Self::check) them into
-/// [`BootstrapValidParams`] before use.
+/// Bootstrap settings (serde, unknown fields rejected); [`Params::check`] them into [`BootstrapValidParams`] before
+/// use.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BootstrapParams {
@@ -84,9 +85,14 @@ impl BootstrapParams {
     pub fn new(seed: u64) -> Self {
         Self { n_bootstrap: Self::DEFAULT_N_BOOTSTRAP, confidence: Self::ONE_SIGMA, seed }
     }
+}
+
+impl Params for BootstrapParams {
+    type Valid = BootstrapValidParams;
+    type Error = MetricsError;
 
     /// Validates the settings: `n_bootstrap >= 1`, `0 < confidence < 1`.
-    pub fn check(&self) -> Result<BootstrapValidParams, MetricsError> {
+    fn check(&self) -> Result<BootstrapValidParams, MetricsError> {
         if self.n_bootstrap == 0 {
             return Err(MetricsError::invalid("n_bootstrap", "at least 1 replicate", self.n_bootstrap));
         }

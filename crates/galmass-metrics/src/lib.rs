@@ -21,6 +21,7 @@
 //! takes an explicit seed (ChaCha8); bad input is a [`MetricsError`], never a panic.
 //!
 //! ```
+//! use galmass_core::params::Params;
 //! use galmass_metrics::bootstrap::BootstrapParams;
 //! use galmass_metrics::logratio::log_ratio_stats_bootstrap;
 //! let true_mass = [1e9, 1e9, 4e9, 4e9, 2e10, 2e10];

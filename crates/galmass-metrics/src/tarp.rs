@@ -56,6 +56,7 @@
 //!   `P(|z| < 1.645 / 2)`).
 //!
 //! ```
+//! use galmass_core::params::Params;
 //! use galmass_metrics::tarp::{tarp_coverage, References, TarpParams};
 //! use ndarray::{Array2, Array3};
 //! // 20 simulations, 50 samples, 1 dimension: samples spread evenly around each truth.
@@ -68,6 +69,7 @@
 //! assert!((coverage.ecp[2] - 1.0).abs() < 1e-12);
 //! ```
 
+use galmass_core::params::Params;
 use galmass_core::stats::{percentile_sorted, sort_finite};
 use ndarray::{Array2, ArrayView2, ArrayView3};
 use rand::{Rng, SeedableRng};
@@ -101,8 +103,8 @@ pub enum HistogramRange {
     PackageCompatible,
 }
 
-/// TARP settings (serde, unknown fields rejected, missing fields take the defaults); [`check`](Self::check) them
-/// into [`TarpValidParams`] before use.
+/// TARP settings (serde, unknown fields rejected, missing fields take the defaults); [`Params::check`] them into
+/// [`TarpValidParams`] before use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TarpParams {
@@ -138,9 +140,14 @@ impl TarpParams {
         num_alpha_bins: None,
         histogram_range: HistogramRange::PackageCompatible,
     };
+}
+
+impl Params for TarpParams {
+    type Valid = TarpValidParams;
+    type Error = MetricsError;
 
     /// Validates the settings (`num_alpha_bins`, when given, is at least 1).
-    pub fn check(&self) -> Result<TarpValidParams, MetricsError> {
+    fn check(&self) -> Result<TarpValidParams, MetricsError> {
         if self.num_alpha_bins == Some(0) {
             return Err(MetricsError::invalid("num_alpha_bins", "at least 1 bin", 0));
         }
@@ -695,7 +702,10 @@ mod tests {
             tarp_coverage(few.view(), few_theta.view(), refs, &params),
             Err(MetricsError::InvalidParameter { name: "num_alpha_bins", .. })
         ));
-        assert!(TarpParams { num_alpha_bins: Some(0), ..TarpParams::default() }.check().is_err());
+        assert!(matches!(
+            TarpParams { num_alpha_bins: Some(0), ..TarpParams::default() }.check(),
+            Err(MetricsError::InvalidParameter { name: "num_alpha_bins", .. })
+        ));
         assert!(matches!(
             marginal_coverage(samples.view(), theta.view(), &[0.5, 1.5]),
             Err(MetricsError::InvalidParameter { name: "credibility_levels", .. })

@@ -1,7 +1,9 @@
 //! Our TARP against the `tarp` package v0.1.1: the expected values come from `scripts/tarp_compare.py`, which calls
 //! `tarp.get_tarp_coverage(..., references=refs, bootstrap=False)` on seeded inputs and records `f`, `ecp` and
 //! `alpha`, plus numpy's histogram of the same `f` over `[0, 1]` (our `UnitInterval` variant).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail the test by panicking
 
+use galmass_core::params::Params;
 use galmass_metrics::tarp::{
     credibility_fractions, tarp_coverage, DistanceMetric, HistogramRange, References, TarpParams,
 };

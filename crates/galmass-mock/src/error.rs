@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use galmass_core::atomic::AtomicWriteError;
 use galmass_core::CoreError;
 use thiserror::Error;
 
@@ -49,6 +50,10 @@ pub enum MockError {
         /// What was found.
         got: String,
     },
+    /// A file could not be put in place (creating its folder, syncing or renaming the temporary file); the error
+    /// names the destination.
+    #[error(transparent)]
+    Write(#[from] AtomicWriteError),
     /// CFITSIO refused an operation.
     #[error("{}: {context}: {source}", path.display())]
     Fits {

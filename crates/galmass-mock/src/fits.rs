@@ -2,8 +2,9 @@
 //!
 //! Written images are float64 with a linear world coordinate system describing the grid: for each axis `CTYPEn`
 //! (the quantity), `CRPIXn = 1`, `CRVALn` (the first grid point), `CDELTn` (the spacing) and `CUNITn`; numpy (and
-//! this crate) index them as `[y, x]`, FITS axis 1 is x. Files are written under a temporary name and renamed into
-//! place.
+//! this crate) index them as `[y, x]`, FITS axis 1 is x. Files are written atomically through
+//! `galmass_core::atomic` (a temporary beside the destination, synced and renamed into place; removed on every error
+//! path): CFITSIO errors name the destination, and a failed rename is [`MockError::Write`].
 //!
 //! ```no_run
 //! use galmass_mock::fits::{read_image, write_images, FitsImage, AxisWcs};
@@ -63,25 +64,18 @@ pub fn write_images(path: &Path, images: &[FitsImage<'_>]) -> Result<(), MockErr
     let Some(first) = images.first() else {
         return Err(MockError::BadInput { name: "images", expected: "at least one image".into(), got: "none".into() });
     };
-    let tmp = galmass_core::paths::temporary_path(path);
-    let result = write_to(&tmp, first, &images[1..]).and_then(|()| {
-        std::fs::rename(&tmp, path).map_err(|e| MockError::BadInput {
-            name: "path",
-            expected: format!("a writable destination {}", path.display()),
-            got: e.to_string(),
-        })
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    galmass_core::atomic::write_atomic_with(path, |tmp| write_to(tmp, path, first, &images[1..]), MockError::from)
 }
 
-fn write_to(path: &Path, first: &FitsImage<'_>, rest: &[FitsImage<'_>]) -> Result<(), MockError> {
+/// Writes the images to the temporary file `tmp`; errors name the destination `path`.
+fn write_to(tmp: &Path, path: &Path, first: &FitsImage<'_>, rest: &[FitsImage<'_>]) -> Result<(), MockError> {
     let shape = [first.data.nrows(), first.data.ncols()];
     let description = ImageDescription { data_type: ImageType::Double, dimensions: &shape };
-    let mut file =
-        FitsFile::create(path).with_custom_primary(&description).open().map_err(|e| fits_err(path, "creating", e))?;
+    let mut file = FitsFile::create(tmp)
+        .with_custom_primary(&description)
+        .overwrite()
+        .open()
+        .map_err(|e| fits_err(path, "creating", e))?;
     let hdu = file.primary_hdu().map_err(|e| fits_err(path, "opening the primary HDU", e))?;
     write_hdu(path, &mut file, &hdu, first)?;
     for image in rest {

@@ -21,6 +21,7 @@
 //!   either paper.
 //!
 //! ```
+//! use galmass_core::params::Params;
 //! use galmass_core::{LineOfSight, Particles};
 //! use galmass_core::projection::ProjectedStars;
 //! use galmass_mock::star_maps::{star_maps, StarMapParams};
@@ -35,6 +36,7 @@
 //! assert_eq!(maps.star_xy.dim(), (64, 64));
 //! ```
 
+use galmass_core::params::Params;
 use galmass_core::projection::{half_number_radius_of, Aperture, ProjectedStars, VelocityScale};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
@@ -42,7 +44,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::MockError;
 use crate::kde::{Bandwidth, GaussianKde2, Grid2, GridAxis, GridSampling};
 
-/// Parameters of the two star maps (unchecked; see [`StarMapParams::check`]).
+/// Parameters of the two star maps (unchecked; [`Params::check`] turns them into [`StarMapValidParams`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StarMapParams {
@@ -108,9 +110,14 @@ impl StarMapParams {
             _ => None,
         }
     }
+}
+
+impl Params for StarMapParams {
+    type Valid = StarMapValidParams;
+    type Error = MockError;
 
     /// Checks ranges and apertures.
-    pub fn check(self) -> Result<ValidStarMapParams, MockError> {
+    fn check(&self) -> Result<StarMapValidParams, MockError> {
         let xy = GridAxis::new(self.xy_range.0, self.xy_range.1, self.grid_size, self.grid_sampling)?;
         let r = GridAxis::new(self.r_range.0, self.r_range.1, self.grid_size, self.grid_sampling)?;
         let v = GridAxis::new(self.v_range.0, self.v_range.1, self.grid_size, self.grid_sampling)?;
@@ -119,19 +126,19 @@ impl StarMapParams {
                 return Err(MockError::invalid(name, format!("must be a positive number of R_h, got {value}")));
             }
         }
-        Ok(ValidStarMapParams { params: self, xy_grid: Grid2 { x: xy, y: xy }, rv_grid: Grid2 { x: r, y: v } })
+        Ok(StarMapValidParams { params: *self, xy_grid: Grid2 { x: xy, y: xy }, rv_grid: Grid2 { x: r, y: v } })
     }
 }
 
 /// Checked [`StarMapParams`] with their grids.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ValidStarMapParams {
+pub struct StarMapValidParams {
     params: StarMapParams,
     xy_grid: Grid2,
     rv_grid: Grid2,
 }
 
-impl ValidStarMapParams {
+impl StarMapValidParams {
     /// The checked values.
     pub fn params(&self) -> &StarMapParams {
         &self.params
@@ -172,7 +179,7 @@ pub struct StarMaps {
 /// Maps of many projections, in parallel over projections (rayon's current pool), in input order. Each result is
 /// independent: a projection that fails (too few stars, a degenerate sample) does not stop the others, so a
 /// dataset builder can record it as a skip.
-pub fn star_maps_many(projections: &[ProjectedStars], params: &ValidStarMapParams) -> Vec<Result<StarMaps, MockError>> {
+pub fn star_maps_many(projections: &[ProjectedStars], params: &StarMapValidParams) -> Vec<Result<StarMaps, MockError>> {
     use rayon::prelude::*;
     projections.par_iter().map(|p| star_maps(p, params)).collect()
 }
@@ -181,7 +188,7 @@ pub fn star_maps_many(projections: &[ProjectedStars], params: &ValidStarMapParam
 ///
 /// Errors (typed, never NaN): fewer than two sampled stars; fewer than three stars in an aperture
 /// ([`MockError::TooFewPoints`]); stars in an aperture on a line ([`MockError::DegenerateCovariance`]); v_p98 = 0.
-pub fn star_maps(stars: &ProjectedStars, params: &ValidStarMapParams) -> Result<StarMaps, MockError> {
+pub fn star_maps(stars: &ProjectedStars, params: &StarMapValidParams) -> Result<StarMaps, MockError> {
     let p = params.params();
     // The shared per-projection quantities (galmass_core::projection), with the radii computed once.
     let radii = stars.radii_kpc();

@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
+use galmass_core::atomic::AtomicWriteError;
 use galmass_mock::fits::{read_image, write_images, AxisWcs, FitsImage};
+use galmass_mock::MockError;
 use ndarray::Array2;
 
 #[test]
@@ -31,8 +33,39 @@ fn written_images_round_trip_with_their_grid() {
     assert_eq!(hdu.read_key::<i64>(&mut file, "NAXIS1").unwrap(), 48); // FITS axis 1 is x (array axis 1)
     assert_eq!(hdu.read_key::<f64>(&mut file, "CRVAL1").unwrap(), -0.5);
     assert_eq!(hdu.read_key::<f64>(&mut file, "RH_KPC").unwrap(), 1.25);
-    assert!(read_image(&path, 5).is_err());
-    assert!(read_image(&dir.path().join("absent.fits"), 0).is_err());
+    assert!(matches!(read_image(&path, 5), Err(MockError::Fits { path: p, .. }) if p == path));
+    let absent = dir.path().join("absent.fits");
+    assert!(matches!(read_image(&absent, 0), Err(MockError::Fits { path: p, .. }) if p == absent));
+    // Only the destination is left: the temporary was renamed into place.
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("maps.fits")]);
+}
+
+#[test]
+fn a_failed_rename_is_an_io_error_naming_the_destination() {
+    let dir = tempfile::tempdir().unwrap();
+    // The destination is a folder holding a file: the temporary is written, then cannot be renamed over it.
+    let dest = dir.path().join("maps.fits");
+    std::fs::create_dir(&dest).unwrap();
+    std::fs::write(dest.join("keep"), b"x").unwrap();
+    let a = Array2::from_elem((4, 4), 1.0);
+    let axis = AxisWcs { ctype: "X_RH".into(), unit: "".into(), first: 0.0, step: 1.0 };
+    let image = FitsImage { extname: "STAR_XY".into(), data: a.view(), x: axis.clone(), y: axis, keys: vec![] };
+    let err = write_images(&dest, &[image]).unwrap_err();
+    assert!(
+        matches!(&err, MockError::Write(AtomicWriteError::Io { path, step, .. }) if path == &dest && step.contains("renaming")),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("maps.fits"), "{err}");
+    // The temporary is gone and the folder untouched.
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("maps.fits")]);
+    assert!(dest.join("keep").exists());
+    // No images at all is bad input, not a write error.
+    assert!(matches!(
+        write_images(&dir.path().join("none.fits"), &[]),
+        Err(MockError::BadInput { name: "images", .. })
+    ));
 }
 
 #[test]
@@ -53,5 +86,8 @@ fn reads_the_sdss_fixture_as_astropy_does() {
     assert_eq!(image.sum(), e["sum_finite"].as_f64().unwrap());
     assert_eq!(unit.as_deref(), e["BUNIT"].as_str());
     // The HI cube is 3-d: a typed error, not a panic.
-    assert!(read_image(&fixtures.join("fits/NGC_2903.fits"), 0).is_err());
+    assert!(matches!(
+        read_image(&fixtures.join("fits/NGC_2903.fits"), 0),
+        Err(MockError::BadInput { name: "hdu", .. })
+    ));
 }

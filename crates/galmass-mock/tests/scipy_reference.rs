@@ -3,14 +3,17 @@
 
 use std::path::Path;
 
+use galmass_core::params::Params;
 use galmass_core::projection::ProjectedStars;
 use galmass_mock::kde::{Bandwidth, GaussianKde2, Grid2, GridAxis, GridSampling};
 use galmass_mock::star_maps::{star_maps, star_maps_many, StarMapParams};
 use galmass_mock::MockError;
 use ndarray::{Array1, Array2};
 
-/// The bound: max |ours - scipy| <= 1e-9 max(scipy).
-const TOLERANCE: f64 = 1e-9;
+/// max |ours - scipy| <= 1e-12 max(scipy): observed up to about 3e-14 (printed by each test), so this bound leaves
+/// room for rounding on other processors and fails on any error in the formula (a wrong bandwidth factor, a
+/// missing cross term or normalisation is off by 1e-3 or more).
+const TOLERANCE: f64 = 1e-12;
 
 fn load(name: &str) -> Vec<f64> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data").join(name);
@@ -109,7 +112,7 @@ fn degenerate_samples_are_typed_errors_never_nan() {
         (0..50).map(|i| (i as f64).cos() * 0.3).collect(),
         vec![0.0; 50],
     );
-    assert!(star_maps(&still, &params).is_err());
+    assert!(matches!(star_maps(&still, &params), Err(MockError::BadInput { name: "v_los", .. })));
 }
 
 #[test]
@@ -124,6 +127,6 @@ fn many_projections_equal_one_at_a_time_and_keep_failures_apart() {
     assert_eq!(results.len(), 3);
     let single = star_maps(&good, &params).unwrap();
     assert_eq!(results[0].as_ref().unwrap(), &single);
-    assert!(results[1].is_err());
+    assert!(matches!(results[1], Err(MockError::Core(_))), "{:?}", results[1]);
     assert_eq!(results[2].as_ref().unwrap(), &single);
 }

@@ -17,6 +17,7 @@
 //! are computed on the labels as given.
 //!
 //! ```
+//! use galmass_core::params::Params;
 //! use galmass_estimators::gbdt::{train, GbdtParams, LabeledData, Metric};
 //! use ndarray::Array2;
 //! let x = Array2::from_shape_fn((500, 2), |(i, j)| ((i * (j + 3)) % 97) as f64);
@@ -38,7 +39,7 @@ use super::dataset::{thread_pool, BinnedData};
 use super::error::GbdtError;
 use super::learner::{TreeInput, TreeLearner};
 use super::model::GbdtModel;
-use super::objective::{gradients, initial_score, metric_value, percentile};
+use super::objective::{gradients, initial_score, median, metric_value};
 use super::params::{DataSampleStrategy, GbdtValidParams, Metric, Objective};
 use super::split::SplitLimits;
 use super::tree::Tree;
@@ -309,7 +310,7 @@ pub fn train(
                 }
                 residuals.clear();
                 residuals.extend(rows.iter().map(|&r| labels[r as usize] - scores[r as usize]));
-                tree.leaf_value[leaf] = percentile(&mut residuals, 0.5);
+                tree.leaf_value[leaf] = median(&mut residuals);
             }
         }
         tree.shrink(p.learning_rate);

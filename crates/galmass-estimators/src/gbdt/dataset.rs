@@ -9,6 +9,7 @@
 //! slots, its most frequent bin being the leaf total minus the rest. On dense data nothing bundles.
 //!
 //! ```
+//! use galmass_core::params::Params;
 //! use galmass_estimators::gbdt::dataset::BinnedData;
 //! use galmass_estimators::gbdt::GbdtParams;
 //! use ndarray::Array2;
@@ -363,6 +364,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::gbdt::GbdtParams;
+    use galmass_core::params::Params;
     use ndarray::Array2;
 
     fn sparse_matrix(n: usize, n_features: usize) -> Array2<f64> {

@@ -1,6 +1,7 @@
 //! Errors of the gradient boosted trees: bad parameters, bad input data, unreadable tables and model files.
 //!
 //! ```
+//! use galmass_core::params::Params;
 //! use galmass_estimators::gbdt::{GbdtError, GbdtParams};
 //! let err = GbdtParams { num_leaves: 1, ..GbdtParams::default() }.check().unwrap_err();
 //! assert!(matches!(err, GbdtError::InvalidParameter { name: "num_leaves", .. }));
@@ -8,6 +9,7 @@
 
 use std::path::PathBuf;
 
+use galmass_core::atomic::AtomicWriteError;
 use thiserror::Error;
 
 /// Something the gradient boosted trees cannot work with. Messages name the parameter, input, file, line or column.
@@ -40,6 +42,10 @@ pub enum GbdtError {
         #[source]
         source: std::io::Error,
     },
+    /// A file could not be put in place (writing, syncing or renaming its temporary); the error names the
+    /// destination.
+    #[error(transparent)]
+    Write(#[from] AtomicWriteError),
     /// A CSV cell is not a number.
     #[error("{source_name}: line {line}, column {column} (`{column_name}`): cannot read `{value}` as a number")]
     CsvCell {

@@ -8,6 +8,7 @@
 //! allocated once and reused from tree to tree.
 //!
 //! ```
+//! use galmass_core::params::Params;
 //! use galmass_estimators::gbdt::{train, GbdtParams, LabeledData};
 //! use ndarray::Array2;
 //! // One informative feature: the first tree is a single split at the step.

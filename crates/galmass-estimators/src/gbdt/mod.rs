@@ -21,6 +21,7 @@
 //! bins, and histograms are dense (LightGBM also has sparse storage, which matters without bundling).
 //!
 //! ```
+//! use galmass_core::params::Params;
 //! use galmass_estimators::gbdt::{train, GbdtModel, GbdtParams, ImportanceType, LabeledData, Metric};
 //! use ndarray::Array2;
 //! // y depends on column 0 (strongly) and column 2 (weakly); column 1 is noise; column 2 has missing values.

@@ -6,6 +6,7 @@
 //! Numbers are written so they read back bit for bit, so a reloaded model predicts exactly the same values.
 //!
 //! ```
+//! use galmass_core::params::Params;
 //! use galmass_estimators::gbdt::{train, GbdtModel, GbdtParams, ImportanceType, LabeledData};
 //! use ndarray::Array2;
 //! let x = Array2::from_shape_fn((300, 3), |(i, j)| ((i * (2 * j + 1)) % 37) as f64);
@@ -228,13 +229,11 @@ impl GbdtModel {
         Ok(model)
     }
 
-    /// Writes the model file atomically (temporary file, then rename).
+    /// Writes the model file atomically (`galmass_core::atomic`: a temporary beside `path`, synced and renamed into
+    /// place, removed on any error); a failed write is [`GbdtError::Write`], naming `path`.
     pub fn save(&self, path: &Path) -> Result<(), GbdtError> {
         let text = self.to_json()?;
-        let io = |source| GbdtError::Io { path: path.to_owned(), source };
-        let tmp = galmass_core::paths::temporary_path(path);
-        std::fs::write(&tmp, text.as_bytes()).map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+        Ok(galmass_core::atomic::write_bytes_atomic(path, text.as_bytes())?)
     }
 
     /// Reads a model file.

@@ -7,46 +7,28 @@
 //! label for L2 and Huber, the median for L1.
 //!
 //! ```
-//! use galmass_estimators::gbdt::objective::{percentile, metric_value};
+//! use galmass_estimators::gbdt::objective::{median, metric_value};
 //! use galmass_estimators::gbdt::Metric;
 //! // The median, as numpy's and LightGBM's: the central value, or the mean of the two central values.
-//! assert_eq!(percentile(&mut [1.0, 5.0, 2.0, 4.0, 3.0], 0.5), 3.0);
-//! assert_eq!(percentile(&mut [1.0, 2.0, 3.0, 4.0], 0.5), 2.5);
+//! assert_eq!(median(&mut [1.0, 5.0, 2.0, 4.0, 3.0]), 3.0);
+//! assert_eq!(median(&mut [1.0, 2.0, 3.0, 4.0]), 2.5);
 //! assert_eq!(metric_value(Metric::L1, &[1.0, 2.0], &[2.0, 0.0], 0.9), 1.5);
 //! ```
 
 use super::params::{Metric, Objective};
 
-/// The `alpha` quantile with linear interpolation between order statistics (numpy's default), which is what
-/// LightGBM 4.7's `PercentileFun` returns (checked against the package: the L1 initial score of 1, 2, 3, 4 is 2.5).
-/// Reorders `values`. NaN for no values.
-pub fn percentile(values: &mut [f64], alpha: f64) -> f64 {
-    let n = values.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    if n == 1 {
-        return values[0];
-    }
-    // Position in decreasing order; (1.0f - alpha) is a float in LightGBM.
-    let float_pos = f64::from(1.0_f32 - alpha as f32) * (n - 1) as f64;
-    let pos = (float_pos.max(0.0) as usize).min(n - 1);
-    let bias = float_pos - pos as f64;
-    let desc = |a: &f64, b: &f64| b.total_cmp(a);
-    values.select_nth_unstable_by(pos, desc);
-    let v1 = values[pos];
-    if pos + 1 >= n || bias <= 0.0 {
-        return v1;
-    }
-    let v2 = values[pos + 1..].iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    v1 - (v1 - v2) * bias
+/// The median, as LightGBM 4.7's `PercentileFun(.., 0.5)` computes it: the central value, or the mean of the two
+/// central values, which is numpy's linear-interpolation median (LightGBM's float32 `1 - alpha` is exact at 0.5), so
+/// this is `galmass_core::stats::percentile_in_place`. Reorders `values`; NaN for no values (or a NaN among them).
+pub fn median(values: &mut [f64]) -> f64 {
+    galmass_core::stats::percentile_in_place(values, 50.0).unwrap_or(f64::NAN)
 }
 
 /// Initial score with `boost_from_average`: mean label (L2, Huber) or LightGBM's median (L1).
 pub(crate) fn initial_score(objective: Objective, labels: &[f64]) -> f64 {
     match objective {
         Objective::Regression | Objective::Huber => labels.iter().sum::<f64>() / labels.len() as f64,
-        Objective::RegressionL1 => percentile(&mut labels.to_vec(), 0.5),
+        Objective::RegressionL1 => median(&mut labels.to_vec()),
     }
 }
 
@@ -115,17 +97,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn percentile_follows_lightgbm_convention() {
-        assert_eq!(percentile(&mut [7.0], 0.5), 7.0);
-        assert_eq!(percentile(&mut [1.0, 2.0], 0.5), 1.5);
-        assert_eq!(percentile(&mut [3.0, 1.0, 2.0], 0.5), 2.0);
+    fn median_follows_lightgbm_convention() {
+        assert_eq!(median(&mut [7.0]), 7.0);
+        assert_eq!(median(&mut [1.0, 2.0]), 1.5);
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
         // The values LightGBM 4.7 starts L1 from (scripts: lgb.train with no possible split).
-        assert_eq!(percentile(&mut [1.0, 2.0, 6.0], 0.5), 2.0);
-        assert_eq!(percentile(&mut (1..=10).map(f64::from).collect::<Vec<_>>(), 0.5), 5.5);
-        assert_eq!(percentile(&mut [3.0, 1.0, 2.0, 10.0], 0.5), 2.5);
-        // Other quantiles interpolate like numpy.percentile.
-        assert!((percentile(&mut [1.0, 2.0, 3.0, 4.0, 5.0], 0.9) - 4.6).abs() < 1e-6);
-        assert!(percentile(&mut [], 0.5).is_nan());
+        assert_eq!(median(&mut [1.0, 2.0, 6.0]), 2.0);
+        assert_eq!(median(&mut (1..=10).map(f64::from).collect::<Vec<_>>()), 5.5);
+        assert_eq!(median(&mut [3.0, 1.0, 2.0, 10.0]), 2.5);
+        assert!(median(&mut []).is_nan());
     }
 
     #[test]

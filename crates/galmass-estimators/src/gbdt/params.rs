@@ -2,11 +2,12 @@
 //!
 //! [`GbdtParams`] mirrors the configuration text (TOML or JSON, unknown keys rejected, LightGBM's aliases
 //! accepted: `num_iterations` for `num_boost_round`, `reg_lambda` for `lambda_l2`, `subsample` for
-//! `bagging_fraction`, ...). [`GbdtParams::check`] turns it into [`GbdtValidParams`], the only form training
-//! accepts. Every default is LightGBM's except `seed` (LightGBM: unset; here 0), and the random streams are
+//! `bagging_fraction`, ...). [`Params::check`] (the `galmass_core::params` trait) turns it into
+//! [`GbdtValidParams`], the only form training accepts. Every default is LightGBM's except `seed` (LightGBM: unset; here 0), and the random streams are
 //! galmass' own (ChaCha8), so a seed does not reproduce LightGBM's draws.
 //!
 //! ```
+//! use galmass_core::params::Params;
 //! use galmass_estimators::gbdt::{GbdtParams, Metric, Objective};
 //! // chu2024 Table 3: num_leaves 5, 500 rounds, min_data_in_leaf 20, regression; MAE and MSE tracked.
 //! let params: GbdtParams = serde_json::from_str(
@@ -23,6 +24,7 @@
 
 use std::fmt;
 
+use galmass_core::params::Params;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::error::GbdtError;
@@ -329,9 +331,14 @@ impl GbdtParams {
             ..Self::default()
         }
     }
+}
+
+impl Params for GbdtParams {
+    type Valid = GbdtValidParams;
+    type Error = GbdtError;
 
     /// Checks ranges and combinations (LightGBM's `Config::CheckParamConflict` and per-parameter checks).
-    pub fn check(&self) -> Result<GbdtValidParams, GbdtError> {
+    fn check(&self) -> Result<GbdtValidParams, GbdtError> {
         let bad = |name: &'static str, reason: String| Err(GbdtError::InvalidParameter { name, reason });
         let finite_nonneg = |x: f64| x.is_finite() && x >= 0.0;
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
