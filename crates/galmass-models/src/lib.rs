@@ -2,7 +2,7 @@
 //!
 //! The only galmass crate that links libtorch (through `tch`). It will hold the CNN branches of sarrato2025,
 //! exposito2026, chu2024 and delosrios2023, and the masked autoregressive flow; the foundation issue lays down the
-//! device choice ([`device`]) and the dense building block ([`mlp`]) they share.
+//! device choice ([`device`]), the dense building block ([`mlp`]) they share and the crate's error ([`error`]).
 //!
 //! No `tch` type appears in another crate's public API: other crates talk to models through plain Rust types
 //! ([`ComputeDevice`], slices, ndarray arrays).
@@ -18,6 +18,8 @@
 //! ```
 
 pub mod device;
+pub mod error;
 pub mod mlp;
 
 pub use device::ComputeDevice;
+pub use error::ModelError;
