@@ -58,11 +58,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let params = GizmoWriteParams { scale_factor: 0.95, ..GizmoWriteParams::fire2_like(600, 2) };
     let placement =
         [([41_000.0, 42_000.0, 43_000.0], [80.0, -20.0, 15.0]), ([41_200.0, 42_050.0, 43_010.0], [-40.0, 70.0, 0.0])];
-    let placed: Vec<PlacedGalaxy<'_>> = galaxies
-        .iter()
-        .zip(&placement)
-        .map(|(g, &(c, v))| PlacedGalaxy { galaxy: g, centre_kpc: c, velocity_kms: v })
-        .collect();
+    let placed: Vec<PlacedGalaxy<'_>> =
+        galaxies.iter().zip(&placement).map(|(g, &(c, v))| PlacedGalaxy::new(g, c, v)).collect();
     let written = write_gizmo_snapshot(&root.join("output"), &params, &placed)?;
     let snap = GizmoSnapshot::open(&written.chunk_paths[0])?;
     // Per Gizmo type, what galmass's reader returns, in physical units (kpc, km/s, Msun).

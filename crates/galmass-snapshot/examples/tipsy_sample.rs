@@ -44,7 +44,7 @@ fn main() {
     let placed: Vec<PlacedGalaxy<'_>> = galaxies
         .iter()
         .zip(offsets)
-        .map(|(galaxy, (offset_kpc, velocity_offset_kms))| PlacedGalaxy { galaxy, offset_kpc, velocity_offset_kms })
+        .map(|(galaxy, (offset_kpc, velocity_offset_kms))| PlacedGalaxy::new(galaxy, offset_kpc, velocity_offset_kms))
         .collect();
     let options = TipsyWriteOptions::nihao_planck2014(0.5, UnitConvention::Pynbody28);
     let written = write_galaxies(&dir.join("sample.00512"), &placed, &options).unwrap();

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use galmass_core::atomic::AtomicWriteError;
 use galmass_core::CoreError;
 use thiserror::Error;
 
@@ -70,6 +71,23 @@ pub enum SnapshotError {
         /// The OS error.
         #[source]
         source: std::io::Error,
+    },
+    /// Writing a file into place failed (creating its folder, its temporary, syncing or renaming it); the error
+    /// names the destination, which is left as it was (no temporary stays behind).
+    #[error(transparent)]
+    Write(#[from] AtomicWriteError),
+    /// A tipsy snapshot has no `.param` file beside it and no units were given: its header can be reported, but
+    /// reading particles needs the units (`TipsyOptions::param_path` / `galmass ... --param FILE`, or explicit units
+    /// `TipsyOptions::units` / `--dkpcunit`, `--dmsolunit`, ...).
+    #[error(
+        "{}: the units are unknown: no .param file beside the snapshot or in its parent folder; give a .param file \
+         (--param FILE) or the units (--dkpcunit KPC --dmsolunit MSUN, with --comoving and --hubble H for a \
+         cosmological run) to read its particles",
+        path.display()
+    )]
+    UnitsUnknown {
+        /// The tipsy file.
+        path: PathBuf,
     },
     /// The file ends before the data its header announces.
     #[error("{}: field `{field}`: file truncated: needs {expected_bytes} bytes, has {got_bytes}", path.display())]

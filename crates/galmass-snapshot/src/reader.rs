@@ -20,6 +20,7 @@ use galmass_core::{Particles, Species};
 use serde::Serialize;
 
 use crate::error::SnapshotError;
+use crate::tipsy::format::{ByteOrder, TipsyPrecision};
 
 /// The simulation formats galmass reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -42,18 +43,37 @@ pub struct SnapshotHeader {
     pub path: PathBuf,
     /// Particles per species in the whole snapshot (all chunks).
     pub n_particles: BTreeMap<Species, u64>,
-    /// Cosmological scale factor a.
-    pub scale_factor: f64,
-    /// Redshift 1/a - 1.
-    pub redshift: f64,
+    /// Cosmological scale factor a (`None` when the units are unknown: a tipsy file without `.param`).
+    pub scale_factor: Option<f64>,
+    /// Redshift 1/a - 1 (`None` when the units are unknown).
+    pub redshift: Option<f64>,
     /// Dimensionless Hubble parameter h, when the format records it.
     pub hubble_param: Option<f64>,
     /// Side of the periodic box in physical kpc, when there is one.
     pub box_size_kpc: Option<f64>,
-    /// How the format's units were converted (human-readable).
-    pub units: String,
+    /// How the format's units are converted (human-readable); `None` when they are unknown (a tipsy file without
+    /// `.param` and without explicit units: the header reads, the particles need the units).
+    pub units: Option<String>,
+    /// Why something is unknown and what to give (present when `units` is `None`).
+    pub note: Option<String>,
+    /// The tipsy header as stored (tipsy only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tipsy: Option<TipsyDetails>,
     /// Fields available per species, in the format's own names.
     pub fields: BTreeMap<Species, Vec<String>>,
+}
+
+/// What a tipsy header says, whatever the units: its time, count, byte order and record precision.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TipsyDetails {
+    /// Header time: the scale factor in comoving runs, else time in code units.
+    pub time: f64,
+    /// Total particles.
+    pub n_total: u64,
+    /// Byte order.
+    pub byte_order: ByteOrder,
+    /// Record precision.
+    pub precision: TipsyPrecision,
 }
 
 /// Which particles of a species to read.
@@ -142,17 +162,25 @@ pub fn detect_format(path: &Path) -> Result<SnapshotFormat, SnapshotError> {
 }
 
 /// Opens the snapshot at `path` in `format` (detected by [`detect_format`] when `None`); tipsy units follow pynbody
-/// 2.8 ([`crate::tipsy::param::UnitConvention::Pynbody28`]).
+/// 2.8 ([`crate::tipsy::param::UnitConvention::Pynbody28`]) from the `.param` found beside the file (a tipsy file
+/// without one opens with unknown units: see [`open_snapshot_with`]).
 pub fn open_snapshot(path: &Path, format: Option<SnapshotFormat>) -> Result<Box<dyn SnapshotReader>, SnapshotError> {
+    open_snapshot_with(path, format, &crate::tipsy::TipsyOptions::new(crate::tipsy::param::UnitConvention::Pynbody28))
+}
+
+/// [`open_snapshot`] with the tipsy options (a `.param` elsewhere, explicit units, precision) used when the
+/// snapshot is tipsy.
+pub fn open_snapshot_with(
+    path: &Path,
+    format: Option<SnapshotFormat>,
+    tipsy: &crate::tipsy::TipsyOptions,
+) -> Result<Box<dyn SnapshotReader>, SnapshotError> {
     let format = match format {
         Some(f) => f,
         None => detect_format(path)?,
     };
     Ok(match format {
-        SnapshotFormat::Tipsy => {
-            let options = crate::tipsy::TipsyOptions::new(crate::tipsy::param::UnitConvention::Pynbody28);
-            Box::new(crate::tipsy::TipsySnapshot::open(path, &options)?)
-        }
+        SnapshotFormat::Tipsy => Box::new(crate::tipsy::TipsySnapshot::open(path, tipsy)?),
         SnapshotFormat::Arepo => Box::new(crate::arepo::ArepoSnapshot::open(path)?),
         SnapshotFormat::Gizmo => Box::new(crate::gizmo::GizmoSnapshot::open(path)?),
     })

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use galmass_core::atomic::AtomicWriteError;
 use galmass_core::particles::BandLuminosity;
 use galmass_core::{Galaxy, GalaxyMeta, Particles, ScalarField, Species};
 use galmass_snapshot::arepo::catalogue::TngBox;
@@ -43,8 +44,8 @@ fn cutouts_match_h5py() {
     let (h, a) = (e["HubbleParam"].as_f64().unwrap(), e["Time"].as_f64().unwrap());
     let header = snap.header();
     assert_eq!(header.hubble_param, Some(h));
-    assert_eq!(header.scale_factor, a);
-    assert_eq!(header.redshift, e["Redshift"].as_f64().unwrap());
+    assert_eq!(header.scale_factor, Some(a));
+    assert_eq!(header.redshift, e["Redshift"].as_f64());
     // BoxSize 35000 ckpc/h -> x a / h physical kpc.
     assert!((header.box_size_kpc.unwrap() - 35000.0 * a / h).abs() < 1e-9);
     assert_eq!(header.n_particles[&Species::Dm], e["NumPart_ThisFile"][1].as_u64().unwrap());
@@ -409,5 +410,48 @@ fn zoom_low_resolution_dark_matter_is_read_and_flagged() {
     let halo_dm = &halo.species[&Species::Dm];
     assert_eq!(halo_dm.len(), 60);
     assert!(halo_dm.high_res().unwrap().iter().all(|f| *f));
-    assert!(snap.read_low_res_dm(1, &[(0, 1)]).is_err());
+    let not_low_res = snap.read_low_res_dm(1, &[(0, 1)]);
+    assert!(
+        matches!(&not_low_res, Err(SnapshotError::Malformed { field, .. }) if field == "PartType"),
+        "{not_low_res:?}"
+    );
+    // Ranges past the end (even at u64::MAX) read nothing rather than overflow.
+    assert!(snap.read_low_res_dm(2, &[(u64::MAX - 1, 5)]).unwrap().is_empty());
+}
+
+/// Every entry under `dir`, recursively, relative to it.
+fn tree(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            if p.is_dir() {
+                stack.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The box is committed as one set: when a later file (the group catalogue) cannot be created, no snapshot chunk is
+/// left in place and no temporary stays behind; the error is an I/O error naming that file.
+#[test]
+fn a_failed_later_file_leaves_no_file_of_the_box() {
+    let tmp = tempfile::tempdir().unwrap();
+    let galaxy = test_galaxy(5, 40, 30, 60);
+    let base = tmp.path().join("output");
+    std::fs::create_dir_all(&base).unwrap();
+    // A plain file where the catalogue's folder must go.
+    std::fs::write(base.join("groups_099"), b"in the way").unwrap();
+    let placed = [PlacedGalaxy::new(&galaxy, [2000.0; 3], [0.0; 3])];
+    let err = write_tng_box(&base, &TngBoxParams::tng100_like(99, 3, 2), &placed).unwrap_err();
+    assert!(
+        matches!(&err, SnapshotError::Write(AtomicWriteError::Io { path, .. }) if path.ends_with("groups_099/fof_subhalo_tab_099.0.hdf5")),
+        "{err}"
+    );
+    // The snapshot folder was created for the chunks, but holds nothing: no chunk, no temporary.
+    assert_eq!(tree(&base), vec!["groups_099".to_owned(), "snapdir_099".to_owned()]);
 }

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use galmass_core::atomic::AtomicWriteError;
 use galmass_core::galaxy::log_spaced_radii;
+use galmass_core::kinematics::aligned_frame_and_kappa_co;
 use galmass_core::particles::BandLuminosity;
 use galmass_core::{Galaxy, GalaxyMeta, Particles, Rotation, ScalarField, Species, TruthProfiles};
 use galmass_snapshot::{galaxy_file, SnapshotError};
@@ -190,12 +192,11 @@ fn bad_input_gets_typed_errors_naming_file_and_field() {
     let err = message(galaxy_file::read(&length).unwrap_err());
     assert!(err.contains("age_gyr") && err.contains("length 300"), "{err}");
 
+    // An absent rotation is no longer an error (issue 11: minimal files load): it is computed from the stars.
     let no_rotation = damaged(dir.path(), "norot.h5", |f| f.delete_attr("rotation_to_aligned").unwrap());
-    let err = galaxy_file::read(&no_rotation).unwrap_err();
-    assert!(
-        matches!(err, SnapshotError::Missing { kind: "attribute", ref name, .. } if name == "rotation_to_aligned"),
-        "{err}"
-    );
+    let back = galaxy_file::read(&no_rotation).unwrap();
+    let (expected, _) = aligned_frame_and_kappa_co(back.stars().unwrap()).unwrap();
+    assert_eq!(back.meta.rotation_to_aligned, expected);
 
     let not_rotation = damaged(dir.path(), "notrot.h5", |f| {
         f.delete_attr("rotation_to_aligned").unwrap();
@@ -241,6 +242,106 @@ fn failed_write_leaves_nothing_behind() {
     let mut g = Galaxy::new(GalaxyMeta::new("bad\0suite", 1));
     g.set_species(Species::Stars, Particles::empty());
     let path = dir.path().join("g.h5");
-    assert!(galaxy_file::write(&path, &g).is_err());
+    let err = galaxy_file::write(&path, &g).unwrap_err();
+    assert!(matches!(err, SnapshotError::BadField { ref field, .. } if field == "suite"), "{err}");
+    assert!(err.to_string().contains("g.h5") && !err.to_string().contains(".tmp-"), "{err}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_failed_rename_is_an_io_error_naming_the_destination() {
+    let dir = tempfile::tempdir().unwrap();
+    // A non-empty folder where the file should go: the HDF5 write succeeds, the rename into place cannot.
+    let path = dir.path().join("g.h5");
+    std::fs::create_dir_all(path.join("occupied")).unwrap();
+    let err = galaxy_file::write(&path, &full_galaxy()).unwrap_err();
+    match &err {
+        SnapshotError::Write(AtomicWriteError::Io { path: dest, step, .. }) => {
+            assert_eq!(dest, &path);
+            assert_eq!(*step, "renaming into place");
+        }
+        other => panic!("expected an I/O write error, got {other:?}"),
+    }
+    let names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, vec!["g.h5".to_owned()], "no temporary left beside it");
+}
+
+/// Writes the smallest file galmass reads the way h5py writes it: f64 datasets, `format` as a variable-length UTF-8
+/// string (h5py's `str`) or, with `fixed_ascii`, as numpy's fixed-length `S` bytes, `version` an int64.
+fn minimal_file(path: &Path, stars: &Particles, fixed_ascii: bool) {
+    let f = hdf5::File::create(path).unwrap();
+    if fixed_ascii {
+        let text = hdf5::types::FixedAscii::<14>::from_ascii(b"galmass-galaxy").unwrap();
+        f.new_attr::<hdf5::types::FixedAscii<14>>().create("format").unwrap().write_scalar(&text).unwrap();
+    } else {
+        let text: hdf5::types::VarLenUnicode = "galmass-galaxy".parse().unwrap();
+        f.new_attr::<hdf5::types::VarLenUnicode>().create("format").unwrap().write_scalar(&text).unwrap();
+    }
+    f.new_attr::<i64>().create("version").unwrap().write_scalar(&1i64).unwrap();
+    let g = f.create_group("stars").unwrap();
+    g.new_dataset_builder().with_data(stars.pos_kpc()).create("pos").unwrap();
+    g.new_dataset_builder().with_data(stars.vel_kms()).create("vel").unwrap();
+    g.new_dataset_builder().with_data(stars.mass_msun()).create("mass").unwrap();
+}
+
+#[test]
+fn a_minimal_file_loads_with_documented_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    // A rotating disc of stars about the axis (1, 1, 0) / sqrt(2): the computed frame must take it to +z.
+    let n = 500;
+    let axis = [std::f64::consts::FRAC_1_SQRT_2, std::f64::consts::FRAC_1_SQRT_2, 0.0];
+    let (e1, e2) = ([0.0, 0.0, -1.0], [std::f64::consts::FRAC_1_SQRT_2, -std::f64::consts::FRAC_1_SQRT_2, 0.0]);
+    let mut pos = Array2::zeros((n, 3));
+    let mut vel = Array2::zeros((n, 3));
+    for i in 0..n {
+        let (r, phi) = (rng.random_range(0.5..10.0), rng.random_range(0.0..std::f64::consts::TAU));
+        for k in 0..3 {
+            pos[[i, k]] = r * (phi.cos() * e2[k] + phi.sin() * e1[k]);
+            // v = axis x r: counter-clockwise about the axis.
+            vel[[i, k]] = 150.0 * (-phi.sin() * e2[k] + phi.cos() * e1[k]);
+        }
+    }
+    let check =
+        (0..3).map(|k| axis[(k + 1) % 3] * e2[(k + 2) % 3] - axis[(k + 2) % 3] * e2[(k + 1) % 3]).collect::<Vec<_>>();
+    assert!((0..3).all(|k| (check[k] - e1[k]).abs() < 1e-12), "(e2, e1, axis) right-handed");
+    let stars = Particles::new(pos, vel, Array1::from_elem(n, 1e5)).unwrap();
+    for fixed_ascii in [false, true] {
+        let path = dir.path().join(format!("minimal_{fixed_ascii}.h5"));
+        minimal_file(&path, &stars, fixed_ascii);
+        let g = galaxy_file::read(&path).unwrap();
+        assert_eq!(g.meta.suite, "unknown");
+        assert_eq!(g.meta.source, "unknown");
+        assert_eq!(g.meta.galaxy_id, 0);
+        assert_eq!(g.meta.redshift, 0.0);
+        assert_eq!(g.meta.source_halo_id, None);
+        assert!(g.truth.is_none() && g.species(Species::Gas).is_none());
+        assert_eq!(g.stars().unwrap(), &stars);
+        let z = g.meta.rotation_to_aligned.apply(axis);
+        assert!((z[2] - 1.0).abs() < 1e-9, "the stars' spin goes to +z: {z:?}");
+        // What it reads, it writes back in full.
+        let full = dir.path().join(format!("full_{fixed_ascii}.h5"));
+        galaxy_file::write(&full, &g).unwrap();
+        assert_eq!(galaxy_file::read(&full).unwrap().meta, g.meta);
+    }
+    // A file without stars keeps the identity; a wrong-typed attribute that is present is still an error.
+    let dm_only = dir.path().join("dm_only.h5");
+    minimal_file(&dm_only, &stars, false);
+    {
+        let f = hdf5::File::open_rw(&dm_only).unwrap();
+        f.relink("stars", "dm").unwrap();
+        f.new_attr::<f64>().create("galaxy_id").unwrap().write_scalar(&1.5).unwrap();
+        let text: hdf5::types::VarLenUnicode = "x".parse().unwrap();
+        f.new_attr::<hdf5::types::VarLenUnicode>().create("redshift").unwrap().write_scalar(&text).unwrap();
+    }
+    let err = galaxy_file::read(&dm_only).unwrap_err();
+    assert!(matches!(err, SnapshotError::BadField { ref field, .. } if field == "redshift"), "{err}");
+    {
+        let f = hdf5::File::open_rw(&dm_only).unwrap();
+        f.delete_attr("redshift").unwrap();
+    }
+    let g = galaxy_file::read(&dm_only).unwrap();
+    assert_eq!(g.meta.rotation_to_aligned, Rotation::identity());
+    assert_eq!(g.meta.galaxy_id, 1, "a float id is read as the integer HDF5 converts it to");
 }

@@ -102,11 +102,8 @@ fn round_trip_through_a_two_chunk_snapshot() {
     let galaxies = [test_galaxy(1, 300, 200, 400), test_galaxy(2, 80, 50, 120)];
     let place =
         [([30_000.0, 20_000.0, 10_000.0], [100.0, -50.0, 20.0]), ([31_000.0, 20_500.0, 9_000.0], [-30.0, 60.0, 0.0])];
-    let placed: Vec<PlacedGalaxy<'_>> = galaxies
-        .iter()
-        .zip(&place)
-        .map(|(g, &(c, v))| PlacedGalaxy { galaxy: g, centre_kpc: c, velocity_kms: v })
-        .collect();
+    let placed: Vec<PlacedGalaxy<'_>> =
+        galaxies.iter().zip(&place).map(|(g, &(c, v))| PlacedGalaxy::new(g, c, v)).collect();
     let params = GizmoWriteParams { scale_factor: 0.8, ..GizmoWriteParams::fire2_like(600, 2) };
     let written = write_gizmo_snapshot(tmp.path(), &params, &placed).unwrap();
     assert_eq!(written.chunk_paths.len(), 2);
@@ -129,7 +126,7 @@ fn round_trip_through_a_two_chunk_snapshot() {
     );
     let header = snap.header();
     assert_eq!(header.format, SnapshotFormat::Gizmo);
-    close(header.scale_factor, 0.8, 1e-12, 0.0, "a");
+    close(header.scale_factor.unwrap(), 0.8, 1e-12, 0.0, "a");
     assert_eq!(header.n_particles[&Species::Dm], 520);
     assert_eq!(header.n_particles[&Species::Stars], 380);
     assert!(header.fields[&Species::Gas].iter().any(|f| f == "SmoothingLength"));
@@ -159,10 +156,8 @@ fn zoom_galaxy_is_recovered_around_its_centre() {
     let main = test_galaxy(3, 600, 100, 300);
     let satellite = test_galaxy(4, 60, 20, 50);
     let (c_main, c_sat) = ([40_000.0, 40_000.0, 40_000.0], [40_500.0, 40_000.0, 40_000.0]);
-    let placed = [
-        PlacedGalaxy { galaxy: &main, centre_kpc: c_main, velocity_kms: [50.0, 0.0, 0.0] },
-        PlacedGalaxy { galaxy: &satellite, centre_kpc: c_sat, velocity_kms: [0.0, 0.0, 0.0] },
-    ];
+    let placed =
+        [PlacedGalaxy::new(&main, c_main, [50.0, 0.0, 0.0]), PlacedGalaxy::new(&satellite, c_sat, [0.0, 0.0, 0.0])];
     let params = GizmoWriteParams { scale_factor: 0.9, ..GizmoWriteParams::fire2_like(600, 2) };
     let written = write_gizmo_snapshot(tmp.path(), &params, &placed).unwrap();
     let snap = GizmoSnapshot::open(&written.chunk_paths[0]).unwrap();
@@ -259,7 +254,7 @@ fn damaged_files_give_typed_errors_naming_file_and_field() {
 
     // Header totals larger than the chunks hold, and a chunk cut to half its length.
     let galaxy = test_galaxy(5, 50, 30, 60);
-    let placed = [PlacedGalaxy { galaxy: &galaxy, centre_kpc: [1000.0; 3], velocity_kms: [0.0; 3] }];
+    let placed = [PlacedGalaxy::new(&galaxy, [1000.0; 3], [0.0; 3])];
     let written =
         write_gizmo_snapshot(&tmp.path().join("box"), &GizmoWriteParams::fire2_like(600, 2), &placed).unwrap();
     {
@@ -284,4 +279,25 @@ fn damaged_files_give_typed_errors_naming_file_and_field() {
     eprintln!("truncated chunk: {err}");
     assert!(err.to_string().contains("snapshot_600.1.hdf5"), "{err}");
     assert!(matches!(err, SnapshotError::Hdf5 { .. } | SnapshotError::Truncated { .. }), "{err}");
+}
+
+/// The chunks are committed together: when the last chunk cannot be written, the first is not left in place either,
+/// and no temporary stays behind.
+#[test]
+fn a_failed_later_chunk_leaves_no_chunk() {
+    let tmp = tempfile::tempdir().unwrap();
+    let galaxy = test_galaxy(5, 50, 30, 60);
+    let params = GizmoWriteParams::fire2_like(600, 2);
+    let paths = params.chunk_paths(tmp.path());
+    // A folder where the last chunk's temporary must go: creating that HDF5 file fails.
+    let blocked = galmass_core::atomic::temporary_path(&paths[1]);
+    std::fs::create_dir_all(&blocked).unwrap();
+    let placed = [PlacedGalaxy::new(&galaxy, [1000.0; 3], [0.0; 3])];
+    let err = write_gizmo_snapshot(tmp.path(), &params, &placed).unwrap_err();
+    assert!(matches!(&err, SnapshotError::Hdf5 { path, .. } if path == &paths[1]), "{err}");
+    let left: Vec<String> = std::fs::read_dir(tmp.path().join("snapdir_600"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, vec![blocked.file_name().unwrap().to_string_lossy().into_owned()]);
 }

@@ -10,8 +10,8 @@ use galmass_snapshot::extract::{centre_galaxy, CentreMethod};
 use galmass_snapshot::reader::{ParticleSelection, SnapshotReader};
 use galmass_snapshot::tipsy::ahf::{ahf_id_to_file_index, read_ahf_halos, read_ahf_particles};
 use galmass_snapshot::tipsy::auxiliary::AuxValues;
-use galmass_snapshot::tipsy::format::TipsyPrecision;
-use galmass_snapshot::tipsy::param::UnitConvention;
+use galmass_snapshot::tipsy::format::{ByteOrder, TipsyPrecision};
+use galmass_snapshot::tipsy::param::{ExplicitUnits, UnitConvention};
 use galmass_snapshot::tipsy::write::{write_galaxies, PlacedGalaxy, TipsyWriteOptions};
 use galmass_snapshot::tipsy::{TipsyOptions, TipsySnapshot};
 use galmass_snapshot::SnapshotError;
@@ -61,8 +61,8 @@ fn changa_fixture_matches_pynbody() {
     assert_eq!(header.n_particles[&Species::Dm], want["n_dark"].as_u64().unwrap());
     assert_eq!(header.n_particles[&Species::Stars], want["n_star"].as_u64().unwrap());
     assert_eq!(snap.precision(), TipsyPrecision::Single);
-    assert_rel(header.scale_factor, want["time_scale_factor"].as_f64().unwrap(), "scale factor");
-    assert_rel(header.redshift, want["redshift"].as_f64().unwrap(), "redshift");
+    assert_rel(header.scale_factor.unwrap(), want["time_scale_factor"].as_f64().unwrap(), "scale factor");
+    assert_rel(header.redshift.unwrap(), want["redshift"].as_f64().unwrap(), "redshift");
     assert_rel(header.hubble_param.unwrap(), want["h"].as_f64().unwrap(), "h");
     for (species, key) in [(Species::Gas, "gas"), (Species::Dm, "dark"), (Species::Stars, "star")] {
         let p = snap.read_species(species, &ParticleSelection::All).unwrap();
@@ -224,12 +224,14 @@ fn galaxies_round_trip_through_tipsy_param_aux_and_ahf() {
         let placed: Vec<PlacedGalaxy<'_>> = galaxies
             .iter()
             .zip(offsets)
-            .map(|(galaxy, (offset_kpc, velocity_offset_kms))| PlacedGalaxy { galaxy, offset_kpc, velocity_offset_kms })
+            .map(|(galaxy, (offset_kpc, velocity_offset_kms))| {
+                PlacedGalaxy::new(galaxy, offset_kpc, velocity_offset_kms)
+            })
             .collect();
         let options = TipsyWriteOptions::nihao_planck2014(0.5, convention);
         let written = write_galaxies(&path, &placed, &options).unwrap();
         let snap = TipsySnapshot::open(&path, &TipsyOptions::new(convention)).unwrap();
-        assert_close(snap.header().redshift, 0.5, "redshift");
+        assert_close(snap.header().redshift.unwrap(), 0.5, "redshift");
         assert_close(snap.header().hubble_param.unwrap(), 0.671, "h");
         let mut file_index = 0u64;
         let mut members_want: Vec<BTreeSet<u64>> = vec![BTreeSet::new(); 2];
@@ -264,7 +266,7 @@ fn galaxies_round_trip_through_tipsy_param_aux_and_ahf() {
         }
         let halos = read_ahf_halos(&written.ahf_halos).unwrap();
         assert_eq!(halos.halos.len(), 2);
-        let a = snap.header().scale_factor;
+        let a = snap.header().scale_factor.unwrap();
         for (k, halo) in halos.halos.iter().enumerate() {
             let center = halo.center_physical_kpc(a, 0.671);
             for (got, want) in center.iter().zip(offsets[k].0) {
@@ -303,7 +305,8 @@ fn galaxies_round_trip_through_tipsy_param_aux_and_ahf() {
                 assert!((a - b).abs() < 1e-3, "{a} vs {b}");
             }
         }
-        assert!(snap.read_ahf_halo(7, GalaxyMeta::new("sample", 7)).is_err());
+        let absent = snap.read_ahf_halo(7, GalaxyMeta::new("sample", 7));
+        assert!(matches!(&absent, Err(SnapshotError::Malformed { field, .. }) if field == "halo id"), "{absent:?}");
         // the written units keep coordinates within [-0.5, 0.5]
         let (raw, _) = snap.read_raw(Species::Dm, &ParticleSelection::All).unwrap();
         assert!(raw.pos.iter().all(|x| x.abs() <= 0.5), "comoving coordinates in box units");
@@ -316,7 +319,7 @@ fn selections_read_the_same_particles_as_whole_reads() {
     let galaxy = sample_galaxy(0, 3);
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("sel.00001");
-    let placed = [PlacedGalaxy { galaxy: &galaxy, offset_kpc: [0.0; 3], velocity_offset_kms: [0.0; 3] }];
+    let placed = [PlacedGalaxy::new(&galaxy, [0.0; 3], [0.0; 3])];
     write_galaxies(&path, &placed, &TipsyWriteOptions::nihao_planck2014(0.0, UnitConvention::ExactG)).unwrap();
     let snap = TipsySnapshot::open(&path, &TipsyOptions::new(UnitConvention::ExactG)).unwrap();
     let all = snap.read_species(Species::Dm, &ParticleSelection::All).unwrap();
@@ -326,19 +329,71 @@ fn selections_read_the_same_particles_as_whole_reads() {
     assert!(snap.read_species(Species::Bh, &ParticleSelection::All).unwrap().is_empty());
 }
 
+/// A tipsy file without `.param` (issue 11): the header reads and says the units are unknown; particles need the
+/// units, given as a `.param` elsewhere or explicitly, and then read as with the `.param` beside the file.
 #[test]
-fn missing_param_file_is_a_typed_error() {
+fn missing_param_file_reports_the_header_and_reading_needs_units() {
     let galaxy = sample_galaxy(0, 4);
     let tmp = tempfile::tempdir().unwrap();
     let sub = tmp.path().join("a/b");
     std::fs::create_dir_all(&sub).unwrap();
     let path = sub.join("s.00001");
-    let placed = [PlacedGalaxy { galaxy: &galaxy, offset_kpc: [0.0; 3], velocity_offset_kms: [0.0; 3] }];
+    let placed = [PlacedGalaxy::new(&galaxy, [0.0; 3], [0.0; 3])];
     let written =
         write_galaxies(&path, &placed, &TipsyWriteOptions::nihao_planck2014(0.0, UnitConvention::ExactG)).unwrap();
-    std::fs::remove_file(&written.param).unwrap();
-    let err = TipsySnapshot::open(&path, &TipsyOptions::new(UnitConvention::ExactG)).unwrap_err();
-    assert!(matches!(err, SnapshotError::Missing { kind: "file", .. }), "{err}");
+    let with_param = TipsySnapshot::open(&path, &TipsyOptions::new(UnitConvention::ExactG)).unwrap();
+    let want = with_param.read_species(Species::Stars, &ParticleSelection::All).unwrap();
+    let elsewhere = tmp.path().join("elsewhere.param");
+    std::fs::rename(&written.param, &elsewhere).unwrap();
+
+    let snap = TipsySnapshot::open(&path, &TipsyOptions::new(UnitConvention::ExactG)).unwrap();
+    let header = snap.header();
+    assert_eq!(header.units, None);
+    assert!(header.note.as_deref().is_some_and(|n| n.contains("units unknown") && n.contains("--param")), "{header:?}");
+    assert_eq!((header.scale_factor, header.redshift, header.hubble_param), (None, None, None));
+    assert_eq!(header.n_particles[&Species::Stars], with_param.header().n_particles[&Species::Stars]);
+    let details = header.tipsy.unwrap();
+    assert_eq!((details.time, details.n_total), (1.0, with_param.tipsy_header().n_total));
+    assert_eq!((details.byte_order, details.precision), (ByteOrder::Big, TipsyPrecision::Single));
+    assert!(snap.units().is_none() && snap.lightest_dark_mass_msun().is_none());
+    let err = snap.read_species(Species::Stars, &ParticleSelection::All).unwrap_err();
+    assert!(matches!(&err, SnapshotError::UnitsUnknown { path: p } if p == &path), "{err}");
+    assert!(err.to_string().contains("s.00001") && err.to_string().contains("--dkpcunit"), "{err}");
+    let err = snap.read_tform_gyr(&ParticleSelection::All).unwrap_err();
+    assert!(matches!(err, SnapshotError::UnitsUnknown { .. }), "{err}");
+
+    // The .param given from elsewhere.
+    let options = TipsyOptions { param_path: Some(elsewhere.clone()), ..TipsyOptions::new(UnitConvention::ExactG) };
+    let given = TipsySnapshot::open(&path, &options).unwrap();
+    assert_eq!(given.read_species(Species::Stars, &ParticleSelection::All).unwrap(), want);
+    assert!(given.header().units.as_deref().is_some_and(|u| u.contains("elsewhere.param")));
+
+    // The same units given explicitly.
+    let u = with_param.units().unwrap();
+    let units = ExplicitUnits {
+        length_kpc: u.length_kpc,
+        mass_msun: u.mass_msun,
+        comoving: u.comoving,
+        hubble_param: u.hubble_param,
+        omega_matter: u.omega_matter,
+        omega_lambda: u.omega_lambda,
+    };
+    let options = TipsyOptions { units: Some(units), ..TipsyOptions::new(UnitConvention::ExactG) };
+    let explicit = TipsySnapshot::open(&path, &options).unwrap();
+    let got = explicit.read_species(Species::Stars, &ParticleSelection::All).unwrap();
+    assert_eq!(got.len(), want.len());
+    for (a, b) in got.pos_kpc().iter().zip(want.pos_kpc()) {
+        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} {b}");
+    }
+    let (ages, want_ages) = (got.field(ScalarField::AgeGyr).unwrap(), want.field(ScalarField::AgeGyr).unwrap());
+    for (a, b) in ages.iter().zip(want_ages) {
+        assert!((a - b).abs() < 1e-6, "{a} {b}");
+    }
+    // Both at once is refused.
+    let both =
+        TipsyOptions { param_path: Some(elsewhere), units: Some(units), ..TipsyOptions::new(UnitConvention::ExactG) };
+    let err = TipsySnapshot::open(&path, &both).unwrap_err();
+    assert!(matches!(err, SnapshotError::Malformed { ref field, .. } if field == "units"), "{err}");
 }
 
 /// Every read a corrupted file can reach: open, all species, a selection, an auxiliary array, the AHF files.
@@ -407,4 +462,36 @@ fn truncated_and_corrupted_files_give_typed_errors_never_panics() {
     }
     println!("3000 corrupted cases: {ok} read fine, {errors} typed errors, 0 panics");
     assert!(errors > 100 && ok > 100, "{ok} ok, {errors} errors");
+}
+
+/// Every entry of a folder, by name.
+fn entries(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
+}
+
+/// The tipsy file set is committed together: when a later file (the AHF particle lists) cannot be written, none of
+/// the six files is left in place and no temporary stays behind.
+#[test]
+fn a_failed_later_file_leaves_no_file_of_the_set() {
+    let galaxy = sample_galaxy(0, 4);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("s.00001");
+    let options = TipsyWriteOptions::nihao_planck2014(0.0, UnitConvention::ExactG);
+    let placed = [PlacedGalaxy::new(&galaxy, [0.0; 3], [0.0; 3])];
+    // Block the temporary of the last file of the set with a folder of that name.
+    let blocked = galmass_core::atomic::temporary_path(&tmp.path().join("s.00001.z0.000.AHF_particles"));
+    std::fs::create_dir(&blocked).unwrap();
+    let err = write_galaxies(&path, &placed, &options).unwrap_err();
+    assert!(matches!(&err, SnapshotError::Io { path: p, .. } if p.ends_with("s.00001.z0.000.AHF_particles")), "{err}");
+    let blocker = blocked.file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(entries(tmp.path()), BTreeSet::from([blocker]), "only the blocking folder remains");
+    // Unblocked, the same write puts all six files in place.
+    std::fs::remove_dir(&blocked).unwrap();
+    let written = write_galaxies(&path, &placed, &options).unwrap();
+    for file in
+        [&written.snapshot, &written.param, &written.iord, &written.hi, &written.ahf_halos, &written.ahf_particles]
+    {
+        assert!(file.is_file(), "{}", file.display());
+    }
+    assert_eq!(entries(tmp.path()).len(), 6);
 }

@@ -26,8 +26,9 @@ use galmass_core::{Galaxy, GalaxyMeta, Particles, Species};
 use hdf5::H5Type;
 use ndarray::{s, Array2};
 
-use super::{ArepoSnapshot, Ctx, N_TYPES};
+use super::{ArepoSnapshot, N_TYPES};
 use crate::error::SnapshotError;
+use crate::gadget_hdf5::Ctx;
 use crate::reader::{ParticleSelection, SnapshotReader};
 
 /// Where the files of one TNG snapshot live (illustris_python's conventions), or of an AURIGA snapshot (the same

@@ -16,18 +16,19 @@
 //!   MARTINI's TNG source) they are taken fully neutral (f_neutral = 1), with the pressure of the effective
 //!   temperature splitting atomic from molecular. The explicit two-phase split (cold-cloud mass fraction of SH03,
 //!   as in Diemer et al. 2018) is not done.
-//! - Ages: the lookback time from the formation scale factor `a_f` to the snapshot's `a` in flat LCDM,
-//!   `t_lb = integral_{a_f}^{a} da' / (a' H(a'))`, `H(a) = H0 sqrt(Omega_m a^-3 + Omega_Lambda)`, which integrates
-//!   to `t(a) = 2 / (3 H0 sqrt(Omega_Lambda)) asinh(sqrt(Omega_Lambda / Omega_m) a^(3/2))`, age = t(a) - t(a_f).
+//! - Ages: the lookback time from the formation scale factor `a_f` to the snapshot's `a` in the header's
+//!   Lambda-CDM (`galmass_core::cosmology::Cosmology`), `t_lb = integral_{a_f}^{a} da' / (a' H(a'))`,
+//!   `H(a) = H0 sqrt(Omega_m a^-3 + Omega_Lambda)`, which integrates to
+//!   `t(a) = 2 / (3 H0 sqrt(Omega_Lambda)) asinh(sqrt(Omega_Lambda / Omega_m) a^(3/2))` when flat; age = t(a) - t(a_f).
 //! - Photometrics: GFM_StellarPhotometrics are absolute magnitudes in U, B, V, K (Vega, Buser) and g, r, i, z (SDSS,
 //!   AB). g, r, i, z become luminosities in solar units of each band with the Sun's AB absolute magnitudes of
 //!   Willmer (2018, Table 3): 5.11, 4.65, 4.53, 4.50. TNG has no SDSS u: `lum_u` is left absent (it could be
 //!   derived from U and B with a colour transformation such as Jordi et al. 2006, which galmass does not do).
 //!
 //! ```
-//! use galmass_snapshot::arepo::physics::{temperature_k, FlatLcdm};
-//! let cosmology = FlatLcdm { hubble_param: 0.6774, omega_matter: 0.3089, omega_lambda: 0.6911 };
-//! assert!((cosmology.cosmic_time_gyr(1.0) - 13.8).abs() < 0.05);
+//! use galmass_core::cosmology::Cosmology;
+//! use galmass_snapshot::arepo::physics::temperature_k;
+//! assert!((Cosmology::PLANCK2015.cosmic_time_gyr(1.0) - 13.8).abs() < 0.05);
 //! assert!((temperature_k(100.0, 1.16) - 4.8e3).abs() < 200.0);
 //! ```
 
@@ -43,8 +44,6 @@ pub const PROTON_MASS_G: f64 = 1.672_621_923_69e-24;
 pub const MSUN_G: f64 = 1.989e33;
 /// kpc in cm, as TNG's `UnitLength_in_cm`.
 pub const KPC_CM: f64 = 3.085_678e21;
-/// 1/H0 in Gyr for h = 1 (977.79 Mpc s / km / 100).
-pub const HUBBLE_TIME_GYR_H: f64 = 9.777_922_216_807_891;
 /// Leroy et al. (2008) pressure scale of the molecular-to-atomic ratio, P0/k in K cm^-3.
 pub const LEROY2008_P0_K_CM3: f64 = 1.7e4;
 /// Leroy et al. (2008) exponent of the molecular-to-atomic ratio.
@@ -135,68 +134,24 @@ pub fn luminosity_lsun(abs_mag: f64, solar_abs_mag: f64) -> f64 {
     10f64.powf(-0.4 * (abs_mag - solar_abs_mag))
 }
 
-/// A flat LCDM cosmology (radiation neglected), from the snapshot header.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FlatLcdm {
-    /// H0 / (100 km/s/Mpc).
-    pub hubble_param: f64,
-    /// Omega0.
-    pub omega_matter: f64,
-    /// OmegaLambda.
-    pub omega_lambda: f64,
-}
-
-impl FlatLcdm {
-    fn hubble_time_gyr(&self) -> f64 {
-        HUBBLE_TIME_GYR_H / self.hubble_param
-    }
-
-    /// Whether the parameters describe a flat universe (|Omega_m + Omega_Lambda - 1| < 1e-3) with positive terms.
-    pub fn is_valid(&self) -> bool {
-        self.hubble_param > 0.0
-            && self.omega_matter > 0.0
-            && self.omega_lambda > 0.0
-            && (self.omega_matter + self.omega_lambda - 1.0).abs() < 1e-3
-    }
-
-    /// Cosmic time at scale factor `a` in Gyr (module docs).
-    pub fn cosmic_time_gyr(&self, a: f64) -> f64 {
-        let (om, ol) = (self.omega_matter, self.omega_lambda);
-        2.0 * self.hubble_time_gyr() / (3.0 * ol.sqrt()) * ((ol / om).sqrt() * a.max(0.0).powf(1.5)).asinh()
-    }
-
-    /// Scale factor at cosmic time `t_gyr` (inverse of [`FlatLcdm::cosmic_time_gyr`]).
-    pub fn scale_factor_at_gyr(&self, t_gyr: f64) -> f64 {
-        let (om, ol) = (self.omega_matter, self.omega_lambda);
-        ((1.5 * ol.sqrt() * t_gyr.max(0.0) / self.hubble_time_gyr()).sinh() / (ol / om).sqrt()).powf(2.0 / 3.0)
-    }
-
-    /// Lookback time from `a` back to `a_form` (the age of a star formed at `a_form`, seen at `a`), Gyr.
-    pub fn age_gyr(&self, a_form: f64, a: f64) -> f64 {
-        self.cosmic_time_gyr(a) - self.cosmic_time_gyr(a_form)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use approx::assert_relative_eq;
+    use galmass_core::cosmology::Cosmology;
+    use galmass_core::numeric::quad::simpson;
 
-    const TNG: FlatLcdm = FlatLcdm { hubble_param: 0.6774, omega_matter: 0.3089, omega_lambda: 0.6911 };
+    /// TNG's cosmology as its headers record it.
+    const TNG: Cosmology = Cosmology { h: 0.6774, omega_m: 0.3089, omega_lambda: 0.6911 };
 
-    /// The closed form against a direct Simpson integration of da / (a H(a)).
+    /// The ages the readers compute (the core cosmology's closed form) against a direct Simpson integration of
+    /// da / (a H(a)).
     #[test]
     fn lookback_time_closed_form_matches_the_integral() {
         let h0 = 1.0 / TNG.hubble_time_gyr();
-        let integrand = |a: f64| 1.0 / (a * h0 * (TNG.omega_matter / (a * a * a) + TNG.omega_lambda).sqrt());
+        let integrand = |a: f64| 1.0 / (a * h0 * (TNG.omega_m / (a * a * a) + TNG.omega_lambda).sqrt());
         for (a_form, a) in [(0.1, 1.0), (0.5, 0.9), (0.05, 0.3)] {
-            let n = 20_000;
-            let step = (a - a_form) / n as f64;
-            let mut sum = integrand(a_form) + integrand(a);
-            for i in 1..n {
-                sum += integrand(a_form + i as f64 * step) * if i % 2 == 1 { 4.0 } else { 2.0 };
-            }
-            assert_relative_eq!(TNG.age_gyr(a_form, a), sum * step / 3.0, max_relative = 1e-9);
+            assert_relative_eq!(TNG.age_gyr(a_form, a), simpson(integrand, a_form, a, 20_000), max_relative = 1e-9);
         }
         // Planck 2015 age of the universe: 13.80 Gyr.
         assert_relative_eq!(TNG.cosmic_time_gyr(1.0), 13.80, max_relative = 3e-3);

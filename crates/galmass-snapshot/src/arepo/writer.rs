@@ -17,7 +17,9 @@
 //! An optional field is written for a type only when every galaxy with particles of that type has it. Particles
 //! without ids get running ids. Float data are float32 except Coordinates (float64, as in TNG).
 //!
-//! Every file is written under a temporary name beside its destination and renamed into place once all are written.
+//! Every file is written under a temporary name beside its destination and all are committed together once all are
+//! written (`galmass_core::atomic::AtomicFileSet`): a failure leaves no file of the box in place and no temporary.
+//! SubhaloHalfmassRadType is each type's half-mass radius counted from the galaxy's particles.
 //!
 //! ```no_run
 //! use galmass_core::{Galaxy, GalaxyMeta};
@@ -29,17 +31,21 @@
 //! # Ok::<(), galmass_snapshot::SnapshotError>(())
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use galmass_core::paths::temporary_path;
-use galmass_core::{Galaxy, Particles, ScalarField, Species};
-use hdf5::H5Type;
+use galmass_core::atomic::AtomicFileSet;
+use galmass_core::cosmology::Cosmology;
+use galmass_core::galaxy::{log_spaced_radii, TruthProfiles, MIN_TRUTH_RADII};
+use galmass_core::{CoreError, Galaxy, Particles, ScalarField, Species};
 use ndarray::{Array1, Array2};
 
 use super::catalogue::TngLayout;
-use super::physics::{self, FlatLcdm};
-use super::{part_type, Ctx, N_TYPES};
+use super::physics;
+use super::{part_type, N_TYPES};
 use crate::error::SnapshotError;
+use crate::gadget_hdf5::write::{electron_abundance_for, int32, split, write_cosmology, write_counts, write_rows};
+use crate::gadget_hdf5::Ctx;
+pub use crate::placed::PlacedGalaxy;
 
 /// The box and file layout to write.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,19 +103,6 @@ impl TngBoxParams {
     }
 }
 
-/// A galaxy (centred particles) placed in the box.
-#[derive(Debug, Clone, Copy)]
-pub struct PlacedGalaxy<'a> {
-    /// The galaxy, positions relative to its centre.
-    pub galaxy: &'a Galaxy,
-    /// Its FoF group label (galaxies with one label share a group; the first listed is the central).
-    pub group: u64,
-    /// Where its centre goes, physical kpc.
-    pub centre_kpc: [f64; 3],
-    /// Its bulk peculiar velocity, km/s.
-    pub velocity_kms: [f64; 3],
-}
-
 /// What was written, per input galaxy in input order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TngBoxWritten {
@@ -138,23 +131,23 @@ pub fn write_tng_box(
     };
     let first = layout.snapshot_chunk(0);
     let ctx = Ctx { path: &first };
-    let cosmology = FlatLcdm {
-        hubble_param: params.hubble_param,
-        omega_matter: params.omega_matter,
-        omega_lambda: params.omega_lambda,
-    };
     let positive = |x: f64| x > 0.0 && x.is_finite();
-    if !cosmology.is_valid()
-        || !positive(params.scale_factor)
-        || !positive(params.box_size_kpc)
-        || params.n_snapshot_chunks == 0
-        || params.n_catalogue_chunks == 0
-    {
-        return Err(ctx.malformed(
-            "params",
-            format!("need a flat cosmology, a > 0, a positive box and at least one chunk each, got {params:?}"),
-        ));
-    }
+    let cosmology = Cosmology::new(params.hubble_param, params.omega_matter, params.omega_lambda)
+        .ok()
+        .filter(|_| {
+            positive(params.scale_factor)
+                && positive(params.box_size_kpc)
+                && params.n_snapshot_chunks > 0
+                && params.n_catalogue_chunks > 0
+        })
+        .ok_or_else(|| {
+            ctx.malformed(
+                "params",
+                format!(
+                    "need a Lambda-CDM cosmology, a > 0, a positive box and at least one chunk each, got {params:?}"
+                ),
+            )
+        })?;
     // Subfind order: by group label, input order within a group.
     let mut order: Vec<usize> = (0..galaxies.len()).collect();
     order.sort_by_key(|&i| galaxies[i].group);
@@ -253,216 +246,176 @@ pub fn write_tng_box(
         }
     }
 
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let result = (|| -> Result<(), SnapshotError> {
-        // Snapshot chunks.
-        let n_chunks = params.n_snapshot_chunks as u64;
-        let mut file_offsets_snap = Vec::new();
-        for c in 0..n_chunks {
-            let path = layout.snapshot_chunk(c);
-            let tmp = stage(&path, &mut staged)?;
-            let cctx = Ctx { path: &tmp };
-            let file = hdf5::File::create(&tmp).map_err(|e| cctx.hdf5("creating the file", e))?;
-            let mut this_file = [0i64; N_TYPES];
-            let mut starts = [0u64; N_TYPES];
-            for t in 0..N_TYPES {
-                let (lo, hi) = split(totals[t], n_chunks, c);
-                this_file[t] = (hi - lo) as i64;
-                starts[t] = lo;
+    let mut files = AtomicFileSet::new();
+    // Snapshot chunks.
+    let n_chunks = params.n_snapshot_chunks as u64;
+    let mut file_offsets_snap = Vec::new();
+    for c in 0..n_chunks {
+        let path = layout.snapshot_chunk(c);
+        let tmp = files.stage(&path)?;
+        // Errors name the destination, not its temporary.
+        let cctx = Ctx { path: &path };
+        let file = cctx.create(&tmp)?;
+        let this_file: [u64; N_TYPES] = std::array::from_fn(|t| {
+            let (lo, hi) = split(totals[t], n_chunks, c);
+            hi - lo
+        });
+        let starts: [u64; N_TYPES] = std::array::from_fn(|t| split(totals[t], n_chunks, c).0);
+        file_offsets_snap.push(starts.map(|s| s as i64));
+        let header = cctx.create_group(&file, "Header")?;
+        write_counts(&cctx, &header, this_file, totals, mass_table, n_chunks)?;
+        write_cosmology(&cctx, &header, a, box_code, &cosmology)?;
+        for (t, col) in columns.iter().enumerate() {
+            let (lo, hi) = split(totals[t], n_chunks, c);
+            if hi == lo {
+                continue;
             }
-            file_offsets_snap.push(starts.map(|s| s as i64));
-            let header = file.create_group("Header").map_err(|e| cctx.hdf5("creating group Header", e))?;
-            write_attr(&cctx, &header, "NumPart_ThisFile", &this_file.map(|n| n as i32))?;
-            write_attr(&cctx, &header, "NumPart_Total", &totals.map(|n| (n & 0xffff_ffff) as u32))?;
-            write_attr(&cctx, &header, "NumPart_Total_HighWord", &totals.map(|n| (n >> 32) as u32))?;
-            write_attr(&cctx, &header, "MassTable", &mass_table)?;
-            write_attr(&cctx, &header, "NumFilesPerSnapshot", &[n_chunks as i32])?;
-            write_common_header(&cctx, &header, params, box_code)?;
-            for t in 0..N_TYPES {
-                let (lo, hi) = split(totals[t], n_chunks, c);
-                if hi == lo {
-                    continue;
-                }
-                let (lo, hi) = (lo as usize, hi as usize);
-                let gname = format!("PartType{t}");
-                let group = file.create_group(&gname).map_err(|e| cctx.hdf5(&format!("creating group {gname}"), e))?;
-                let col = &columns[t];
-                let rows = hi - lo;
-                let coords = Array2::from_shape_vec((rows, 3), col.coords[3 * lo..3 * hi].to_vec())
-                    .map_err(|e| cctx.malformed(&gname, e.to_string()))?;
-                write_ds(&cctx, &group, &gname, "Coordinates", &coords)?;
-                let vel = Array2::from_shape_vec((rows, 3), col.vel[3 * lo..3 * hi].to_vec())
-                    .map_err(|e| cctx.malformed(&gname, e.to_string()))?;
-                write_ds(&cctx, &group, &gname, "Velocities", &vel)?;
-                if !col.mass_in_table {
-                    write_ds(
-                        &cctx,
-                        &group,
-                        &gname,
-                        "Masses",
-                        &col.mass[lo..hi].iter().map(|&m| m as f32).collect::<Array1<f32>>(),
-                    )?;
-                }
-                write_ds(&cctx, &group, &gname, "ParticleIDs", &Array1::from(col.ids[lo..hi].to_vec()))?;
-                for name in &col.fields {
-                    let values = &col.extra[name];
-                    let width = super::field_width(name);
-                    let data = Array2::from_shape_vec((rows, width), values[width * lo..width * hi].to_vec())
-                        .map_err(|e| cctx.malformed(&gname, e.to_string()))?;
-                    if width == 1 {
-                        write_ds(&cctx, &group, &gname, name, &data.column(0).to_owned())?;
-                    } else {
-                        write_ds(&cctx, &group, &gname, name, &data)?;
-                    }
-                }
+            let range = (lo as usize, hi as usize);
+            let gname = format!("PartType{t}");
+            let group = cctx.create_group(&file, &gname)?;
+            write_rows(&cctx, &group, &gname, "Coordinates", &col.coords, 3, range)?;
+            write_rows(&cctx, &group, &gname, "Velocities", &col.vel, 3, range)?;
+            if !col.mass_in_table {
+                let mass: Vec<f32> = col.mass.iter().map(|&m| m as f32).collect();
+                write_rows(&cctx, &group, &gname, "Masses", &mass, 1, range)?;
+            }
+            write_rows(&cctx, &group, &gname, "ParticleIDs", &col.ids, 1, range)?;
+            for name in &col.fields {
+                let values = col.extra.get(name).map(Vec::as_slice).unwrap_or_default();
+                write_rows(&cctx, &group, &gname, name, values, super::field_width(name), range)?;
             }
         }
+    }
 
-        // Group catalogue chunks.
-        let n_cat = params.n_catalogue_chunks as u64;
-        let n_subs = order.len() as u64;
-        let mut file_offsets_group = Vec::new();
-        let mut file_offsets_sub = Vec::new();
-        for c in 0..n_cat {
-            let path = layout.group_chunk(c);
-            let tmp = stage(&path, &mut staged)?;
-            let cctx = Ctx { path: &tmp };
-            let file = hdf5::File::create(&tmp).map_err(|e| cctx.hdf5("creating the file", e))?;
-            let (g0, g1) = split(n_groups, n_cat, c);
-            let (s0, s1) = split(n_subs, n_cat, c);
-            file_offsets_group.push(g0 as i64);
-            file_offsets_sub.push(s0 as i64);
-            let header = file.create_group("Header").map_err(|e| cctx.hdf5("creating group Header", e))?;
-            write_attr(&cctx, &header, "Ngroups_ThisFile", &[(g1 - g0) as i32])?;
-            write_attr(&cctx, &header, "Ngroups_Total", &[n_groups as i32])?;
-            write_attr(&cctx, &header, "Nsubgroups_ThisFile", &[(s1 - s0) as i32])?;
-            write_attr(&cctx, &header, "Nsubgroups_Total", &[n_subs as i32])?;
-            write_attr(&cctx, &header, "NumFiles", &[n_cat as i32])?;
-            write_common_header(&cctx, &header, params, box_code)?;
-            let group = file.create_group("Group").map_err(|e| cctx.hdf5("creating group Group", e))?;
-            if g1 > g0 {
-                let gs: Vec<usize> = (g0 as usize..g1 as usize).collect();
-                let rows = |f: &dyn Fn(usize) -> [f64; N_TYPES]| {
-                    Array2::from_shape_fn((gs.len(), N_TYPES), |(i, t)| f(gs[i])[t])
-                };
-                write_ds(
-                    &cctx,
-                    &group,
-                    "Group",
-                    "GroupLenType",
-                    &rows(&|g| group_len[g].map(|n| n as f64)).mapv(|v| v as i32),
-                )?;
-                write_ds(
-                    &cctx,
-                    &group,
-                    "Group",
-                    "GroupLen",
-                    &gs.iter().map(|&g| group_len[g].iter().sum::<u64>() as i32).collect::<Array1<i32>>(),
-                )?;
-                write_ds(
-                    &cctx,
-                    &group,
-                    "Group",
-                    "GroupFirstSub",
-                    &gs.iter().map(|&g| group_first_sub[g] as i32).collect::<Array1<i32>>(),
-                )?;
-                write_ds(
-                    &cctx,
-                    &group,
-                    "Group",
-                    "GroupNsubs",
-                    &gs.iter().map(|&g| group_nsubs[g] as i32).collect::<Array1<i32>>(),
-                )?;
-                let pos = Array2::from_shape_fn((gs.len(), 3), |(i, k)| {
-                    let sub = group_first_sub[gs[i]] as usize;
-                    ((galaxies[order[sub]].centre_kpc[k] * to_code_length).rem_euclid(box_code)) as f32
-                });
-                write_ds(&cctx, &group, "Group", "GroupPos", &pos)?;
-                let mass_type = Array2::from_shape_fn((gs.len(), N_TYPES), |(i, t)| {
-                    (0..order.len())
-                        .filter(|&s| group_of_sub[s] as usize == gs[i])
-                        .map(|s| sub_mass(&columns, &offset_sub, &len_sub, &mass_table, s, t))
-                        .sum::<f64>() as f32
-                });
-                write_ds(&cctx, &group, "Group", "GroupMassType", &mass_type)?;
-            }
-            let subgroup = file.create_group("Subhalo").map_err(|e| cctx.hdf5("creating group Subhalo", e))?;
-            if s1 > s0 {
-                let ss: Vec<usize> = (s0 as usize..s1 as usize).collect();
-                let m = ss.len();
-                write_ds(
-                    &cctx,
-                    &subgroup,
-                    "Subhalo",
-                    "SubhaloLenType",
-                    &Array2::from_shape_fn((m, N_TYPES), |(i, t)| len_sub[ss[i]][t] as i32),
-                )?;
-                write_ds(
-                    &cctx,
-                    &subgroup,
-                    "Subhalo",
-                    "SubhaloLen",
-                    &ss.iter().map(|&s| len_sub[s].iter().sum::<u64>() as i32).collect::<Array1<i32>>(),
-                )?;
-                write_ds(
-                    &cctx,
-                    &subgroup,
-                    "Subhalo",
-                    "SubhaloGrNr",
-                    &ss.iter().map(|&s| group_of_sub[s] as i32).collect::<Array1<i32>>(),
-                )?;
-                write_ds(&cctx, &subgroup, "Subhalo", "SubhaloParent", &Array1::<i32>::zeros(m))?;
-                write_ds(&cctx, &subgroup, "Subhalo", "SubhaloFlag", &Array1::<u8>::ones(m))?;
-                let pos = Array2::from_shape_fn((m, 3), |(i, k)| {
-                    ((galaxies[order[ss[i]]].centre_kpc[k] * to_code_length).rem_euclid(box_code)) as f32
-                });
-                write_ds(&cctx, &subgroup, "Subhalo", "SubhaloPos", &pos)?;
-                let vel = Array2::from_shape_fn((m, 3), |(i, k)| galaxies[order[ss[i]]].velocity_kms[k] as f32);
-                write_ds(&cctx, &subgroup, "Subhalo", "SubhaloVel", &vel)?;
-                let mass_type = Array2::from_shape_fn((m, N_TYPES), |(i, t)| {
-                    sub_mass(&columns, &offset_sub, &len_sub, &mass_table, ss[i], t) as f32
-                });
-                write_ds(&cctx, &subgroup, "Subhalo", "SubhaloMassType", &mass_type)?;
-                let half = Array2::from_shape_fn((m, N_TYPES), |(i, t)| {
-                    half_mass_radius_code(galaxies[order[ss[i]]].galaxy, t, to_code_length) as f32
-                });
-                write_ds(&cctx, &subgroup, "Subhalo", "SubhaloHalfmassRadType", &half)?;
-                let sfr = ss
-                    .iter()
-                    .map(|&s| {
-                        galaxies[order[s]]
-                            .galaxy
-                            .species(Species::Gas)
-                            .and_then(|g| g.field(ScalarField::SfrMsunPerYr))
-                            .map_or(0.0, |v| v.sum()) as f32
-                    })
-                    .collect::<Array1<f32>>();
-                write_ds(&cctx, &subgroup, "Subhalo", "SubhaloSFR", &sfr)?;
-            }
+    // Group catalogue chunks.
+    let n_cat = params.n_catalogue_chunks as u64;
+    let n_subs = order.len() as u64;
+    let mut file_offsets_group = Vec::new();
+    let mut file_offsets_sub = Vec::new();
+    for c in 0..n_cat {
+        let path = layout.group_chunk(c);
+        let tmp = files.stage(&path)?;
+        let cctx = Ctx { path: &path };
+        let file = cctx.create(&tmp)?;
+        let (g0, g1) = split(n_groups, n_cat, c);
+        let (s0, s1) = split(n_subs, n_cat, c);
+        file_offsets_group.push(g0 as i64);
+        file_offsets_sub.push(s0 as i64);
+        let int = |field: &str, n: u64| int32(&cctx, field, n);
+        let header = cctx.create_group(&file, "Header")?;
+        cctx.write_attr(&header, "Ngroups_ThisFile", &[int("Header/Ngroups_ThisFile", g1 - g0)?])?;
+        cctx.write_attr(&header, "Ngroups_Total", &[int("Header/Ngroups_Total", n_groups)?])?;
+        cctx.write_attr(&header, "Nsubgroups_ThisFile", &[int("Header/Nsubgroups_ThisFile", s1 - s0)?])?;
+        cctx.write_attr(&header, "Nsubgroups_Total", &[int("Header/Nsubgroups_Total", n_subs)?])?;
+        cctx.write_attr(&header, "NumFiles", &[int("Header/NumFiles", n_cat)?])?;
+        write_cosmology(&cctx, &header, a, box_code, &cosmology)?;
+        let group = cctx.create_group(&file, "Group")?;
+        if g1 > g0 {
+            let gs: Vec<usize> = (g0 as usize..g1 as usize).collect();
+            let m = gs.len();
+            let by_type = |f: &dyn Fn(usize, usize) -> f64| Array2::from_shape_fn((m, N_TYPES), |(i, t)| f(gs[i], t));
+            let per_group = |f: &dyn Fn(usize) -> i32| gs.iter().map(|&g| f(g)).collect::<Array1<i32>>();
+            cctx.write_ds(
+                &group,
+                "Group",
+                "GroupLenType",
+                &by_type(&|g, t| group_len[g][t] as f64).mapv(|v| v as i32),
+            )?;
+            cctx.write_ds(&group, "Group", "GroupLen", &per_group(&|g| group_len[g].iter().sum::<u64>() as i32))?;
+            cctx.write_ds(&group, "Group", "GroupFirstSub", &per_group(&|g| group_first_sub[g] as i32))?;
+            cctx.write_ds(&group, "Group", "GroupNsubs", &per_group(&|g| group_nsubs[g] as i32))?;
+            let pos = Array2::from_shape_fn((m, 3), |(i, k)| {
+                let centre = usize::try_from(group_first_sub[gs[i]])
+                    .ok()
+                    .and_then(|sub| order.get(sub))
+                    .map_or(0.0, |&gal| galaxies[gal].centre_kpc[k]);
+                ((centre * to_code_length).rem_euclid(box_code)) as f32
+            });
+            cctx.write_ds(&group, "Group", "GroupPos", &pos)?;
+            let mass_type = by_type(&|g, t| {
+                (0..order.len())
+                    .filter(|&s| group_of_sub[s] as usize == g)
+                    .map(|s| sub_mass(&columns, &offset_sub, &len_sub, &mass_table, s, t))
+                    .sum::<f64>()
+            })
+            .mapv(|v| v as f32);
+            cctx.write_ds(&group, "Group", "GroupMassType", &mass_type)?;
         }
+        let subgroup = cctx.create_group(&file, "Subhalo")?;
+        if s1 > s0 {
+            let ss: Vec<usize> = (s0 as usize..s1 as usize).collect();
+            let m = ss.len();
+            let placed = |i: usize| &galaxies[order[ss[i]]];
+            cctx.write_ds(
+                &subgroup,
+                "Subhalo",
+                "SubhaloLenType",
+                &Array2::from_shape_fn((m, N_TYPES), |(i, t)| len_sub[ss[i]][t] as i32),
+            )?;
+            cctx.write_ds(
+                &subgroup,
+                "Subhalo",
+                "SubhaloLen",
+                &ss.iter().map(|&s| len_sub[s].iter().sum::<u64>() as i32).collect::<Array1<i32>>(),
+            )?;
+            cctx.write_ds(
+                &subgroup,
+                "Subhalo",
+                "SubhaloGrNr",
+                &ss.iter().map(|&s| group_of_sub[s] as i32).collect::<Array1<i32>>(),
+            )?;
+            cctx.write_ds(&subgroup, "Subhalo", "SubhaloParent", &Array1::<i32>::zeros(m))?;
+            cctx.write_ds(&subgroup, "Subhalo", "SubhaloFlag", &Array1::<u8>::ones(m))?;
+            let pos = Array2::from_shape_fn((m, 3), |(i, k)| {
+                ((placed(i).centre_kpc[k] * to_code_length).rem_euclid(box_code)) as f32
+            });
+            cctx.write_ds(&subgroup, "Subhalo", "SubhaloPos", &pos)?;
+            let vel = Array2::from_shape_fn((m, 3), |(i, k)| placed(i).velocity_kms[k] as f32);
+            cctx.write_ds(&subgroup, "Subhalo", "SubhaloVel", &vel)?;
+            let mass_type = Array2::from_shape_fn((m, N_TYPES), |(i, t)| {
+                sub_mass(&columns, &offset_sub, &len_sub, &mass_table, ss[i], t) as f32
+            });
+            cctx.write_ds(&subgroup, "Subhalo", "SubhaloMassType", &mass_type)?;
+            let mut half = Array2::<f32>::zeros((m, N_TYPES));
+            for i in 0..m {
+                let radii = half_mass_radii_kpc(placed(i).galaxy).map_err(|e| cctx.invalid("Subhalo", e))?;
+                for t in 0..N_TYPES {
+                    half[[i, t]] = (radii[t] * to_code_length) as f32;
+                }
+            }
+            cctx.write_ds(&subgroup, "Subhalo", "SubhaloHalfmassRadType", &half)?;
+            let sfr = (0..m)
+                .map(|i| {
+                    placed(i)
+                        .galaxy
+                        .species(Species::Gas)
+                        .and_then(|g| g.field(ScalarField::SfrMsunPerYr))
+                        .map_or(0.0, |v| v.sum()) as f32
+                })
+                .collect::<Array1<f32>>();
+            cctx.write_ds(&subgroup, "Subhalo", "SubhaloSFR", &sfr)?;
+        }
+    }
 
-        // Offsets (AURIGA has no offsets file).
-        if params.auriga_layout {
-            return Ok(());
-        }
+    // Offsets (AURIGA has no offsets file).
+    if !params.auriga_layout {
         let path = layout.offsets_file();
-        let tmp = stage(&path, &mut staged)?;
-        let cctx = Ctx { path: &tmp };
-        let file = hdf5::File::create(&tmp).map_err(|e| cctx.hdf5("creating the file", e))?;
+        let tmp = files.stage(&path)?;
+        let cctx = Ctx { path: &path };
+        let file = cctx.create(&tmp)?;
         let by_type =
             |rows: &[[u64; N_TYPES]]| Array2::from_shape_fn((rows.len(), N_TYPES), |(i, t)| rows[i][t] as i64);
-        let g = file.create_group("Group").map_err(|e| cctx.hdf5("creating group Group", e))?;
-        write_ds(&cctx, &g, "Group", "SnapByType", &by_type(&group_offset))?;
-        let s = file.create_group("Subhalo").map_err(|e| cctx.hdf5("creating group Subhalo", e))?;
-        write_ds(&cctx, &s, "Subhalo", "SnapByType", &by_type(&offset_sub))?;
-        let f = file.create_group("FileOffsets").map_err(|e| cctx.hdf5("creating group FileOffsets", e))?;
-        write_ds(&cctx, &f, "FileOffsets", "Group", &Array1::from(file_offsets_group))?;
-        write_ds(&cctx, &f, "FileOffsets", "Subhalo", &Array1::from(file_offsets_sub))?;
+        let g = cctx.create_group(&file, "Group")?;
+        cctx.write_ds(&g, "Group", "SnapByType", &by_type(&group_offset))?;
+        let s = cctx.create_group(&file, "Subhalo")?;
+        cctx.write_ds(&s, "Subhalo", "SnapByType", &by_type(&offset_sub))?;
+        let f = cctx.create_group(&file, "FileOffsets")?;
+        cctx.write_ds(&f, "FileOffsets", "Group", &Array1::from(file_offsets_group))?;
+        cctx.write_ds(&f, "FileOffsets", "Subhalo", &Array1::from(file_offsets_sub))?;
         let snap = Array2::from_shape_fn((file_offsets_snap.len(), N_TYPES), |(c, t)| file_offsets_snap[c][t]);
-        write_ds(&cctx, &f, "FileOffsets", "SnapByType", &snap)?;
-        Ok(())
-    })();
-    finish_staged(&staged, result)?;
+        cctx.write_ds(&f, "FileOffsets", "SnapByType", &snap)?;
+    }
+    files.commit()?;
     let mut offset_type = vec![[0u64; N_TYPES]; galaxies.len()];
     let mut len_type = vec![[0u64; N_TYPES]; galaxies.len()];
     for (sub, &i) in order.iter().enumerate() {
@@ -519,15 +472,6 @@ fn has_source(p: &Particles, name: &str) -> bool {
     }
 }
 
-/// Electron abundance written for a temperature: ionised (1 + 2 He/H electrons per H: 1.158) above 1e4 K, else 0.
-pub(crate) fn electron_abundance_for(temperature_k: f64) -> f64 {
-    if temperature_k > 1e4 {
-        1.0 + (1.0 - physics::HYDROGEN_MASS_FRACTION) / (2.0 * physics::HYDROGEN_MASS_FRACTION)
-    } else {
-        0.0
-    }
-}
-
 /// A dataset's values (row-major) for particles `p`, in TNG units.
 fn encode_field(
     ctx: &Ctx<'_>,
@@ -536,7 +480,7 @@ fn encode_field(
     p: &Particles,
     a: f64,
     h: f64,
-    cosmology: &FlatLcdm,
+    cosmology: &Cosmology,
 ) -> Result<Vec<f32>, SnapshotError> {
     let field = |f: ScalarField| p.field(f).map(|v| v.to_vec()).unwrap_or_default();
     let density_to_code = a.powi(3) / (1e10 * h * h);
@@ -628,117 +572,23 @@ fn sub_mass(
     }
 }
 
-/// Half-mass radius of type `t` about the galaxy centre in ckpc/h (0 without particles).
-fn half_mass_radius_code(galaxy: &Galaxy, t: usize, to_code_length: f64) -> f64 {
-    let Some(species) = Species::ALL.into_iter().find(|&s| part_type(s) == t) else { return 0.0 };
-    let Some(p) = galaxy.species(species).filter(|p| !p.is_empty()) else { return 0.0 };
-    let mut rm: Vec<(f64, f64)> = p.radii_kpc().iter().copied().zip(p.mass_msun().iter().copied()).collect();
-    rm.sort_by(|x, y| x.0.total_cmp(&y.0));
-    let total: f64 = rm.iter().map(|x| x.1).sum();
-    let mut acc = 0.0;
-    for (r, m) in rm {
-        acc += m;
-        if acc >= 0.5 * total {
-            return r * to_code_length;
+/// Half-mass radius of each Arepo type about the galaxy centre, kpc (0 for a type without particles), from the
+/// galaxy's own particles (`TruthProfiles::from_particles`: the radius where the sorted cumulative mass reaches half,
+/// interpolated between particles).
+fn half_mass_radii_kpc(galaxy: &Galaxy) -> Result<[f64; N_TYPES], CoreError> {
+    let mut out = [0.0; N_TYPES];
+    if galaxy.all_species().all(|(_, p)| p.is_empty()) {
+        return Ok(out);
+    }
+    let truth = TruthProfiles::from_particles(
+        galaxy,
+        log_spaced_radii(0.01, 1.0, MIN_TRUTH_RADII)?,
+        "the subhalo's particles",
+    )?;
+    for species in Species::ALL {
+        if let Some(r) = truth.half_mass_radius_kpc(Some(species)).filter(|r| r.is_finite()) {
+            out[part_type(species)] = r;
         }
     }
-    0.0
-}
-
-/// Ends an atomic multi-file write: when `result` is Ok, renames every staged temporary file into place; otherwise
-/// (or when a rename fails) removes the temporary files and returns the error.
-pub(crate) fn finish_staged(
-    staged: &[(PathBuf, PathBuf)],
-    result: Result<(), SnapshotError>,
-) -> Result<(), SnapshotError> {
-    let result = result.and_then(|()| {
-        for (tmp, path) in staged {
-            std::fs::rename(tmp, path).map_err(|e| SnapshotError::Io {
-                path: path.clone(),
-                context: "renaming into place".into(),
-                source: e,
-            })?;
-        }
-        Ok(())
-    });
-    if result.is_err() {
-        for (tmp, _) in staged {
-            // Best effort: temporary files are garbage whatever happened.
-            let _ = std::fs::remove_file(tmp);
-        }
-    }
-    result
-}
-
-/// Rows `[lo, hi)` of chunk `c` when `n` rows are split evenly over `n_chunks`.
-fn split(n: u64, n_chunks: u64, c: u64) -> (u64, u64) {
-    (n * c / n_chunks, n * (c + 1) / n_chunks)
-}
-
-/// Registers `path` for an atomic multi-file write: creates its folder and returns the temporary file to write, which
-/// [`finish_staged`] later renames into place.
-pub(crate) fn stage(path: &Path, staged: &mut Vec<(PathBuf, PathBuf)>) -> Result<PathBuf, SnapshotError> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| SnapshotError::Io {
-            path: path.to_owned(),
-            context: "creating the parent folder".into(),
-            source: e,
-        })?;
-    }
-    let tmp = temporary_path(path);
-    staged.push((tmp.clone(), path.to_owned()));
-    Ok(tmp)
-}
-
-/// Writes attribute `name` of `loc`: a scalar for one value, an array otherwise.
-pub(crate) fn write_attr<T: H5Type>(
-    ctx: &Ctx<'_>,
-    loc: &hdf5::Location,
-    name: &str,
-    values: &[T],
-) -> Result<(), SnapshotError> {
-    let result = if values.len() == 1 {
-        loc.new_attr::<T>().create(name).and_then(|a| a.write_scalar(&values[0]))
-    } else {
-        loc.new_attr_builder().with_data(values).create(name).map(|_| ())
-    };
-    result.map_err(|e| ctx.hdf5(&format!("writing attribute Header/{name}"), e))
-}
-
-fn write_common_header(
-    ctx: &Ctx<'_>,
-    header: &hdf5::Group,
-    params: &TngBoxParams,
-    box_code: f64,
-) -> Result<(), SnapshotError> {
-    let a = params.scale_factor;
-    write_attr(ctx, header, "Time", &[a])?;
-    write_attr(ctx, header, "Redshift", &[1.0 / a - 1.0])?;
-    write_attr(ctx, header, "BoxSize", &[box_code])?;
-    write_attr(ctx, header, "HubbleParam", &[params.hubble_param])?;
-    write_attr(ctx, header, "Omega0", &[params.omega_matter])?;
-    write_attr(ctx, header, "OmegaLambda", &[params.omega_lambda])?;
-    write_attr(ctx, header, "Flag_DoublePrecision", &[0i32])
-}
-
-/// Writes dataset `gname/name` of `group` from an array view.
-pub(crate) fn write_ds<'d, T, A, D>(
-    ctx: &Ctx<'_>,
-    group: &hdf5::Group,
-    gname: &str,
-    name: &str,
-    data: A,
-) -> Result<(), SnapshotError>
-where
-    T: H5Type + 'd,
-    A: Into<ndarray::ArrayView<'d, T, D>>,
-    D: ndarray::Dimension,
-{
-    let view: ndarray::ArrayView<'d, T, D> = data.into();
-    group
-        .new_dataset_builder()
-        .with_data(&view)
-        .create(name)
-        .map(|_| ())
-        .map_err(|e| ctx.hdf5(&format!("writing dataset {gname}/{name}"), e))
+    Ok(out)
 }

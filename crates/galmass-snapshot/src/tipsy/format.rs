@@ -25,7 +25,8 @@ use crate::error::SnapshotError;
 pub const HEADER_BYTES: u64 = 32;
 
 /// Byte order of a tipsy file and of its binary auxiliary arrays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ByteOrder {
     /// Big-endian ("standard" tipsy, as Gasoline and ChaNGa write it).
     Big,
@@ -62,7 +63,8 @@ impl ByteOrder {
 }
 
 /// Precision of positions and velocities in the particle records (masses and the other fields are always `f32`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum TipsyPrecision {
     /// Every field `f32` (the standard layout).
     Single,

@@ -11,7 +11,8 @@
 //!   pynbody multiplies comoving tipsy velocities by a (its unit `km s^-1 a`); galmass reproduces that;
 //! - masses: `m dMsolUnit` Msun; gas density `rho M / L^3 / a^3`, potential `phi v_unit^2 / a`;
 //! - stars: `tform` in code time units (L / v_unit) as the formation time; `age_gyr` = age of the universe at the
-//!   snapshot minus tform ([`param::cosmic_age_gyr`]; header time x time unit when not comoving);
+//!   snapshot minus tform ([`param::TipsyUnits::time_now_gyr`], the core cosmology; header time x time unit when
+//!   not comoving);
 //! - h = `dHubble0 x 10 v_unit / dKpcUnit`; redshift 1/a - 1;
 //! - ids from `.iord` when present; HI masses of gas from `.HI` as `mass x HI` ([`auxiliary`]);
 //! - dark matter heavier than [`LOW_RES_MASS_FACTOR`] times the lightest dark particle is low resolution
@@ -19,6 +20,13 @@
 //!
 //! Record precision ([`format::TipsyPrecision`]): the option when given, else `bDoublePos` / `bDoubleVel` from the
 //! `.param` file when either is set there, else the layout whose size matches the file.
+//!
+//! # Without a `.param` file
+//! The units are in the `.param` file, not in the tipsy file. When none is found beside the snapshot (or in its
+//! parent folder) and none is given, [`TipsySnapshot::open`] still succeeds: the header (time, counts per species,
+//! byte order, precision) is known and [`SnapshotHeader::units`] is `None` with a note saying why, but reading
+//! particles is [`SnapshotError::UnitsUnknown`] naming the file. Give a `.param` elsewhere
+//! ([`TipsyOptions::param_path`]) or the units themselves ([`TipsyOptions::units`], [`param::ExplicitUnits`]).
 //!
 //! # Writing
 //! [`write::write_galaxies`] places galmass galaxies in one big-endian tipsy snapshot with `.param`, `.iord`,
@@ -30,7 +38,7 @@
 //! use galmass_snapshot::tipsy::{param::UnitConvention, TipsyOptions, TipsySnapshot};
 //! let snapshot = TipsySnapshot::open("g8.26e11.01024".as_ref(), &TipsyOptions::new(UnitConvention::Pynbody28))?;
 //! let stars = snapshot.read_species(Species::Stars, &ParticleSelection::All)?;
-//! println!("z = {}: {} stars", snapshot.header().redshift, stars.len());
+//! println!("z = {:?}: {} stars", snapshot.header().redshift, stars.len());
 //! # Ok::<(), galmass_snapshot::SnapshotError>(())
 //! ```
 
@@ -50,10 +58,10 @@ use galmass_core::{CoreError, Particles, ScalarField, Species};
 use ndarray::{Array1, Array2};
 
 use crate::error::SnapshotError;
-use crate::reader::{ParticleSelection, SnapshotFormat, SnapshotHeader, SnapshotReader};
+use crate::reader::{ParticleSelection, SnapshotFormat, SnapshotHeader, SnapshotReader, TipsyDetails};
 use auxiliary::{AuxKind, AuxValues};
 use format::{RawRecords, TipsyHeader, TipsyPrecision};
-use param::{ParamFile, TipsyUnits, UnitConvention};
+use param::{ExplicitUnits, ParamFile, TipsyUnits, UnitConvention};
 
 /// Dark particles heavier than this factor times the lightest dark particle are low resolution (zoom simulations
 /// such as NIHAO have one high-resolution mass and heavier boundary particles, a factor 8 or more apart).
@@ -64,8 +72,10 @@ pub const LOW_RES_MASS_FACTOR: f64 = 1.5;
 pub struct TipsyOptions {
     /// Velocity-unit convention.
     pub convention: UnitConvention,
-    /// The `.param` file; `None` looks in the snapshot's folder, then its parent.
+    /// The `.param` file; `None` looks in the snapshot's folder, then its parent (unless `units` are given).
     pub param_path: Option<PathBuf>,
+    /// Units given explicitly instead of a `.param` file (exclusive with `param_path`).
+    pub units: Option<ExplicitUnits>,
     /// Record precision; `None` detects it (module docs).
     pub precision: Option<TipsyPrecision>,
     /// Low-resolution threshold on dark masses, as a factor of the lightest.
@@ -76,12 +86,30 @@ impl TipsyOptions {
     /// Options with the given convention, the `.param` found beside the snapshot, detected precision and
     /// [`LOW_RES_MASS_FACTOR`].
     pub fn new(convention: UnitConvention) -> Self {
-        Self { convention, param_path: None, precision: None, low_res_mass_factor: LOW_RES_MASS_FACTOR }
+        Self { convention, param_path: None, units: None, precision: None, low_res_mass_factor: LOW_RES_MASS_FACTOR }
     }
 }
 
 /// The species tipsy holds, in file order.
 pub const TIPSY_SPECIES: [Species; 3] = [Species::Gas, Species::Dm, Species::Stars];
+
+/// Where a snapshot's units come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamSource {
+    /// A `.param` file.
+    File(PathBuf),
+    /// Units given explicitly ([`TipsyOptions::units`]).
+    Explicit,
+}
+
+impl std::fmt::Display for ParamSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParamSource::File(path) => write!(f, "{}", path.display()),
+            ParamSource::Explicit => write!(f, "units given explicitly"),
+        }
+    }
+}
 
 /// A tipsy snapshot opened for reading.
 #[derive(Debug, Clone)]
@@ -89,9 +117,10 @@ pub struct TipsySnapshot {
     header: SnapshotHeader,
     tipsy: TipsyHeader,
     precision: TipsyPrecision,
-    units: TipsyUnits,
-    param: ParamFile,
-    param_path: PathBuf,
+    /// `None`: no `.param` and no explicit units (header only).
+    units: Option<TipsyUnits>,
+    /// The parameters the units come from (a `.param` file, or the explicit units as one) and where from.
+    param: Option<(ParamFile, ParamSource)>,
     iord: Option<Vec<u64>>,
     hi_fraction: Option<Vec<f64>>,
     min_dark_mass: Option<f64>,
@@ -170,28 +199,46 @@ impl TipsySnapshot {
         (&mut file).take(32).read_to_end(&mut head).map_err(io(path, "reading the header"))?;
         let tipsy = format::parse_header(&head, path)?;
 
-        let param_path = match &options.param_path {
-            Some(p) => p.clone(),
-            None => find_param_file(path).ok_or_else(|| SnapshotError::Missing {
-                path: path.to_owned(),
-                kind: "file",
-                name: "*.param in the snapshot's folder or its parent".into(),
-            })?,
+        let param = match (&options.param_path, &options.units) {
+            (Some(_), Some(_)) => {
+                return Err(SnapshotError::Malformed {
+                    path: path.to_owned(),
+                    field: "units".into(),
+                    reason: "give either a .param file or explicit units, not both".into(),
+                })
+            }
+            (Some(p), None) => Some((ParamFile::read(p)?, ParamSource::File(p.clone()))),
+            (None, Some(units)) => Some((units.to_param(options.convention), ParamSource::Explicit)),
+            (None, None) => match find_param_file(path) {
+                Some(p) => Some((ParamFile::read(&p)?, ParamSource::File(p))),
+                None => None,
+            },
         };
-        let param = ParamFile::read(&param_path)?;
-        let requested = match options.precision {
-            Some(p) => Some(p),
-            None if param.get("bDoublePos").is_some() || param.get("bDoubleVel").is_some() => {
-                Some(match (param.get_flag("bDoublePos", &param_path)?, param.get_flag("bDoubleVel", &param_path)?) {
+        let requested = match (options.precision, &param) {
+            (Some(p), _) => Some(p),
+            (None, Some((param, source))) if param.get("bDoublePos").is_some() || param.get("bDoubleVel").is_some() => {
+                let at = match source {
+                    ParamSource::File(p) => p.as_path(),
+                    ParamSource::Explicit => path,
+                };
+                Some(match (param.get_flag("bDoublePos", at)?, param.get_flag("bDoubleVel", at)?) {
                     (false, false) => TipsyPrecision::Single,
                     (true, false) => TipsyPrecision::DoublePositions,
                     (_, true) => TipsyPrecision::DoublePositionsAndVelocities,
                 })
             }
-            None => None,
+            (None, _) => None,
         };
         let precision = format::resolve_precision(&tipsy, file_bytes, requested, path)?;
-        let units = TipsyUnits::from_param(&param, options.convention, tipsy.time, &param_path)?;
+        let units = match &param {
+            Some((param, ParamSource::File(p))) => {
+                Some(TipsyUnits::from_param(param, options.convention, tipsy.time, p)?)
+            }
+            Some((param, ParamSource::Explicit)) => {
+                Some(TipsyUnits::from_param(param, options.convention, tipsy.time, path)?)
+            }
+            None => None,
+        };
         if options.low_res_mass_factor.is_nan() || options.low_res_mass_factor < 1.0 {
             return Err(SnapshotError::Malformed {
                 path: path.to_owned(),
@@ -232,18 +279,30 @@ impl TipsySnapshot {
                 format: SnapshotFormat::Tipsy,
                 path: path.to_owned(),
                 n_particles: TIPSY_SPECIES.iter().map(|&s| (s, tipsy.count(s))).collect(),
-                scale_factor: units.scale_factor,
-                redshift: 1.0 / units.scale_factor - 1.0,
-                hubble_param: units.hubble_param,
-                box_size_kpc: units.comoving.then_some(units.length_kpc * units.scale_factor),
-                units: String::new(),
+                scale_factor: units.map(|u| u.scale_factor),
+                redshift: units.map(|u| 1.0 / u.scale_factor - 1.0),
+                hubble_param: units.and_then(|u| u.hubble_param),
+                box_size_kpc: units.filter(|u| u.comoving).map(|u| u.length_kpc * u.scale_factor),
+                units: None,
+                note: units.is_none().then(|| {
+                    format!(
+                        "units unknown: no .param file beside {} or in its parent folder; reading particles needs \
+                         --param FILE or the unit flags (--dkpcunit, --dmsolunit, --comoving, --hubble)",
+                        path.display()
+                    )
+                }),
+                tipsy: Some(TipsyDetails {
+                    time: tipsy.time,
+                    n_total: tipsy.n_total,
+                    byte_order: tipsy.byte_order,
+                    precision,
+                }),
                 fields: BTreeMap::new(),
             },
             tipsy,
             precision,
             units,
             param,
-            param_path,
             iord,
             hi_fraction,
             min_dark_mass: None,
@@ -261,23 +320,21 @@ impl TipsySnapshot {
             }
             snapshot.header.fields.insert(species, names);
         }
-        snapshot.min_dark_mass = snapshot.lightest_dark_mass()?;
+        if snapshot.units.is_some() {
+            snapshot.min_dark_mass = snapshot.lightest_dark_mass()?;
+        }
         Ok(snapshot)
     }
 
-    fn describe_units(&self, convention: UnitConvention) -> String {
-        let u = &self.units;
+    fn describe_units(&self, convention: UnitConvention) -> Option<String> {
+        let u = self.units.as_ref()?;
+        let (_, source) = self.param.as_ref()?;
         let a = if u.comoving { " x a" } else { "" };
-        format!(
+        Some(format!(
             "tipsy with {} ({convention:?}): positions x {} kpc{a}, velocities x {} km/s{a} (as pynbody), masses x {} \
              Msun, tform x {} Gyr; HI mass = mass x HI; dark matter above {} x the lightest mass is low resolution",
-            self.param_path.display(),
-            u.length_kpc,
-            u.velocity_kms,
-            u.mass_msun,
-            u.time_gyr,
-            self.low_res_mass_factor
-        )
+            source, u.length_kpc, u.velocity_kms, u.mass_msun, u.time_gyr, self.low_res_mass_factor
+        ))
     }
 
     fn lightest_dark_mass(&self) -> Result<Option<f64>, SnapshotError> {
@@ -302,7 +359,7 @@ impl TipsySnapshot {
             }
             done += count;
         }
-        Ok(min.map(|m| m * self.units.mass_msun))
+        Ok(min.zip(self.units).map(|(m, u)| m * u.mass_msun))
     }
 
     /// The tipsy header.
@@ -315,14 +372,19 @@ impl TipsySnapshot {
         self.precision
     }
 
-    /// The unit system and cosmology.
-    pub fn units(&self) -> &TipsyUnits {
-        &self.units
+    /// The unit system and cosmology; `None` without a `.param` file or explicit units.
+    pub fn units(&self) -> Option<&TipsyUnits> {
+        self.units.as_ref()
     }
 
-    /// The parsed `.param` file and its path.
-    pub fn param(&self) -> (&ParamFile, &Path) {
-        (&self.param, &self.param_path)
+    /// The units, or [`SnapshotError::UnitsUnknown`] naming the file.
+    pub fn require_units(&self) -> Result<&TipsyUnits, SnapshotError> {
+        self.units.as_ref().ok_or_else(|| SnapshotError::UnitsUnknown { path: self.header.path.clone() })
+    }
+
+    /// The parameters the units come from (the `.param` file, or explicit units as one) and where from.
+    pub fn param(&self) -> Option<(&ParamFile, &ParamSource)> {
+        self.param.as_ref().map(|(p, s)| (p, s))
     }
 
     /// Particle ids from `.iord`, over the whole file, when present.
@@ -330,7 +392,7 @@ impl TipsySnapshot {
         self.iord.as_deref()
     }
 
-    /// The lightest dark particle mass in Msun (the high-resolution mass of a zoom).
+    /// The lightest dark particle mass in Msun (the high-resolution mass of a zoom); `None` without units.
     pub fn lightest_dark_mass_msun(&self) -> Option<f64> {
         self.min_dark_mass
     }
@@ -402,8 +464,9 @@ impl TipsySnapshot {
 
     /// Formation times of the selected stars in Gyr since the big bang (tform x time unit, as pynbody).
     pub fn read_tform_gyr(&self, selection: &ParticleSelection) -> Result<Vec<f64>, SnapshotError> {
+        let time_gyr = self.require_units()?.time_gyr;
         let (raw, _) = self.read_raw(Species::Stars, selection)?;
-        Ok(extra(&raw, "tform").iter().map(|t| t * self.units.time_gyr).collect())
+        Ok(extra(&raw, "tform").iter().map(|t| t * time_gyr).collect())
     }
 }
 
@@ -430,8 +493,8 @@ impl SnapshotReader for TipsySnapshot {
             return Ok(Particles::empty());
         }
         let path = &self.header.path;
+        let u = self.require_units()?;
         let (raw, indices) = self.read_raw(species, selection)?;
-        let u = &self.units;
         let n = raw.mass.len();
         let to_array2 = |values: &[f64], factor: f64| {
             Array2::from_shape_fn((n, 3), |(i, k)| values.get(3 * i + k).copied().unwrap_or(f64::NAN) * factor)
@@ -450,7 +513,10 @@ impl SnapshotReader for TipsySnapshot {
                 fields.push((ScalarField::Metallicity, scaled("metals", 1.0)));
                 if let Some(hi) = &self.hi_fraction {
                     let hi_mass = Array1::from_iter(
-                        indices.iter().zip(particles.mass_msun().iter()).map(|(&i, m)| m * hi[i as usize]),
+                        indices
+                            .iter()
+                            .zip(particles.mass_msun().iter())
+                            .map(|(&i, m)| m * hi.get(i as usize).copied().unwrap_or(f64::NAN)),
                     );
                     fields.push((ScalarField::HiMassMsun, hi_mass));
                 }
@@ -468,7 +534,14 @@ impl SnapshotReader for TipsySnapshot {
             particles.set_field(field, values).map_err(invalid(path, species))?;
         }
         if let Some(iord) = &self.iord {
-            let ids = Array1::from_iter(indices.iter().map(|&i| iord[i as usize]));
+            let ids =
+                indices.iter().map(|&i| iord.get(i as usize).copied()).collect::<Option<Array1<u64>>>().ok_or_else(
+                    || SnapshotError::Malformed {
+                        path: aux_path(path, "iord"),
+                        field: "iord".into(),
+                        reason: format!("fewer ids than the snapshot's {} particles", self.tipsy.n_total),
+                    },
+                )?;
             particles.set_ids(ids).map_err(invalid(path, species))?;
         }
         if species == Species::Dm {

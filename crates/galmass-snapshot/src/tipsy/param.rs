@@ -20,6 +20,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use galmass_core::cosmology::Cosmology;
 use galmass_core::units::{GYR_S, G_KPC_KMS2_PER_MSUN, KPC_KM};
 
 use crate::error::SnapshotError;
@@ -218,51 +219,71 @@ impl TipsyUnits {
         self.scale_factor * self.velocity_kms
     }
 
-    /// Age of the universe at the snapshot in Gyr when comoving (flat or curved matter + Lambda, no radiation),
-    /// else the header time in Gyr; `None` when the cosmology is incomplete.
+    /// The run's cosmology (h, `dOmega0`, `dLambda`), when comoving and complete and valid.
+    pub fn cosmology(&self) -> Option<Cosmology> {
+        if !self.comoving {
+            return None;
+        }
+        Cosmology::new(self.hubble_param?, self.omega_matter?, self.omega_lambda?).ok()
+    }
+
+    /// Age of the universe at the snapshot in Gyr when comoving (flat or curved matter + Lambda, no radiation:
+    /// [`Cosmology::cosmic_time_gyr`]), else the header time in Gyr; `None` when the cosmology is incomplete.
     pub fn time_now_gyr(&self, header_time: f64) -> Option<f64> {
         if !self.comoving {
             return Some(header_time * self.time_gyr);
         }
-        cosmic_age_gyr(self.scale_factor, self.hubble_param?, self.omega_matter?, self.omega_lambda?)
+        let cosmology = self.cosmology()?;
+        (self.scale_factor > 0.0 && self.scale_factor.is_finite()).then(|| cosmology.cosmic_time_gyr(self.scale_factor))
     }
 }
 
-/// Age of a matter + Lambda universe at scale factor `a` in Gyr: the integral of da / (a H(a)), with
-/// H = H0 sqrt(Om a^-3 + Ok a^-2 + OL), Ok = 1 - Om - OL, by Simpson's rule in u = sqrt(a) (smooth integrand).
-/// `None` for non-physical inputs.
-///
-/// ```
-/// use galmass_snapshot::tipsy::param::cosmic_age_gyr;
-/// // Einstein-de Sitter: t = 2 / (3 H0).
-/// let h0_per_gyr = 0.1 * galmass_core::units::KPC_PER_KMS_GYR.recip();
-/// let t = cosmic_age_gyr(1.0, 1.0, 1.0, 0.0).unwrap();
-/// assert!((t - 2.0 / (3.0 * h0_per_gyr)).abs() < 1e-9);
-/// ```
-pub fn cosmic_age_gyr(a: f64, h: f64, omega_matter: f64, omega_lambda: f64) -> Option<f64> {
-    if !(a > 0.0 && a.is_finite() && h > 0.0 && h.is_finite() && omega_matter > 0.0 && omega_lambda.is_finite()) {
-        return None;
+/// Units given explicitly instead of a `.param` file (the `galmass --dkpcunit ... --dmsolunit ...` flags): what a
+/// `.param` file would say, turned into one by [`ExplicitUnits::to_param`] so that the same checks and conventions
+/// apply.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExplicitUnits {
+    /// Length unit, kpc (`dKpcUnit`; comoving kpc when `comoving`).
+    pub length_kpc: f64,
+    /// Mass unit, Msun (`dMsolUnit`).
+    pub mass_msun: f64,
+    /// Cosmological run (`bComove = 1`): the header time is the scale factor and lengths are comoving.
+    pub comoving: bool,
+    /// h, for a comoving run (written as the `dHubble0` that gives it).
+    pub hubble_param: Option<f64>,
+    /// Omega_matter (`dOmega0`), for stellar ages in a comoving run.
+    pub omega_matter: Option<f64>,
+    /// Omega_Lambda (`dLambda`), for stellar ages in a comoving run.
+    pub omega_lambda: Option<f64>,
+}
+
+impl ExplicitUnits {
+    /// Non-comoving units of `length_kpc` and `mass_msun`.
+    pub fn new(length_kpc: f64, mass_msun: f64) -> Self {
+        Self { length_kpc, mass_msun, comoving: false, hubble_param: None, omega_matter: None, omega_lambda: None }
     }
-    let omega_k = 1.0 - omega_matter - omega_lambda;
-    // H0 in 1/Gyr: 100 h km/s/Mpc = 0.1 h km/s/kpc.
-    let h0_per_gyr = 0.1 * h * GYR_S / KPC_KM;
-    let integrand = |u: f64| {
-        let inner = omega_matter + omega_k * u * u + omega_lambda * u.powi(6);
-        if inner > 0.0 {
-            2.0 * u * u / inner.sqrt()
-        } else {
-            f64::NAN
+
+    /// The `.param` lines these units stand for, under `convention` (which fixes the `dHubble0` giving h).
+    pub fn to_param(&self, convention: UnitConvention) -> ParamFile {
+        let mut param = ParamFile::default();
+        let mut set = |key: &str, value: String| {
+            param.values.insert(key.to_owned(), value);
+        };
+        set("dKpcUnit", format!("{:e}", self.length_kpc));
+        set("dMsolUnit", format!("{:e}", self.mass_msun));
+        set("bComove", if self.comoving { "1" } else { "0" }.to_owned());
+        if let Some(h) = self.hubble_param {
+            let (_, velocity_for_h) = convention.velocity_units_kms(self.length_kpc, self.mass_msun);
+            set("dHubble0", format!("{:e}", h * self.length_kpc / (10.0 * velocity_for_h)));
         }
-    };
-    let u_max = a.sqrt();
-    let n = 2000;
-    let step = u_max / n as f64;
-    let mut sum = integrand(0.0) + integrand(u_max);
-    for k in 1..n {
-        sum += integrand(k as f64 * step) * if k % 2 == 1 { 4.0 } else { 2.0 };
+        if let Some(om) = self.omega_matter {
+            set("dOmega0", format!("{om:e}"));
+        }
+        if let Some(ol) = self.omega_lambda {
+            set("dLambda", format!("{ol:e}"));
+        }
+        param
     }
-    let age = sum * step / 3.0 / h0_per_gyr;
-    age.is_finite().then_some(age)
 }
 
 #[cfg(test)]
@@ -276,7 +297,8 @@ mod tests {
         assert_eq!(p.get("achOutName"), Some("tiny"));
         assert_eq!(p.get("dMsolUnit"), Some("1e10"));
         assert_eq!(p.values.len(), 2);
-        assert!(p.get_f64("achOutName", "x".as_ref()).is_err());
+        let not_a_number = p.get_f64("achOutName", "x".as_ref());
+        assert!(matches!(not_a_number, Err(SnapshotError::Malformed { ref field, .. }) if field == "achOutName"));
         assert_eq!(p.get_f64("missing", "x".as_ref()).unwrap(), None);
     }
 
@@ -290,15 +312,41 @@ mod tests {
         assert_eq!(round_significant_5(0.000123456), 0.00012346);
     }
 
+    fn comoving_units(a: f64, h: f64, om: f64, ol: f64) -> TipsyUnits {
+        let units = ExplicitUnits {
+            comoving: true,
+            hubble_param: Some(h),
+            omega_matter: Some(om),
+            omega_lambda: Some(ol),
+            ..ExplicitUnits::new(1e5, 1e16)
+        };
+        TipsyUnits::from_param(&units.to_param(UnitConvention::ExactG), UnitConvention::ExactG, a, "x".as_ref())
+            .unwrap()
+    }
+
+    /// The age of the universe a comoving run's stars are dated against (the core cosmology) against the closed
+    /// form, and against Einstein-de Sitter's 2 / (3 H0) for a curved-integral case.
     #[test]
     fn flat_lambda_cdm_age_matches_the_analytic_formula() {
         let (h, om, ol): (f64, f64, f64) = (0.7, 0.3, 0.7);
         let h0_per_gyr = 0.1 * h * GYR_S / KPC_KM;
         for a in [0.1f64, 0.25, 0.5, 1.0] {
             let analytic: f64 = 2.0 / (3.0 * h0_per_gyr * ol.sqrt()) * ((ol / om).sqrt() * a.powf(1.5)).asinh();
-            let numeric = cosmic_age_gyr(a, h, om, ol).unwrap();
-            approx::assert_relative_eq!(numeric, analytic, max_relative = 1e-9);
+            let units = comoving_units(a, h, om, ol);
+            approx::assert_relative_eq!(units.hubble_param.unwrap(), h, max_relative = 1e-12);
+            approx::assert_relative_eq!(units.time_now_gyr(a).unwrap(), analytic, max_relative = 1e-9);
         }
-        assert!(cosmic_age_gyr(-1.0, h, om, ol).is_none());
+        let eds = comoving_units(1.0, 1.0, 1.0, 0.0).time_now_gyr(1.0).unwrap();
+        approx::assert_relative_eq!(eds, 2.0 / (3.0 * 0.1 * GYR_S / KPC_KM), max_relative = 1e-9);
+        // An incomplete cosmology dates nothing.
+        let no_lambda = ExplicitUnits { comoving: true, hubble_param: Some(h), ..ExplicitUnits::new(1e5, 1e16) };
+        let units = TipsyUnits::from_param(
+            &no_lambda.to_param(UnitConvention::ExactG),
+            UnitConvention::ExactG,
+            0.5,
+            "x".as_ref(),
+        )
+        .unwrap();
+        assert_eq!(units.time_now_gyr(0.5), None);
     }
 }

@@ -2,10 +2,11 @@
 //! precision, `bComove = 1`, header time = a), a `.param` file with units chosen so that coordinates are within
 //! [-0.5, 0.5] and velocities within [-1, 1] (powers of ten for dKpcUnit and dMsolUnit; masses then small, as in
 //! real runs, and dHubble0 of order 1), binary `.iord` and `.HI` arrays, and one AHF halo per galaxy
-//! (`<snap>.z<z>.AHF_halos` and `.AHF_particles`). Every file goes through a temporary file and a rename.
+//! (`<snap>.z<z>.AHF_halos` and `.AHF_particles`). The six files are committed together through
+//! `galmass_core::atomic::AtomicFileSet`: a failure on any of them leaves none in place and no temporary.
 //!
-//! Each galaxy is placed at `offset_kpc` (physical kpc) with bulk velocity `velocity_offset_kms`; its particles
-//! keep their positions relative to it. Black holes are not written (tipsy has no black-hole family).
+//! Each galaxy ([`PlacedGalaxy`]) is placed at `centre_kpc` (physical kpc) with bulk velocity `velocity_kms`; its
+//! particles keep their positions relative to it (`group` is ignored: each galaxy is its own AHF halo). Black holes are not written (tipsy has no black-hole family).
 //! The written velocities are those [`super::TipsySnapshot`] (and pynbody) read back: code velocity x a x v_unit.
 //! Ids: a galaxy's species with ids writes them to `.iord` (they must fit in `i32`), otherwise the file index.
 //! `.HI` holds `hi_mass / mass` for gas with an HI mass field, 0 elsewhere. Star formation times come from
@@ -15,9 +16,10 @@
 //! ```no_run
 //! use galmass_core::{Galaxy, GalaxyMeta};
 //! use galmass_snapshot::tipsy::param::UnitConvention;
-//! use galmass_snapshot::tipsy::write::{write_galaxies, PlacedGalaxy, TipsyWriteOptions};
+//! use galmass_snapshot::tipsy::write::{write_galaxies, TipsyWriteOptions};
+//! use galmass_snapshot::PlacedGalaxy;
 //! let galaxy = Galaxy::new(GalaxyMeta::new("example", 0));
-//! let placed = [PlacedGalaxy { galaxy: &galaxy, offset_kpc: [100.0, 0.0, 0.0], velocity_offset_kms: [0.0; 3] }];
+//! let placed = [PlacedGalaxy::new(&galaxy, [100.0, 0.0, 0.0], [0.0; 3])];
 //! let options = TipsyWriteOptions::nihao_planck2014(0.0, UnitConvention::Pynbody28);
 //! let written = write_galaxies("out/sample.00001".as_ref(), &placed, &options)?;
 //! println!("{}", written.param.display());
@@ -26,27 +28,18 @@
 
 use std::path::{Path, PathBuf};
 
-use galmass_core::paths::temporary_path;
+use galmass_core::atomic::AtomicFileSet;
+use galmass_core::cosmology::Cosmology;
 use galmass_core::units::G_KPC_KMS2_PER_MSUN;
-use galmass_core::{Galaxy, Particles, ScalarField, Species};
+use galmass_core::{Particles, ScalarField, Species};
 
 use super::ahf::{file_index_to_ahf_id, format_ahf_halos, format_ahf_particles, AhfHalo, AhfMembers};
 use super::auxiliary::{encode_binary, AuxValues};
 use super::format::{ByteOrder, TipsyHeader};
-use super::param::{cosmic_age_gyr, ParamFile, TipsyUnits, UnitConvention};
+use super::param::{ParamFile, TipsyUnits, UnitConvention};
 use super::{aux_path, TIPSY_SPECIES};
 use crate::error::SnapshotError;
-
-/// A galaxy and where it goes in the box.
-#[derive(Debug, Clone, Copy)]
-pub struct PlacedGalaxy<'a> {
-    /// The galaxy (particles centred on it).
-    pub galaxy: &'a Galaxy,
-    /// Its centre in the snapshot, physical kpc.
-    pub offset_kpc: [f64; 3],
-    /// Its bulk velocity, km/s.
-    pub velocity_offset_kms: [f64; 3],
-}
+pub use crate::placed::PlacedGalaxy;
 
 /// Cosmology and units convention of a written snapshot.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -93,16 +86,6 @@ fn bad(path: &Path, field: &str, reason: String) -> SnapshotError {
     SnapshotError::Malformed { path: path.to_owned(), field: field.to_owned(), reason }
 }
 
-/// Writes bytes through a temporary file and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SnapshotError> {
-    let tmp = temporary_path(path);
-    let result = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path));
-    result.map_err(|source| {
-        let _ = std::fs::remove_file(&tmp);
-        SnapshotError::Io { path: path.to_owned(), context: "writing (temporary file, then rename)".into(), source }
-    })
-}
-
 /// `10^ceil(log10(x))`, 1 for non-positive x.
 fn power_of_ten_above(x: f64) -> f64 {
     if x > 0.0 && x.is_finite() {
@@ -138,8 +121,8 @@ pub fn write_galaxies(
             let Some(p) = species_of(g, s) else { continue };
             for (pos, vel) in p.pos_kpc().rows().into_iter().zip(p.vel_kms().rows()) {
                 for k in 0..3 {
-                    max_abs_kpc = max_abs_kpc.max((pos[k] + g.offset_kpc[k]).abs());
-                    max_speed_kms = max_speed_kms.max((vel[k] + g.velocity_offset_kms[k]).abs());
+                    max_abs_kpc = max_abs_kpc.max((pos[k] + g.centre_kpc[k]).abs());
+                    max_speed_kms = max_speed_kms.max((vel[k] + g.velocity_kms[k]).abs());
                 }
             }
         }
@@ -168,7 +151,7 @@ pub fn write_galaxies(
     let units = TipsyUnits::from_param(&param, o.convention, a, path)?;
     let pos_factor = units.position_factor_kpc();
     let vel_factor = units.velocity_factor_kms();
-    let now_gyr = cosmic_age_gyr(a, o.hubble_param, o.omega_matter, o.omega_lambda);
+    let now_gyr = Cosmology::new(o.hubble_param, o.omega_matter, o.omega_lambda).ok().map(|c| c.cosmic_time_gyr(a));
 
     let mut counts = [0u64; 3];
     for (k, &s) in TIPSY_SPECIES.iter().enumerate() {
@@ -197,10 +180,10 @@ pub fn write_galaxies(
                 let file_index = iord.len() as u64;
                 push(&mut bytes, p.mass_msun()[i] / units.mass_msun);
                 for k in 0..3 {
-                    push(&mut bytes, (p.pos_kpc()[[i, k]] + g.offset_kpc[k]) / pos_factor);
+                    push(&mut bytes, (p.pos_kpc()[[i, k]] + g.centre_kpc[k]) / pos_factor);
                 }
                 for k in 0..3 {
-                    push(&mut bytes, (p.vel_kms()[[i, k]] + g.velocity_offset_kms[k]) / vel_factor);
+                    push(&mut bytes, (p.vel_kms()[[i, k]] + g.velocity_kms[k]) / vel_factor);
                 }
                 let phi = field(ScalarField::PotentialKms2, i) * a / (units.velocity_kms * units.velocity_kms);
                 match s {
@@ -271,8 +254,8 @@ pub fn write_galaxies(
                 n_particles: n_all,
                 mvir_msun_h: m_all * h,
                 rvir_kpc_h: r_max / a * h,
-                center_kpc_h: g.offset_kpc.map(|x| x / a * h),
-                velocity_kms: g.velocity_offset_kms,
+                center_kpc_h: g.centre_kpc.map(|x| x / a * h),
+                velocity_kms: g.velocity_kms,
                 f_mhires: Some(1.0),
                 n_gas: Some(n_gas),
                 m_gas_msun_h: Some(m_gas * h),
@@ -294,11 +277,26 @@ pub fn write_galaxies(
     };
     let iord_bytes = encode_binary(&AuxValues::Int(iord), ByteOrder::Big, &written.iord)?;
     let hi_bytes = encode_binary(&AuxValues::Float(hi), ByteOrder::Big, &written.hi)?;
-    write_atomic(&written.param, param.to_text().as_bytes())?;
-    write_atomic(&written.iord, &iord_bytes)?;
-    write_atomic(&written.hi, &hi_bytes)?;
-    write_atomic(&written.ahf_halos, format_ahf_halos(&halos).as_bytes())?;
-    write_atomic(&written.ahf_particles, format_ahf_particles(&members).as_bytes())?;
-    write_atomic(&written.snapshot, &bytes)?;
+    // The file set is committed together: a failure on any file leaves none of them in place.
+    let mut files = AtomicFileSet::new();
+    let (param_text, halos_text, particles_text) =
+        (param.to_text(), format_ahf_halos(&halos), format_ahf_particles(&members));
+    let contents: [(&Path, &[u8]); 6] = [
+        (&written.snapshot, &bytes),
+        (&written.param, param_text.as_bytes()),
+        (&written.iord, &iord_bytes),
+        (&written.hi, &hi_bytes),
+        (&written.ahf_halos, halos_text.as_bytes()),
+        (&written.ahf_particles, particles_text.as_bytes()),
+    ];
+    for (dest, content) in contents {
+        let tmp = files.stage(dest)?;
+        std::fs::write(&tmp, content).map_err(|source| SnapshotError::Io {
+            path: dest.to_owned(),
+            context: "writing the temporary file".into(),
+            source,
+        })?;
+    }
+    files.commit()?;
     Ok(written)
 }
