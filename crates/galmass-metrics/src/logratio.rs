@@ -408,14 +408,12 @@ mod tests {
         let large_width = log_ratio_stats_bootstrap(&p2, &t2, &g2, &precise).unwrap().mean_dex.width();
         let (small_expected, large_expected) = (predicted_width(&p1, &g1), predicted_width(&p2, &g2));
         for (got, want) in [(small_width, small_expected), (large_width, large_expected)] {
+            // Observed: 0.02203 for 0.02195 (30 galaxies), 0.00674 for 0.00674 (300 galaxies).
             assert!((got / want - 1.0).abs() < 4.0 * 0.007, "band width {got}, expected {want}");
         }
         let ratio = small_width / large_width;
         let expected_ratio = small_expected / large_expected;
-        eprintln!(
-            "band widths {small_width:.5} (expected {small_expected:.5}), {large_width:.5} ({large_expected:.5}); \
-             ratio {ratio:.4} (expected {expected_ratio:.4})"
-        );
+        // Observed: 3.2685 for 3.2591.
         assert!((ratio / expected_ratio - 1.0).abs() < 4.0 * 0.01, "width ratio {ratio}, expected {expected_ratio}");
         // Widths scale like 1/sqrt(n_galaxies): about sqrt(10) = 3.16.
         assert!((expected_ratio / 10f64.sqrt() - 1.0).abs() < 0.1, "expected width ratio {expected_ratio}");

@@ -23,3 +23,7 @@ pub mod mlp;
 
 pub use device::ComputeDevice;
 pub use error::ModelError;
+
+// torch-sys is a direct dependency only so that build.rs receives its links metadata (DEP_TCH_LIBTORCH_LIB: cargo
+// passes it to direct dependents alone); tch itself links the same crate.
+use torch_sys as _;
