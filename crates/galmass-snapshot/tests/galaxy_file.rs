@@ -345,3 +345,25 @@ fn a_minimal_file_loads_with_documented_defaults() {
     assert_eq!(g.meta.rotation_to_aligned, Rotation::identity());
     assert_eq!(g.meta.galaxy_id, 1, "a float id is read as the integer HDF5 converts it to");
 }
+
+/// The file `scripts/make_minimal_galaxy.py` writes with h5py (`--n 200`): only `format`, `version` and
+/// `stars/{pos,vel,mass}`. Numbers read back by h5py and numpy when it was written.
+#[test]
+fn reads_the_minimal_file_h5py_writes() {
+    let g = galaxy_file::read(&test_data("h5py_minimal_galaxy.h5")).unwrap();
+    assert_eq!((g.meta.suite.as_str(), g.meta.source.as_str()), ("unknown", "unknown"));
+    assert_eq!((g.meta.galaxy_id, g.meta.redshift, g.meta.source_halo_id), (0, 0.0, None));
+    let stars = g.stars().unwrap();
+    assert_eq!(stars.len(), 200);
+    assert!((stars.total_mass_msun() - 1e8).abs() < 1e-6);
+    let first = [1.2492066100869956, -0.4307196684400207, 0.16526466879757382];
+    let last_vel = [-1.6606407301095918, -11.10253428343092, -4.993128547088203];
+    for k in 0..3 {
+        assert_eq!(stars.pos_kpc()[[0, k]], first[k]);
+        assert_eq!(stars.vel_kms()[[199, k]], last_vel[k]);
+    }
+    // numpy's unit angular momentum of the stars within 30 kpc goes to +z.
+    let l_hat = [-0.017236358305512803, -0.2602734893349966, 0.9653810743440899];
+    let z = g.meta.rotation_to_aligned.apply(l_hat);
+    assert!((z[2] - 1.0).abs() < 1e-12 && z[0].abs() < 1e-6 && z[1].abs() < 1e-6, "{z:?}");
+}

@@ -10,6 +10,9 @@
 //!   particles": subhalo or halo members as the reader selected them).
 //! - [`Filter`]: each selection of the papers as a named, tested filter with the value it measured, so a batch run
 //!   records why a galaxy was skipped.
+//! - [`halos`]: a snapshot opened once for its halos ([`halos::HaloSource`]) and the per-halo steps of
+//!   `galmass extract` ([`halos::Extractor`]: read, skip without stars, centre, truth from the members or from a
+//!   sphere of the region, filters).
 //!
 //! ```
 //! use galmass_core::{Galaxy, GalaxyMeta, Particles, Species};
@@ -24,7 +27,8 @@
 //! assert!(!outcome.passed);
 //! ```
 
-use galmass_core::galaxy::{log_spaced_radii, TruthProfiles};
+pub mod halos;
+
 use galmass_core::kinematics::{aligned_frame_and_kappa_co, KAPPA_APERTURE_KPC};
 use galmass_core::{CoreError, Galaxy, Particles, ScalarField, Species};
 use serde::{Deserialize, Serialize};
@@ -140,10 +144,26 @@ pub fn bulk_velocity(particles: &Particles, centre_kpc: [f64; 3], radius_kpc: f6
     v
 }
 
+/// A galaxy moved to its centre, and the centre and bulk velocity it was moved by (in the frame it was read in).
+#[derive(Debug, Clone)]
+pub struct CentredGalaxy {
+    /// The centred galaxy.
+    pub galaxy: Galaxy,
+    /// The centre found, kpc, in the input frame.
+    pub centre_kpc: [f64; 3],
+    /// The stars' bulk velocity removed, km/s.
+    pub velocity_kms: [f64; 3],
+}
+
 /// The galaxy moved to its centre and the stars' bulk velocity (within [`KAPPA_APERTURE_KPC`]), with
 /// `rotation_to_aligned` from the stars and, when it has none, the truth counted from its own particles on 256 radii
-/// from 0.01 kpc to the farthest particle.
+/// from 0.01 kpc to the farthest particle ([`halos::truth_from_particles`]).
 pub fn centre_galaxy(galaxy: &Galaxy, method: &CentreMethod) -> Result<Galaxy, CoreError> {
+    centre_galaxy_in_frame(galaxy, method).map(|c| c.galaxy)
+}
+
+/// [`centre_galaxy`], also returning the centre and bulk velocity used.
+pub fn centre_galaxy_in_frame(galaxy: &Galaxy, method: &CentreMethod) -> Result<CentredGalaxy, CoreError> {
     let stars = galaxy.stars()?;
     let centre = match method {
         CentreMethod::ShrinkingSpheres { initial_radius_kpc, min_particles } => {
@@ -161,16 +181,9 @@ pub fn centre_galaxy(galaxy: &Galaxy, method: &CentreMethod) -> Result<Galaxy, C
     out.meta.rotation_to_aligned = rotation;
     out.truth = match &galaxy.truth {
         Some(t) => Some(t.clone()),
-        None => {
-            let r_max = out.all_species().flat_map(|(_, p)| p.radii_kpc().to_vec()).fold(0.0f64, f64::max);
-            Some(TruthProfiles::from_particles(
-                &out,
-                log_spaced_radii(0.01, r_max.max(0.02) * 1.001, 256)?,
-                "the galaxy's own particles",
-            )?)
-        }
+        None => Some(halos::truth_from_particles(&out, "the galaxy's own particles")?),
     };
-    Ok(out)
+    Ok(CentredGalaxy { galaxy: out, centre_kpc: centre, velocity_kms: velocity })
 }
 
 /// What a catalogue says of a galaxy beyond its particles (unknown fields are `None`; filters needing them fail).
@@ -382,8 +395,13 @@ mod tests {
         for k in 0..3 {
             assert!((c[k] - centre[k]).abs() < 0.1, "{c:?}");
         }
-        assert!(shrinking_sphere_centre(&Particles::empty(), 10.0, 10).is_err());
-        assert!(shrinking_sphere_centre(&stars, -1.0, 10).is_err());
+        let empty = shrinking_sphere_centre(&Particles::empty(), 10.0, 10);
+        assert!(matches!(&empty, Err(CoreError::InvalidParameter { name, .. }) if name == "centre"), "{empty:?}");
+        let negative = shrinking_sphere_centre(&stars, -1.0, 10);
+        assert!(
+            matches!(&negative, Err(CoreError::InvalidParameter { name, .. }) if name == "initial_radius_kpc"),
+            "{negative:?}"
+        );
     }
 
     #[test]
@@ -408,7 +426,16 @@ mod tests {
         // A given centre is used as is; the potential minimum needs a potential.
         let given = centre_galaxy(&galaxy, &CentreMethod::Given { centre_kpc: [10.0, 20.0, 30.0] }).unwrap();
         assert!((given.stars().unwrap().pos_kpc()[[1, 0]] - (stars.pos_kpc()[[1, 0]] - 10.0)).abs() < 1e-12);
-        assert!(centre_galaxy(&galaxy, &CentreMethod::PotentialMinimum).is_err());
+        let no_potential = centre_galaxy(&galaxy, &CentreMethod::PotentialMinimum);
+        assert!(
+            matches!(&no_potential, Err(CoreError::InvalidParameter { name, .. }) if name == "potential"),
+            "{no_potential:?}"
+        );
+        // The centre and velocity it reports are the ones removed.
+        let framed = centre_galaxy_in_frame(&galaxy, &CentreMethod::Given { centre_kpc: [10.0, 20.0, 30.0] }).unwrap();
+        assert_eq!(framed.centre_kpc, [10.0, 20.0, 30.0]);
+        let v0 = stars.vel_kms()[[0, 0]] - framed.velocity_kms[0];
+        assert!((framed.galaxy.stars().unwrap().vel_kms()[[0, 0]] - v0).abs() < 1e-12);
     }
 
     #[test]
@@ -458,13 +485,18 @@ mod tests {
         assert!(!run(Filter::Central).passed && run(Filter::SubhaloFlag).passed);
         assert!(!run(Filter::MinSfr { min_msun_per_yr: 0.1 }).passed);
         // What a filter needs but lacks is an error, not a silent pass.
-        assert!(Filter::Central.evaluate(&galaxy, &GalaxyContext::default()).is_err());
+        let no_flag = Filter::Central.evaluate(&galaxy, &GalaxyContext::default());
+        assert!(matches!(&no_flag, Err(CoreError::InvalidParameter { name, .. }) if name == "central"), "{no_flag:?}");
         let no_flags = {
             let mut g = galaxy.clone();
             g.set_species(Species::Dm, plummer(10, [0.0; 3], [0.0; 3], 0.0, 8));
             g
         };
-        assert!(Filter::HighResFraction { min: 0.95 }.evaluate(&no_flags, &ctx).is_err());
+        let unflagged = Filter::HighResFraction { min: 0.95 }.evaluate(&no_flags, &ctx);
+        assert!(
+            matches!(&unflagged, Err(CoreError::InvalidParameter { name, .. }) if name == "high-res-fraction"),
+            "{unflagged:?}"
+        );
         let outcomes = apply_filters(
             &[Filter::MinParticles { species: Species::Stars, min: 50 }, Filter::SubhaloFlag],
             &galaxy,
