@@ -29,6 +29,7 @@
 
 use std::f64::consts::PI;
 
+use galmass_core::numeric::quad::simpson;
 use galmass_core::units::G_KPC_KMS2_PER_MSUN as G;
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
@@ -210,19 +211,13 @@ fn spherical_density_exp_sech2(mass_msun: f64, r_d_kpc: f64, z_d_kpc: f64, r_kpc
         return sigma0 / (2.0 * z_d_kpc);
     }
     let mu_max = (40.0 * z_d_kpc / r_kpc).min(1.0);
-    let n = 256;
-    let h = mu_max / n as f64;
     let (a, b) = (r_kpc / r_d_kpc, 2.0 * r_kpc / z_d_kpc);
     let f = |mu: f64| {
         let e = (-b * mu).exp();
         let sech2 = 4.0 * e / ((1.0 + e) * (1.0 + e));
         (-a * (1.0 - mu * mu).max(0.0).sqrt()).exp() * sech2
     };
-    let mut sum = f(0.0) + f(mu_max);
-    for k in 1..n {
-        sum += if k % 2 == 1 { 4.0 } else { 2.0 } * f(h * k as f64);
-    }
-    sigma0 * sum * h / 3.0 / (2.0 * z_d_kpc)
+    sigma0 * simpson(f, 0.0, mu_max, 256) / (2.0 * z_d_kpc)
 }
 
 /// Positions of an exponential (Gamma(2, R_d) in R), sech^2 (z = z_d atanh(2u - 1)) layer and Gaussian velocities
@@ -347,7 +342,10 @@ mod tests {
             assert!((v_phi / expected - 1.0).abs() < 0.05, "{v_phi} vs {expected}");
             assert!((sigma_z / 10.0 - 1.0).abs() < 0.05, "{sigma_z}");
         }
-        assert!(GasDisc { sigma_kms: -1.0, ..gas }.sample(10, &v_c, 0).is_err());
+        assert!(matches!(
+            GasDisc { sigma_kms: -1.0, ..gas }.sample(10, &v_c, 0),
+            Err(SynthError::InvalidParameter { name: "sigma_kms", .. })
+        ));
         // The density integrates over z to the surface density.
         for r in [0.5, 3.0, 9.0] {
             let dz = 1e-3;
@@ -359,9 +357,15 @@ mod tests {
     #[test]
     fn bad_parameters_are_errors() {
         let v_c = |_: f64| 100.0;
+        let invalid = |r: Result<(Array2<f64>, Array2<f64>), SynthError>, name: &str| {
+            assert!(matches!(r, Err(SynthError::InvalidParameter { name: n, .. }) if n == name), "{name}: {r:?}");
+        };
         let disc = ExponentialDisc { mass_msun: 1e9, r_d_kpc: -1.0, z_d_kpc: 0.1, sigma_r_at_rd_kms: 10.0 };
-        assert!(disc.sample(10, &v_c, 0).is_err());
+        invalid(disc.sample(10, &v_c, 0), "r_d_kpc");
+        invalid(disc.spherical_profile().map(|_| (Array2::zeros((0, 3)), Array2::zeros((0, 3)))), "r_d_kpc");
         let disc = ExponentialDisc { mass_msun: 1e9, r_d_kpc: 1.0, z_d_kpc: 0.1, sigma_r_at_rd_kms: f64::NAN };
-        assert!(disc.sample(10, &v_c, 0).is_err());
+        invalid(disc.sample(10, &v_c, 0), "sigma_r_at_rd_kms");
+        let gas = GasDisc { mass_msun: f64::NAN, r_d_kpc: 1.0, z_d_kpc: 0.1, sigma_kms: 10.0 };
+        invalid(gas.sample(10, &v_c, 0), "mass_msun");
     }
 }

@@ -1,58 +1,38 @@
-//! Dark haloes and the galaxy-halo connection: cosmology, NFW haloes from (M200, c), the concentration-mass relation
-//! of Dutton & Maccio 2014, the stellar-to-halo mass relation of Moster, Naab & White 2013 and the baryon-modified
-//! inner profiles of Di Cintio et al. 2014 (DC14), all at redshift z.
+//! Dark haloes and the galaxy-halo connection: the haloes' cosmology, NFW haloes from (M200, c), the
+//! concentration-mass relation of Dutton & Maccio 2014, the stellar-to-halo mass relation of Moster, Naab & White 2013
+//! and the baryon-modified inner profiles of Di Cintio et al. 2014 (DC14), all at redshift z.
 //!
 //! Conventions: M200 and r200 enclose a mean density of 200 times the critical density (Dutton & Maccio 2014 §2);
-//! masses in Msun (not Msun/h); the cosmology is Planck 2013 as used by Dutton & Maccio (h = 0.671,
-//! Omega_m = 0.3175).
+//! masses in Msun (not Msun/h); the cosmology is [`galmass_core::cosmology::Cosmology`], here Planck 2013 as used by
+//! Dutton & Maccio ([`HALO_COSMOLOGY`]: h = 0.671, Omega_m = 0.3175, flat).
 //!
 //! ```
-//! use galmass_synth::halo::{Cosmology, HaloModel};
-//! let cosmo = Cosmology::PLANCK2013;
-//! let halo = HaloModel::nfw_from_m200(1e11, cosmo.concentration_dm14(1e11, 0.0), 0.0, &cosmo).unwrap();
+//! use galmass_synth::halo::{concentration_dm14, HaloModel, HALO_COSMOLOGY};
+//! let cosmo = HALO_COSMOLOGY;
+//! let halo = HaloModel::nfw_from_m200(1e11, concentration_dm14(&cosmo, 1e11, 0.0), 0.0, &cosmo).unwrap();
 //! assert!((halo.m200_msun / 1e11 - 1.0).abs() < 1e-12);
 //! ```
 
 use std::f64::consts::PI;
 
+use galmass_core::cosmology::Cosmology;
 use galmass_core::units::G_KPC_KMS2_PER_MSUN as G;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SynthError;
 use crate::profiles::{Nfw, SphericalProfile};
 
-/// A flat Lambda-CDM cosmology.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Cosmology {
-    /// Dimensionless Hubble parameter.
-    pub h: f64,
-    /// Matter density parameter today.
-    pub omega_m: f64,
-}
+/// The cosmology of the suites' haloes: Planck 2013 as used by Dutton & Maccio 2014, whose concentrations are
+/// calibrated in it (h = 0.671, Omega_m = 0.3175, flat).
+pub const HALO_COSMOLOGY: Cosmology = Cosmology::PLANCK2013;
 
-impl Cosmology {
-    /// Planck 2013 as used by Dutton & Maccio 2014 (h = 0.671, Omega_m = 0.3175).
-    pub const PLANCK2013: Cosmology = Cosmology { h: 0.671, omega_m: 0.3175 };
-
-    /// H(z) in km/s/kpc.
-    pub fn hubble_kms_kpc(&self, z: f64) -> f64 {
-        let h0 = 0.1 * self.h; // 100 h km/s/Mpc = 0.1 h km/s/kpc
-        h0 * (self.omega_m * (1.0 + z).powi(3) + 1.0 - self.omega_m).sqrt()
-    }
-
-    /// Critical density 3 H(z)^2 / (8 pi G) in Msun/kpc^3.
-    pub fn critical_density_msun_kpc3(&self, z: f64) -> f64 {
-        let hz = self.hubble_kms_kpc(z);
-        3.0 * hz * hz / (8.0 * PI * G)
-    }
-
-    /// Dutton & Maccio 2014 (eqs. 7, 10-11) NFW concentration c200 of a halo of mass `m200_msun` at redshift z:
-    /// `log10 c = a + b log10(M200 / (1e12 Msun/h))`, `a = 0.520 + 0.385 exp(-0.617 z^1.21)`, `b = -0.101 + 0.026 z`.
-    pub fn concentration_dm14(&self, m200_msun: f64, z: f64) -> f64 {
-        let a = 0.520 + (0.905 - 0.520) * (-0.617 * z.powf(1.21)).exp();
-        let b = -0.101 + 0.026 * z;
-        10f64.powf(a + b * (m200_msun * self.h / 1e12).log10())
-    }
+/// Dutton & Maccio 2014 (eqs. 7, 10-11) NFW concentration c200 of a halo of mass `m200_msun` at redshift z, with
+/// masses in Msun/h of `cosmology`'s h: `log10 c = a + b log10(M200 / (1e12 Msun/h))`,
+/// `a = 0.520 + 0.385 exp(-0.617 z^1.21)`, `b = -0.101 + 0.026 z`.
+pub fn concentration_dm14(cosmology: &Cosmology, m200_msun: f64, z: f64) -> f64 {
+    let a = 0.520 + (0.905 - 0.520) * (-0.617 * z.powf(1.21)).exp();
+    let b = -0.101 + 0.026 * z;
+    10f64.powf(a + b * (m200_msun * cosmology.h / 1e12).log10())
 }
 
 /// Moster, Naab & White 2013 stellar-to-halo mass relation at z = 0 (their eq. 2 and table 1):
@@ -151,18 +131,25 @@ mod tests {
         // A Milky-Way halo has r200 ~ 200 kpc and V200 ~ 145 km/s.
         assert!((190.0..220.0).contains(&halo.r200_kpc), "{}", halo.r200_kpc);
         assert!((140.0..150.0).contains(&halo.v200_kms()), "{}", halo.v200_kms());
-        assert!(HaloModel::nfw_from_m200(-1.0, 8.0, 0.0, &cosmo).is_err());
-        assert!(HaloModel::nfw_from_m200(1e12, 0.5, 0.0, &cosmo).is_err());
+        assert!(matches!(
+            HaloModel::nfw_from_m200(-1.0, 8.0, 0.0, &cosmo),
+            Err(SynthError::InvalidParameter { name: "m200_msun", .. })
+        ));
+        assert!(matches!(
+            HaloModel::nfw_from_m200(1e12, 0.5, 0.0, &cosmo),
+            Err(SynthError::InvalidParameter { name: "c200", .. })
+        ));
     }
 
     #[test]
     fn dutton_maccio_concentrations() {
-        let cosmo = Cosmology::PLANCK2013;
+        let cosmo = HALO_COSMOLOGY;
+        let c = |m: f64, z: f64| concentration_dm14(&cosmo, m, z);
         // At 1e12 Msun/h and z = 0, log10 c = 0.905; the slope is -0.101 per dex.
-        assert_relative_eq!(cosmo.concentration_dm14(1e12 / 0.671, 0.0), 10f64.powf(0.905), max_relative = 1e-12);
-        let ratio = cosmo.concentration_dm14(1e10 / 0.671, 0.0) / cosmo.concentration_dm14(1e12 / 0.671, 0.0);
+        assert_relative_eq!(c(1e12 / 0.671, 0.0), 10f64.powf(0.905), max_relative = 1e-12);
+        let ratio = c(1e10 / 0.671, 0.0) / c(1e12 / 0.671, 0.0);
         assert_relative_eq!(ratio.log10(), 0.202, max_relative = 1e-9);
-        assert!(cosmo.concentration_dm14(1e12, 1.0) < cosmo.concentration_dm14(1e12, 0.0));
+        assert!(c(1e12, 1.0) < c(1e12, 0.0));
     }
 
     #[test]

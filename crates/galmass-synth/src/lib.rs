@@ -5,8 +5,8 @@
 //! - [`profiles`]: Plummer, Hernquist, NFW and Prugniel-Simien (Sersic-like) profiles with analytic density, mass and
 //!   potential, and sums of them;
 //! - [`jeans`]: spherical Jeans solutions (constant beta, Osipkov-Merritt), the truth that samples are tested against;
-//! - [`halo`]: cosmology, NFW haloes from (M200, c), Dutton & Maccio 2014 concentrations, Moster 2013 stellar masses,
-//!   Di Cintio 2014 inner profile shapes;
+//! - [`halo`]: the haloes' cosmology (Planck 2013), NFW haloes from (M200, c), Dutton & Maccio 2014 concentrations,
+//!   Moster 2013 stellar masses, Di Cintio 2014 inner profile shapes;
 //! - [`tabulated`]: profiles tabulated from their density (truncated NFW haloes of finite mass, DC14 and core-NFW
 //!   haloes, tidal truncation of satellites);
 //! - [`disc`]: exponential stellar and HI discs as approximate equilibria (Jeans moments, asymmetric drift, pressure
@@ -19,6 +19,7 @@
 //!   distribution functions in the spherically averaged total potential.
 //!
 //! ```
+//! use galmass_core::params::Params;
 //! use galmass_synth::suite::{build_galaxy, SuiteParams};
 //! let mut params = SuiteParams::preset("nihao-like").unwrap();
 //! params.particles.set_counts(Some(400), Some(1000), Some(200));
@@ -27,8 +28,10 @@
 //! assert!(truth.scalar("kappa_co").is_some() && truth.half_mass_radius_kpc(None).is_some());
 //! ```
 //!
-//! The suites are configured under `configs/synth/`. Writing them in the simulations' native formats belongs to
-//! `galmass-snapshot` (the crate may use it, ARCHITECTURE.md).
+//! The suites are configured under `configs/synth/`. The crate knows no file format and depends on `galmass-core`
+//! alone (ARCHITECTURE.md): writing suites to disk, and in the simulations' native formats, is `galmass-pipeline`'s.
+//! The numerical helpers (interpolation, quadrature, bisection) and the cosmology are `galmass_core`'s, the gamma
+//! functions `statrs`'.
 
 pub mod df;
 pub mod disc;

@@ -20,6 +20,7 @@ use std::f64::consts::PI;
 
 use galmass_core::units::G_KPC_KMS2_PER_MSUN as G;
 use serde::{Deserialize, Serialize};
+use statrs::function::gamma::{checked_gamma_lr, checked_gamma_ur, gamma, ln_gamma};
 
 /// A spherical mass distribution.
 pub trait SphericalProfile: Send + Sync {
@@ -155,18 +156,12 @@ impl PrugnielSimien {
 
     /// Fraction of the mass within projected radius `r_kpc` of the Sersic profile: `gamma(2n, b (R/R_e)^(1/n)) / Gamma(2n)`.
     pub fn projected_mass_fraction(&self, r_kpc: f64) -> f64 {
-        statrs::function::gamma::gamma_lr(2.0 * self.n, self.b() * (r_kpc / self.r_e_kpc).powf(1.0 / self.n))
+        regularized_lower_gamma(2.0 * self.n, self.b() * (r_kpc / self.r_e_kpc).powf(1.0 / self.n))
     }
 
     fn rho_0(&self) -> f64 {
         let (n, p, b) = (self.n, self.p(), self.b());
-        self.mass_msun
-            / (4.0
-                * PI
-                * self.r_e_kpc.powi(3)
-                * n
-                * b.powf(-(3.0 - p) * n)
-                * statrs::function::gamma::gamma((3.0 - p) * n))
+        self.mass_msun / (4.0 * PI * self.r_e_kpc.powi(3) * n * b.powf(-(3.0 - p) * n) * gamma((3.0 - p) * n))
     }
 }
 
@@ -181,19 +176,44 @@ impl SphericalProfile for PrugnielSimien {
     }
     fn enclosed_mass_msun(&self, r: f64) -> f64 {
         let s = (3.0 - self.p()) * self.n;
-        self.mass_msun * statrs::function::gamma::gamma_lr(s, self.b() * (r / self.r_e_kpc).powf(1.0 / self.n))
+        self.mass_msun * regularized_lower_gamma(s, self.b() * (r / self.r_e_kpc).powf(1.0 / self.n))
     }
     fn potential_kms2(&self, r: f64) -> f64 {
         // Phi = -G [M(r)/r + int_r^inf 4 pi r' rho dr'], the second term M b^n Gamma((2-p)n, b x^(1/n)) / (R_e Gamma((3-p)n)).
         let (n, p, b) = (self.n, self.p(), self.b());
         let u = b * (r / self.r_e_kpc).powf(1.0 / n);
         let (s2, s3) = ((2.0 - p) * n, (3.0 - p) * n);
-        let ln_ratio = statrs::function::gamma::ln_gamma(s2) - statrs::function::gamma::ln_gamma(s3) + n * b.ln();
-        let outer = self.mass_msun / self.r_e_kpc * statrs::function::gamma::gamma_ur(s2, u) * ln_ratio.exp();
-        -G * (self.enclosed_mass_msun(r) / r + outer)
+        let ln_ratio = ln_gamma(s2) - ln_gamma(s3) + n * b.ln();
+        let outer = self.mass_msun / self.r_e_kpc * regularized_upper_gamma(s2, u) * ln_ratio.exp();
+        // M(r) / r ~ r^(2 - p) vanishes at the centre (p < 2).
+        let inner = if r > 0.0 { self.enclosed_mass_msun(r) / r } else { 0.0 };
+        -G * (inner + outer)
     }
     fn scale_kpc(&self) -> f64 {
         self.r_e_kpc
+    }
+}
+
+/// The regularized lower incomplete gamma function P(a, x) of statrs, extended to its limits P(a, 0) = 0 and
+/// P(a, inf) = 1 (statrs refuses x <= 0 and x = inf, which radii 0 and infinity give); NaN for an invalid `a`.
+fn regularized_lower_gamma(a: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        0.0
+    } else if x == f64::INFINITY {
+        1.0
+    } else {
+        checked_gamma_lr(a, x).unwrap_or(f64::NAN)
+    }
+}
+
+/// The regularized upper incomplete gamma function Q(a, x) of statrs, extended to Q(a, 0) = 1 and Q(a, inf) = 0.
+fn regularized_upper_gamma(a: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        1.0
+    } else if x == f64::INFINITY {
+        0.0
+    } else {
+        checked_gamma_ur(a, x).unwrap_or(f64::NAN)
     }
 }
 
@@ -256,6 +276,13 @@ mod tests {
             Box::new(Nfw { rho_s_msun_kpc3: 5e7, r_s_kpc: 1.0 }),
         ]);
         check_consistency(&c);
+        // The Sersic-like profile is defined at the centre and at infinity (statrs' incomplete gamma functions refuse
+        // those limits).
+        let ps = PrugnielSimien { mass_msun: 1e10, r_e_kpc: 2.0, n: 2.0 };
+        assert_eq!(ps.enclosed_mass_msun(0.0), 0.0);
+        assert_eq!(ps.enclosed_mass_msun(f64::INFINITY), 1e10);
+        assert_eq!(ps.projected_mass_fraction(0.0), 0.0);
+        assert!(ps.potential_kms2(0.0).is_finite() && ps.potential_kms2(0.0) < ps.potential_kms2(1.0));
         assert_relative_eq!(
             Hernquist { mass_msun: 1.0, a_kpc: 1.0 }.enclosed_mass_msun(1.0 + 2f64.sqrt()),
             0.5,
