@@ -362,7 +362,7 @@ mod tests {
         };
         let disc = ExponentialDisc { mass_msun: 1e9, r_d_kpc: -1.0, z_d_kpc: 0.1, sigma_r_at_rd_kms: 10.0 };
         invalid(disc.sample(10, &v_c, 0), "r_d_kpc");
-        invalid(disc.spherical_profile().map(|_| (Array2::zeros((0, 3)), Array2::zeros((0, 3)))), "r_d_kpc");
+        assert!(matches!(disc.spherical_profile(), Err(SynthError::InvalidParameter { name: "r_d_kpc", .. })));
         let disc = ExponentialDisc { mass_msun: 1e9, r_d_kpc: 1.0, z_d_kpc: 0.1, sigma_r_at_rd_kms: f64::NAN };
         invalid(disc.sample(10, &v_c, 0), "sigma_r_at_rd_kms");
         let gas = GasDisc { mass_msun: f64::NAN, r_d_kpc: 1.0, z_d_kpc: 0.1, sigma_kms: 10.0 };
