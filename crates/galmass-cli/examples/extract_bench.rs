@@ -11,13 +11,14 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use galmass_core::params::Params;
 use galmass_core::GalaxyMeta;
 use galmass_snapshot::arepo::catalogue::TngBox;
 use galmass_snapshot::arepo::writer::{write_tng_box, PlacedGalaxy, TngBoxParams};
 use galmass_snapshot::extract::{centre_galaxy, CentreMethod};
 use galmass_snapshot::galaxy_file;
 use galmass_snapshot::tipsy::param::UnitConvention;
-use galmass_snapshot::tipsy::write::{write_galaxies, PlacedGalaxy as ZoomPlaced, TipsyWriteOptions};
+use galmass_snapshot::tipsy::write::{write_galaxies, TipsyWriteOptions};
 use galmass_snapshot::tipsy::{TipsyOptions, TipsySnapshot};
 use galmass_synth::suite::{build_galaxy, SuiteParams};
 
@@ -40,11 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     write_tng_box(&base, &box_params, &placed)?;
     let zoom = dir.join("zoom/big.01024");
     std::fs::create_dir_all(zoom.parent().ok_or("parent")?)?;
-    let zplaced = [ZoomPlaced {
-        galaxy: &big,
-        offset_kpc: [12_000.0, 25_000.0, 31_000.0],
-        velocity_offset_kms: [35.0, -20.0, 10.0],
-    }];
+    let zplaced = [PlacedGalaxy::new(&big, [12_000.0, 25_000.0, 31_000.0], [35.0, -20.0, 10.0])];
     write_galaxies(&zoom, &zplaced, &TipsyWriteOptions::nihao_planck2014(0.0, UnitConvention::Pynbody28))?;
     println!(
         "galaxy of {n_big} particles (stars, dm, gas) written as a TNG-layout box and a tipsy zoom under {}",

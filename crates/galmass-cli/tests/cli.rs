@@ -149,6 +149,15 @@ fn estimate_rejects_bad_input_without_panicking() {
 
 /// A Plummer sphere of stars with Gaussian velocities, written as a galaxy file.
 fn plummer_galaxy(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
+    let mut g = Galaxy::new(GalaxyMeta::new("cli-test", 9));
+    g.set_species(Species::Stars, plummer_stars(n));
+    let path = dir.join("plummer.h5");
+    galmass_snapshot::galaxy_file::write(&path, &g).unwrap();
+    path
+}
+
+/// `n` stars of a Plummer sphere (scale 0.5 kpc) with Gaussian velocities (10 km/s), 1e4 Msun each.
+fn plummer_stars(n: usize) -> Particles {
     let mut pos = ndarray::Array2::zeros((n, 3));
     let mut vel = ndarray::Array2::zeros((n, 3));
     let mut state = 12345u64;
@@ -166,11 +175,7 @@ fn plummer_galaxy(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
             vel[[i, k]] = 10.0 * (-2.0 * uniform().ln()).sqrt() * (std::f64::consts::TAU * uniform()).cos();
         }
     }
-    let mut g = Galaxy::new(GalaxyMeta::new("cli-test", 9));
-    g.set_species(Species::Stars, Particles::new(pos, vel, ndarray::Array1::from_elem(n, 1e4)).unwrap());
-    let path = dir.join("plummer.h5");
-    galmass_snapshot::galaxy_file::write(&path, &g).unwrap();
-    path
+    Particles::new(pos, vel, ndarray::Array1::from_elem(n, 1e4)).unwrap()
 }
 
 #[test]
@@ -574,6 +579,7 @@ fn corrupted_hdf5_snapshots_are_handled_in_child_processes() {
 
 #[test]
 fn extract_all_skips_dark_subhalos_and_records_why() {
+    use galmass_core::params::Params;
     use galmass_snapshot::arepo::writer::{write_tng_box, PlacedGalaxy, TngBoxParams};
     let dir = tempfile::tempdir().unwrap();
     let mut params = galmass_synth::suite::SuiteParams::preset("tng-like").unwrap();
@@ -602,4 +608,58 @@ fn extract_all_skips_dark_subhalos_and_records_why() {
     assert_eq!(manifest["written"], 1, "{manifest}");
     assert_eq!(manifest["skipped"][0]["reason"], "no star particles", "{manifest}");
     assert!(out.join("galaxy_000000.h5").exists() && !out.join("galaxy_000001.h5").exists());
+}
+
+/// A galaxy file as an astronomer writes it from their own code with h5py: only `format`, `version` and
+/// `stars/{pos,vel,mass}` (h5py stores str attributes as variable-length UTF-8 and Python ints as int64). `info`,
+/// `estimate` (truth counted from the particles) and `maps stars` all take it.
+#[test]
+fn a_minimal_h5py_style_galaxy_file_works_with_info_estimate_and_maps() {
+    use hdf5::types::VarLenUnicode;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mine.h5");
+    // Built in memory: reading back a file this process wrote races with other tests' children, which inherit
+    // HDF5's descriptors (and its lock) while they run.
+    let stars = plummer_stars(3000);
+    {
+        let f = hdf5::File::create(&path).unwrap();
+        f.new_attr::<VarLenUnicode>()
+            .create("format")
+            .unwrap()
+            .write_scalar(&"galmass-galaxy".parse::<VarLenUnicode>().unwrap())
+            .unwrap();
+        f.new_attr::<i64>().create("version").unwrap().write_scalar(&1).unwrap();
+        let g = f.create_group("stars").unwrap();
+        g.new_dataset_builder().with_data(stars.pos_kpc()).create("pos").unwrap();
+        g.new_dataset_builder().with_data(stars.vel_kms()).create("vel").unwrap();
+        g.new_dataset_builder().with_data(stars.mass_msun()).create("mass").unwrap();
+    }
+    let info = galmass().args(["info", "--json", "--galaxy"]).arg(&path).output().unwrap();
+    assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(
+        (v["suite"].as_str(), v["source"].as_str(), v["galaxy_id"].as_i64()),
+        (Some("unknown"), Some("unknown"), Some(0))
+    );
+    assert_eq!(v["species"][0]["n_particles"], 3000);
+    let est = galmass()
+        .args(["estimate", "--los", "0,0,1", "--n-bootstrap", "0", "--json", "--galaxy"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(est.status.success(), "{}", String::from_utf8_lossy(&est.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&est.stdout).unwrap();
+    assert!(v["wolf"]["true_mass_msun"].as_f64().unwrap() > 0.0, "{v}");
+    let out = dir.path().join("maps.h5");
+    let maps = galmass()
+        .args(["maps", "stars", "--los", "0,0,1", "--galaxy"])
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(maps.status.success(), "{}", String::from_utf8_lossy(&maps.stderr));
+    let products = galmass_pipeline::products::read_products(&out).unwrap();
+    assert_eq!(products.projection.suite, "unknown");
+    assert_eq!(products.stars.unwrap().maps.n_stars, 3000);
 }

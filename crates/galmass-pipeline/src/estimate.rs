@@ -122,20 +122,15 @@ pub fn estimate_galaxy(path: &Path, request: &EstimateRequest) -> Result<Estimat
 #[cfg(test)]
 mod tests {
     use super::*;
-    use galmass_core::Galaxy;
+    use crate::test_support::{synth_galaxy, write_galaxy};
     use galmass_synth::suite::{build_galaxy, SuiteParams};
 
     fn spheroid(dir: &Path, with_truth: bool) -> std::path::PathBuf {
-        let mut params = SuiteParams::preset("spheroids").unwrap();
-        params.particles.set_counts(Some(3000), Some(3000), None);
-        let built = build_galaxy(&params.check().unwrap(), 0, 5).unwrap();
-        let mut galaxy: Galaxy = built.galaxy;
+        let mut galaxy = synth_galaxy("spheroids", (3000, 3000, None), 0, 5);
         if !with_truth {
             galaxy.truth = None;
         }
-        let path = dir.join(if with_truth { "g.h5" } else { "g_no_truth.h5" });
-        galmass_snapshot::galaxy_file::write(&path, &galaxy).unwrap();
-        path
+        write_galaxy(dir, if with_truth { "g.h5" } else { "g_no_truth.h5" }, &galaxy)
     }
 
     #[test]
@@ -217,9 +212,7 @@ mod tests {
         }
         let valid = params.check().unwrap();
         for i in 0..8 {
-            let built = build_galaxy(&valid, i, 5).unwrap();
-            let path = dir.path().join(format!("g{i}.h5"));
-            galmass_snapshot::galaxy_file::write(&path, &built.galaxy).unwrap();
+            let path = write_galaxy(dir.path(), &format!("g{i}.h5"), &build_galaxy(&valid, i, 5).unwrap().galaxy);
             for los in [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]] {
                 let out = estimate_galaxy(
                     &path,

@@ -96,16 +96,12 @@ pub fn galaxy_info(path: &Path) -> Result<GalaxyInfo, PipelineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use galmass_synth::suite::{build_galaxy, SuiteParams};
+    use crate::test_support::{synth_galaxy, write_galaxy};
 
     #[test]
     fn summarises_a_synthetic_galaxy() {
         let dir = tempfile::tempdir().unwrap();
-        let mut params = SuiteParams::preset("nihao-like").unwrap();
-        params.particles.set_counts(Some(400), Some(800), Some(300));
-        let built = build_galaxy(&params.check().unwrap(), 1, 2).unwrap();
-        let path = dir.path().join("g.h5");
-        galaxy_file::write(&path, &built.galaxy).unwrap();
+        let path = write_galaxy(dir.path(), "g.h5", &synth_galaxy("nihao-like", (400, 800, Some(300)), 1, 2));
         let info = galaxy_info(&path).unwrap();
         assert_eq!((info.suite.as_str(), info.galaxy_id), ("nihao-like", 1));
         let stars = info.species.iter().find(|s| s.species == Species::Stars).unwrap();

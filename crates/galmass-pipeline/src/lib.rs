@@ -37,5 +37,7 @@ pub mod products;
 pub mod projection;
 pub mod suite;
 pub mod synth_plots;
+#[cfg(test)]
+mod test_support;
 
 pub use error::PipelineError;

@@ -85,16 +85,12 @@ pub fn write_star_maps_fits(path: &Path, product: &StarMapsProduct) -> Result<()
 mod tests {
     use super::*;
     use crate::products::{read_products, write_products};
-    use galmass_synth::suite::{build_galaxy, SuiteParams};
+    use crate::test_support::{synth_galaxy, write_galaxy};
 
     #[test]
     fn maps_of_a_synthetic_spheroid_round_trip_through_hdf5_and_fits() {
         let dir = tempfile::tempdir().unwrap();
-        let mut params = SuiteParams::preset("spheroids").unwrap();
-        params.particles.set_counts(Some(2500), Some(1000), None);
-        let built = build_galaxy(&params.check().unwrap(), 2, 9).unwrap();
-        let galaxy = dir.path().join("g.h5");
-        galmass_snapshot::galaxy_file::write(&galaxy, &built.galaxy).unwrap();
+        let galaxy = write_galaxy(dir.path(), "g.h5", &synth_galaxy("spheroids", (2500, 1000, None), 2, 9));
         let request = ProjectionRequest { los: [0.3, -0.2, 1.0], n_stars: Some(2000), seed: 4 };
         let products = star_maps_of_galaxy(&galaxy, &request, "sarrato2025").unwrap();
         assert_eq!(products.projection.galaxy_id, 2);

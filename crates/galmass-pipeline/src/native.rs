@@ -71,10 +71,11 @@ pub fn write_native(
     redshift: f64,
     ids: &[u64],
 ) -> Result<Vec<NativeEntry>, PipelineError> {
-    use galmass_snapshot::arepo::writer::{write_tng_box, PlacedGalaxy as BoxPlaced, TngBoxParams};
-    use galmass_snapshot::gizmo::{write_gizmo_snapshot, GizmoWriteParams, PlacedGalaxy as GizmoPlaced};
+    use galmass_snapshot::arepo::writer::{write_tng_box, TngBoxParams};
+    use galmass_snapshot::gizmo::{write_gizmo_snapshot, GizmoWriteParams};
     use galmass_snapshot::tipsy::param::UnitConvention;
-    use galmass_snapshot::tipsy::write::{write_galaxies, PlacedGalaxy as ZoomPlaced, TipsyWriteOptions};
+    use galmass_snapshot::tipsy::write::{write_galaxies, TipsyWriteOptions};
+    use galmass_snapshot::PlacedGalaxy;
     let native = suite_dir.join("native");
     std::fs::create_dir_all(&native).map_err(io(&native, "creating the native folder"))?;
     let read = |id: u64| galaxy_file::read(&suite_dir.join(format!("galaxy_{id:06}.h5")));
@@ -90,11 +91,7 @@ pub fn write_native(
                 let zoom = native.join(&label);
                 std::fs::create_dir_all(&zoom).map_err(io(&zoom, "creating the zoom folder"))?;
                 let path = zoom.join(format!("{label}.01024"));
-                let placed = [ZoomPlaced {
-                    galaxy: &galaxy,
-                    offset_kpc: [12_000.0, 25_000.0, 31_000.0],
-                    velocity_offset_kms: [35.0, -20.0, 10.0],
-                }];
+                let placed = [PlacedGalaxy::new(&galaxy, [12_000.0, 25_000.0, 31_000.0], [35.0, -20.0, 10.0])];
                 write_galaxies(&path, &placed, &options)?;
                 entries.push(NativeEntry {
                     label,
@@ -114,8 +111,7 @@ pub fn write_native(
                 let params = TngBoxParams::auriga_like(box_kpc, 2);
                 let label = format!("halo_{id:06}");
                 let base = native.join(&label).join("output");
-                let placed =
-                    [BoxPlaced { galaxy: &galaxy, group: 0, centre_kpc: [0.5 * box_kpc; 3], velocity_kms: [0.0; 3] }];
+                let placed = [PlacedGalaxy::new(&galaxy, [0.5 * box_kpc; 3], [0.0; 3])];
                 write_tng_box(&base, &params, &placed)?;
                 entries.push(NativeEntry {
                     label,
@@ -134,12 +130,12 @@ pub fn write_native(
             let spacing = 2.2 * extent;
             let mut box_params = TngBoxParams::tng100_like(99, 3, 2);
             box_params.box_size_kpc = spacing * n_side as f64;
-            let placed: Vec<BoxPlaced<'_>> = galaxies
+            let placed: Vec<PlacedGalaxy<'_>> = galaxies
                 .iter()
                 .enumerate()
                 .map(|(i, galaxy)| {
                     let cell = [i % n_side, (i / n_side) % n_side, i / (n_side * n_side)];
-                    BoxPlaced {
+                    PlacedGalaxy {
                         galaxy,
                         group: i as u64,
                         centre_kpc: cell.map(|c| (c as f64 + 0.5) * spacing),
@@ -165,7 +161,7 @@ pub fn write_native(
                 let base = native.join(&label).join("output");
                 let params = GizmoWriteParams::fire2_like(600, 2);
                 let centre = [0.4 * params.box_size_kpc, 0.5 * params.box_size_kpc, 0.6 * params.box_size_kpc];
-                let placed = [GizmoPlaced { galaxy: &galaxy, centre_kpc: centre, velocity_kms: [-40.0, 25.0, 60.0] }];
+                let placed = [PlacedGalaxy::new(&galaxy, centre, [-40.0, 25.0, 60.0])];
                 write_gizmo_snapshot(&base, &params, &placed)?;
                 entries.push(NativeEntry {
                     label,
@@ -184,21 +180,24 @@ pub fn write_native(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use galmass_synth::suite::{build_galaxy, SuiteParams};
+    use crate::test_support::{synth_galaxy, write_galaxy};
+    use galmass_synth::suite::SuiteParams;
 
     #[test]
     fn every_suite_with_a_format_round_trips_through_extraction_paths() {
         let dir = tempfile::tempdir().unwrap();
         for suite in ["nihao-like", "auriga-like", "fire-like", "tng-like"] {
             let suite_dir = dir.path().join(suite);
-            let mut params = SuiteParams::preset(suite).unwrap();
-            params.particles.set_counts(Some(300), Some(600), Some(200));
-            let valid = params.clone().check().unwrap();
+            std::fs::create_dir_all(&suite_dir).unwrap();
             for i in 0..2u64 {
-                let built = build_galaxy(&valid, i, 1).unwrap();
-                galaxy_file::write(&suite_dir.join(format!("galaxy_{i:06}.h5")), &built.galaxy).unwrap();
+                write_galaxy(
+                    &suite_dir,
+                    &format!("galaxy_{i:06}.h5"),
+                    &synth_galaxy(suite, (300, 600, Some(200)), i, 1),
+                );
             }
-            let entries = write_native(&suite_dir, suite, params.redshift, &[0, 1]).unwrap();
+            let redshift = SuiteParams::preset(suite).unwrap().redshift;
+            let entries = write_native(&suite_dir, suite, redshift, &[0, 1]).unwrap();
             let expected = native_format_of(suite).unwrap();
             assert!(entries.iter().all(|e| e.format == expected), "{suite}: {entries:?}");
             let ids: Vec<u64> = entries.iter().flat_map(|e| e.galaxy_ids.clone()).collect();

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use galmass_core::atomic::write_bytes_atomic;
+use galmass_core::params::Params;
 use galmass_snapshot::galaxy_file;
 use galmass_synth::suite::{build_galaxy, CatalogueRow, SuiteParams};
 use rayon::prelude::*;
