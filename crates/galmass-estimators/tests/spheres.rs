@@ -42,7 +42,7 @@ fn gaussian(rng: &mut ChaCha8Rng) -> f64 {
 /// (`galmass_synth::jeans`). Positions come from `galmass_synth::df`'s sampler of the self-consistent Plummer sphere
 /// (its velocities are replaced: a cored tracer has no positive constant-beta distribution function for beta > 0).
 fn tracer(potential: &dyn SphericalProfile, beta: f64, seed: u64) -> Particles {
-    let jeans = JeansSolution::constant_beta(&PLUMMER, potential, beta);
+    let jeans = JeansSolution::constant_beta(&PLUMMER, potential, beta).unwrap();
     let df = SphericalDf::new(&PLUMMER, &PLUMMER, DfAnisotropy::Isotropic).unwrap();
     let (pos, _) = df.sample(N_STARS, seed).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
@@ -122,7 +122,7 @@ fn mean_wolf_ratio_with_error(stars: &Particles, potential: &dyn SphericalProfil
 #[test]
 fn jeans_integral_matches_plummer_analytic_dispersion() {
     // Isotropic self-gravitating Plummer: sigma^2(r) = G M / (6 sqrt(r^2 + a^2)).
-    let jeans = JeansSolution::constant_beta(&PLUMMER, &PLUMMER, 0.0);
+    let jeans = JeansSolution::constant_beta(&PLUMMER, &PLUMMER, 0.0).unwrap();
     for r in [0.05, 0.5, 2.0, 10.0] {
         let exact = G_KPC_KMS2_PER_MSUN * PLUMMER.mass_msun / (6.0 * (r * r + PLUMMER_A_KPC * PLUMMER_A_KPC).sqrt());
         let s2 = jeans.sigma_r2_kms2(r);
