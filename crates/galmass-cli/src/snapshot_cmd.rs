@@ -1,18 +1,20 @@
-//! `galmass inspect` (what a simulation snapshot holds) and `galmass extract` (one halo of a snapshot as a centred
-//! galaxy file, with the papers' selection filters).
+//! `galmass inspect` (what a simulation snapshot holds) and `galmass extract` (halos of a snapshot as centred galaxy
+//! files, with the papers' selection filters). Argument parsing and printing only: opening, reading and extracting
+//! are `galmass_snapshot` (`reader::open_snapshot_with`, `extract::halos`).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use galmass_core::{Galaxy, GalaxyMeta};
-use galmass_snapshot::arepo::catalogue::TngBox;
-use galmass_snapshot::extract::{apply_filters, centre_galaxy, CentreMethod, Filter, GalaxyContext};
+use galmass_snapshot::extract::halos::{
+    CentreChoice, ExtractParams, Extractor, HaloOutcome, HaloSource, HaloSourceOptions, SkipReason, TruthSelection,
+};
+use galmass_snapshot::extract::Filter;
 use galmass_snapshot::galaxy_file;
-use galmass_snapshot::reader::{detect_format, open_snapshot, SnapshotFormat, SnapshotReader};
-use galmass_snapshot::tipsy::param::UnitConvention;
-use galmass_snapshot::tipsy::{TipsyOptions, TipsySnapshot};
-use serde::Deserialize;
+use galmass_snapshot::reader::{open_snapshot_with, ParticleSelection, SnapshotFormat};
+use galmass_snapshot::tipsy::param::{ExplicitUnits, UnitConvention};
+use galmass_snapshot::tipsy::TipsyOptions;
+use serde::{Deserialize, Serialize};
 
 /// A format named on the command line.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -35,35 +37,114 @@ impl From<FormatArg> for SnapshotFormat {
     }
 }
 
-/// Prints the format, particle counts per species, cosmology, units and fields of a snapshot.
+/// The units of a tipsy snapshot when no `.param` file sits beside it (ignored for HDF5 formats).
+#[derive(Debug, Clone, Default, Args)]
+pub struct TipsyUnitArgs {
+    /// Tipsy: the run's .param file, when it is not beside the snapshot or in its parent folder.
+    #[arg(long, value_name = "FILE", conflicts_with = "dkpcunit")]
+    pub param: Option<PathBuf>,
+    /// Tipsy without .param: the length unit in kpc (dKpcUnit; comoving with --comoving). Needs --dmsolunit.
+    #[arg(long, value_name = "KPC", requires = "dmsolunit")]
+    pub dkpcunit: Option<f64>,
+    /// Tipsy without .param: the mass unit in Msun (dMsolUnit). Needs --dkpcunit.
+    #[arg(long, value_name = "MSUN", requires = "dkpcunit")]
+    pub dmsolunit: Option<f64>,
+    /// Tipsy without .param: a cosmological run (bComove = 1: header time = a, comoving lengths).
+    #[arg(long, requires = "dkpcunit")]
+    pub comoving: bool,
+    /// Tipsy without .param: h of a comoving run (gives dHubble0).
+    #[arg(long, value_name = "H", requires = "comoving")]
+    pub hubble: Option<f64>,
+    /// Tipsy without .param: Omega_matter of a comoving run (dOmega0; stellar ages need it).
+    #[arg(long, value_name = "OMEGA_M", requires = "comoving")]
+    pub omega_m: Option<f64>,
+    /// Tipsy without .param: Omega_Lambda of a comoving run (dLambda; stellar ages need it).
+    #[arg(long, value_name = "OMEGA_L", requires = "comoving")]
+    pub omega_lambda: Option<f64>,
+}
+
+impl TipsyUnitArgs {
+    /// The tipsy options these flags give (pynbody 2.8's unit convention).
+    pub fn tipsy_options(&self) -> TipsyOptions {
+        let units = match (self.dkpcunit, self.dmsolunit) {
+            (Some(length_kpc), Some(mass_msun)) => Some(ExplicitUnits {
+                length_kpc,
+                mass_msun,
+                comoving: self.comoving,
+                hubble_param: self.hubble,
+                omega_matter: self.omega_m,
+                omega_lambda: self.omega_lambda,
+            }),
+            _ => None,
+        };
+        TipsyOptions { param_path: self.param.clone(), units, ..TipsyOptions::new(UnitConvention::Pynbody28) }
+    }
+}
+
+/// Arguments of `galmass inspect`.
+#[derive(Debug, Clone, Args)]
+pub struct InspectArgs {
+    /// The snapshot (a tipsy file, an HDF5 file or chunk, or a snapdir folder).
+    #[arg(long)]
+    pub snapshot: PathBuf,
+    /// The input snapshot's format, when detection (HDF5 signature, gas SmoothingLength) is not enough.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Also read every particle of every species (a full check of the file; -v logs the masses).
+    #[arg(long)]
+    pub read: bool,
+    /// Tipsy units when there is no .param beside the file.
+    #[command(flatten)]
+    pub units: TipsyUnitArgs,
+}
+
+/// `galmass inspect` with the flags main.rs passes today (no tipsy units: a tipsy file without .param reports its
+/// header with unknown units).
 pub fn inspect(path: &Path, format: Option<FormatArg>, json: bool, read: bool) -> Result<()> {
-    let reader = open_snapshot(path, format.map(Into::into))
+    run_inspect(&InspectArgs { snapshot: path.to_owned(), format, json, read, units: TipsyUnitArgs::default() })
+}
+
+/// Prints the format, particle counts per species, cosmology, units and fields of a snapshot.
+pub fn run_inspect(args: &InspectArgs) -> Result<()> {
+    let path = &args.snapshot;
+    let reader = open_snapshot_with(path, args.format.map(Into::into), &args.units.tipsy_options())
         .with_context(|| format!("cannot open snapshot {}", path.display()))?;
-    if read {
+    if args.read {
         // Read every particle of every species (a full validation), reporting masses.
         for (species, _) in reader.header().n_particles.clone() {
             let particles = reader
-                .read_species(species, &galmass_snapshot::reader::ParticleSelection::All)
+                .read_species(species, &ParticleSelection::All)
                 .with_context(|| format!("cannot read the {species} of {}", path.display()))?;
             tracing::info!(%species, n = particles.len(), total_mass_msun = particles.total_mass_msun(), "read");
         }
     }
     let h = reader.header();
-    if json {
+    if args.json {
         println!("{}", serde_json::to_string_pretty(h)?);
         return Ok(());
     }
+    let number = |v: Option<f64>, digits: usize| v.map_or("unknown".into(), |v| format!("{v:.digits$}"));
     println!("{} ({:?})", h.path.display(), h.format);
-    println!(
-        "  a = {:.6}  z = {:.4}  h = {}",
-        h.scale_factor,
-        h.redshift,
-        h.hubble_param.map_or("-".into(), |v| format!("{v:.4}"))
-    );
+    println!("  a = {}  z = {}  h = {}", number(h.scale_factor, 6), number(h.redshift, 4), number(h.hubble_param, 4));
+    if let Some(t) = &h.tipsy {
+        println!(
+            "  tipsy header: time {}  n = {}  {:?}-endian  {:?} precision",
+            t.time, t.n_total, t.byte_order, t.precision
+        );
+    }
     if let Some(b) = h.box_size_kpc {
         println!("  box {b:.1} kpc (physical)");
     }
-    println!("  units: {}", h.units);
+    match &h.units {
+        Some(units) => println!("  units: {units}"),
+        None => println!("  units: unknown"),
+    }
+    if let Some(note) = &h.note {
+        println!("  note: {note}");
+    }
     for (species, n) in &h.n_particles {
         let fields = h.fields.get(species).map(|f| f.join(", ")).unwrap_or_default();
         println!("  {:<5} {:>12} particles  fields: {fields}", species.to_string(), n);
@@ -74,44 +155,51 @@ pub fn inspect(path: &Path, format: Option<FormatArg>, json: bool, read: bool) -
 /// Arguments of `galmass extract`.
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
-    /// The snapshot: a tipsy file (with .param and .AHF_particles beside it), the `output` folder of a TNG- or
-    /// AURIGA-layout Arepo run (snapdir_NNN/, groups_NNN/, offsets when there are some) with --snap, or a Gizmo
-    /// (FIRE-2) snapshot file, chunk or snapdir folder (a zoom: --halo 0 is its main galaxy).
+    /// The snapshot: a tipsy file (AHF lists beside it), an Arepo `output` folder (TNG or AURIGA layout, with
+    /// --snap), or a Gizmo (FIRE-2) snapshot file, chunk or snapdir folder.
     #[arg(long)]
     snapshot: PathBuf,
-    /// Snapshot number of a TNG-layout run (99 for TNG z = 0, 127 for AURIGA).
+    /// The input snapshot's format, when detection is not enough.
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+    /// Snapshot number of an Arepo run (99 for TNG z = 0, 127 for AURIGA).
     #[arg(long)]
     snap: Option<u32>,
-    /// Halos to extract (comma-separated): AHF halo ids (tipsy), Subfind subhalo ids (Arepo; FoF groups with
-    /// --group), 0 for a Gizmo zoom's main galaxy.
+    /// Halos to extract, comma-separated: AHF halo ids (tipsy), subhalo ids (Arepo; groups with --group), 0 for a
+    /// Gizmo zoom's main galaxy.
     #[arg(long, num_args = 1.., value_delimiter = ',', required_unless_present = "all")]
     halo: Vec<i64>,
-    /// Every halo of the catalogue (every AHF halo, every subhalo or group), through the filters.
+    /// Every halo of the catalogue (every AHF halo, subhalo or group), through the filters.
     #[arg(long, conflicts_with = "halo")]
     all: bool,
-    /// The truth profile: the galaxy's own particles (subhalo or halo members), or every particle of the FoF group
-    /// (Arepo) or of the snapshot (tipsy and Gizmo zooms) within a sphere about the centre (a spatial selection).
+    /// The truth profile's particles: the galaxy's own, or every particle of its FoF group or zoom within a sphere.
     #[arg(long, value_enum, default_value_t = TruthArg::Members)]
     truth: TruthArg,
     /// Extract the FoF group instead of the subhalo (Arepo).
     #[arg(long)]
     group: bool,
-    /// Centre: shrinking spheres on the stars, the potential minimum, or the catalogue position (Arepo SubhaloPos).
+    /// Centre: shrinking spheres on the stars, the potential minimum, or the catalogue position (Arepo).
     #[arg(long, value_enum, default_value_t = CentreArg::ShrinkingSpheres)]
     centre: CentreArg,
-    /// Selection filters (TOML: `[[filter]]` tables with `kind = "stellar-mass"`, ...; see galmass_snapshot::extract).
-    /// A galaxy that fails one is skipped and the reason printed; none is written.
+    /// Selection filters: a TOML file of `[[filter]]` tables (`kind = "stellar-mass"`, ...); failing halos are
+    /// skipped and the reason recorded.
     #[arg(long)]
     filters: Option<PathBuf>,
-    /// Radius of the sphere read around the centre of a Gizmo (FIRE-2) zoom, kpc.
+    /// Radius of the sphere read around a Gizmo (FIRE-2) zoom's centre, kpc.
     #[arg(long, default_value_t = 500.0)]
     radius_kpc: f64,
-    /// Suite name written into the galaxy file.
+    /// Suite name written into the galaxy files.
     #[arg(long, default_value = "extracted")]
     suite: String,
-    /// Output: a galaxy file for one halo, or a folder (galaxy_<id>.h5 per halo) for several.
+    /// Output: a galaxy file for one halo, or a folder (galaxy_<id>.h5 per halo, manifest.json) for several.
     #[arg(long)]
     out: PathBuf,
+    /// Print one JSON object (what was written and skipped) instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Tipsy units when there is no .param beside the file.
+    #[command(flatten)]
+    units: TipsyUnitArgs,
 }
 
 /// Which particles the truth of `galmass extract` counts.
@@ -140,136 +228,29 @@ struct FilterFile {
     filter: Vec<Filter>,
 }
 
-/// The snapshot `galmass extract` reads, opened once for every halo (catalogues and AHF lists read once).
-enum Source {
-    /// A tipsy zoom and the halo lists of its `.AHF_particles`.
-    Tipsy(TipsySnapshot, Vec<galmass_snapshot::tipsy::ahf::AhfMembers>),
-    /// A TNG- or AURIGA-layout run.
-    Arepo(TngBox),
-    /// A Gizmo (FIRE-2) zoom.
-    Gizmo(galmass_snapshot::gizmo::GizmoSnapshot),
+/// One halo in the report of `galmass extract`.
+#[derive(Debug, Serialize)]
+struct Written {
+    halo: i64,
+    path: String,
+    n_particles: usize,
 }
 
-impl Source {
-    fn open(args: &ExtractArgs) -> Result<Self> {
-        Ok(match detect_format(&args.snapshot)? {
-            SnapshotFormat::Tipsy => {
-                let snap = TipsySnapshot::open(&args.snapshot, &TipsyOptions::new(UnitConvention::Pynbody28))?;
-                let members = snap.ahf_members()?;
-                Source::Tipsy(snap, members)
-            }
-            SnapshotFormat::Arepo => Source::Arepo(TngBox::open(
-                &args.snapshot,
-                args.snap.context("an Arepo run needs --snap (the snapshot number)")?,
-            )?),
-            SnapshotFormat::Gizmo => Source::Gizmo(galmass_snapshot::gizmo::GizmoSnapshot::open(&args.snapshot)?),
-        })
-    }
-
-    fn redshift(&self) -> f64 {
-        match self {
-            Source::Tipsy(snap, _) => snap.header().redshift,
-            Source::Arepo(tng) => tng.snapshot().header().redshift,
-            Source::Gizmo(snap) => snap.header().redshift,
-        }
-    }
-
-    /// Every halo id of the catalogue (AHF halos, subhalos or groups; 0 for a Gizmo zoom).
-    fn halo_ids(&self, groups: bool) -> Vec<i64> {
-        match self {
-            Source::Tipsy(_, members) => members.iter().map(|m| m.halo_id).collect(),
-            Source::Arepo(tng) => (0..if groups { tng.n_groups() } else { tng.n_subhalos() } as i64).collect(),
-            Source::Gizmo(_) => vec![0],
-        }
-    }
-
-    /// The halo's particles (snapshot frame; a Gizmo zoom comes centred), its catalogue context and catalogue
-    /// centre when known.
-    fn read_halo(&self, args: &ExtractArgs, id: i64) -> Result<(Galaxy, GalaxyContext, Option<[f64; 3]>)> {
-        let meta = GalaxyMeta {
-            source: args.snapshot.display().to_string(),
-            redshift: self.redshift(),
-            ..GalaxyMeta::new(&args.suite, id)
-        };
-        match self {
-            Source::Tipsy(snap, members) => {
-                let halo = members
-                    .iter()
-                    .find(|m| m.halo_id == id)
-                    .with_context(|| format!("no AHF halo {id} among {} halos", members.len()))?;
-                Ok((snap.read_ahf_members(halo, meta)?, GalaxyContext::default(), None))
-            }
-            Source::Arepo(tng) => {
-                let uid = u64::try_from(id).context("halo ids are non-negative")?;
-                if args.group {
-                    let record = tng.group(uid)?;
-                    let particles = tng.read_group(uid)?;
-                    let context = GalaxyContext { central: Some(true), ..GalaxyContext::default() };
-                    Ok((particles.into_galaxy(meta), context, record.pos_kpc))
-                } else {
-                    let record = tng.subhalo(uid)?;
-                    let central = tng.group(record.group_id)?.first_sub == i64::try_from(uid).unwrap_or(-1);
-                    let context = GalaxyContext {
-                        central: Some(central),
-                        subhalo_flag: record.flag,
-                        sfr_msun_per_yr: record.sfr_msun_per_yr,
-                        r_vir_kpc: None,
-                    };
-                    let particles = tng.read_subhalo(uid)?;
-                    Ok((particles.into_galaxy(meta), context, Some(record.pos_kpc)))
-                }
-            }
-            Source::Gizmo(snap) => {
-                // A zoom: the particles within --radius-kpc of the shrinking-sphere centre of the stars.
-                let mut galaxy = snap.read_zoom_galaxy(None, args.radius_kpc)?;
-                galaxy.meta = meta;
-                Ok((galaxy, GalaxyContext::default(), Some([0.0; 3])))
-            }
-        }
-    }
-
-    /// Every particle the spatial truth may count, in the frame `read_halo` gave the halo: the FoF group of a
-    /// subhalo (Arepo, snapshot frame), the whole snapshot (tipsy, snapshot frame; Gizmo, the zoom's centred frame).
-    fn region(&self, args: &ExtractArgs, id: i64) -> Result<Galaxy> {
-        let meta = GalaxyMeta::new(&args.suite, id);
-        match self {
-            Source::Gizmo(snap) => Ok(snap.read_zoom_galaxy(None, 1e12)?),
-            Source::Arepo(tng) => {
-                let uid = u64::try_from(id).context("halo ids are non-negative")?;
-                let group = if args.group { uid } else { tng.subhalo(uid)?.group_id };
-                Ok(tng.read_group(group)?.into_galaxy(meta))
-            }
-            Source::Tipsy(snap, _) => {
-                let mut galaxy = Galaxy::new(meta);
-                for species in galmass_core::Species::ALL {
-                    let particles = snap.read_species(species, &galmass_snapshot::reader::ParticleSelection::All)?;
-                    if !particles.is_empty() {
-                        galaxy.set_species(species, particles);
-                    }
-                }
-                Ok(galaxy)
-            }
-        }
-    }
+/// A skipped halo and why.
+#[derive(Debug, Serialize)]
+struct Skipped {
+    halo: i64,
+    reason: String,
 }
 
-/// The truth counted from every particle of `region` within the farthest member of `centred` (both about the same
-/// centre, `centre_kpc` in the frame of `region`).
-fn sphere_truth(centred: &Galaxy, region: &Galaxy, centre_kpc: [f64; 3]) -> Result<galmass_core::TruthProfiles> {
-    let r_max = centred.all_species().flat_map(|(_, p)| p.radii_kpc().to_vec()).fold(0.02f64, f64::max);
-    let mut inside = Galaxy::new(centred.meta.clone());
-    for (species, p) in region.all_species() {
-        let shifted = p.shifted(centre_kpc, [0.0; 3]);
-        let keep: Vec<usize> =
-            shifted.radii_kpc().iter().enumerate().filter(|(_, r)| **r <= r_max).map(|(i, _)| i).collect();
-        inside.set_species(species, shifted.select(&keep)?);
-    }
-    let radii = galmass_core::galaxy::log_spaced_radii(0.01, r_max * 1.001, 256)?;
-    Ok(galmass_core::TruthProfiles::from_particles(
-        &inside,
-        radii,
-        "all particles within the sphere of the farthest member",
-    )?)
+/// What `galmass extract` did: its `--json` output, and a batch's `manifest.json`.
+#[derive(Debug, Serialize)]
+struct ExtractReport {
+    snapshot: String,
+    halos: usize,
+    written: usize,
+    skipped: Vec<Skipped>,
+    galaxies: Vec<Written>,
 }
 
 /// Runs `galmass extract`.
@@ -283,78 +264,72 @@ pub fn extract(args: &ExtractArgs) -> Result<()> {
         }
         None => Vec::new(),
     };
-    let source = Source::open(args).with_context(|| format!("cannot open snapshot {}", args.snapshot.display()))?;
+    let options =
+        HaloSourceOptions { format: args.format.map(Into::into), snap: args.snap, tipsy: args.units.tipsy_options() };
+    let source = HaloSource::open(&args.snapshot, &options)
+        .with_context(|| format!("cannot open snapshot {}", args.snapshot.display()))?;
+    let params = ExtractParams {
+        suite: args.suite.clone(),
+        source: args.snapshot.display().to_string(),
+        groups: args.group,
+        zoom_radius_kpc: args.radius_kpc,
+        centre: match args.centre {
+            CentreArg::ShrinkingSpheres => CentreChoice::ShrinkingSpheres,
+            CentreArg::Potential => CentreChoice::Potential,
+            CentreArg::Catalogue => CentreChoice::Catalogue,
+        },
+        truth: match args.truth {
+            TruthArg::Members => TruthSelection::Members,
+            TruthArg::Sphere => TruthSelection::Sphere,
+        },
+        filters,
+    };
     let halos = if args.all { source.halo_ids(args.group) } else { args.halo.clone() };
-    // A zoom's region (the whole snapshot) is the same for every halo: read once.
-    let mut zoom_region: Option<Galaxy> = None;
-    let many = halos.len() > 1 || args.all;
-    if many {
-        std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    if halos.is_empty() {
+        bail!("{}: the catalogue lists no halos", args.snapshot.display());
     }
-    let (mut written, mut skipped) = (0usize, Vec::<(i64, String)>::new());
+    let many = halos.len() > 1 || args.all;
+    let mut extractor = Extractor::new(&source, params);
+    let mut report = ExtractReport {
+        snapshot: args.snapshot.display().to_string(),
+        halos: halos.len(),
+        written: 0,
+        skipped: Vec::new(),
+        galaxies: Vec::new(),
+    };
     for &id in &halos {
-        let (galaxy, context, catalogue_centre) =
-            source.read_halo(args, id).with_context(|| format!("halo {id} of {}", args.snapshot.display()))?;
-        if galaxy.species(galmass_core::Species::Stars).is_none_or(|s| s.is_empty()) {
-            // Centring, the stellar frame and every paper's selection need stars: a dark halo is a recorded skip.
-            println!("halo {id}: skipped: no star particles");
-            skipped.push((id, "no star particles".into()));
-            continue;
-        }
-        let method = match args.centre {
-            CentreArg::ShrinkingSpheres => {
-                CentreMethod::ShrinkingSpheres { initial_radius_kpc: 100.0, min_particles: 100 }
-            }
-            CentreArg::Potential => CentreMethod::PotentialMinimum,
-            CentreArg::Catalogue => CentreMethod::Given {
-                centre_kpc: catalogue_centre.context("the catalogue gives no position for this halo")?,
-            },
-        };
-        let mut centred = centre_galaxy(&galaxy, &method).with_context(|| format!("centring halo {id}"))?;
-        if args.truth == TruthArg::Sphere {
-            // The centre in the frame read_halo used: where the first star went.
-            let (before, after) = (galaxy.stars()?.pos_kpc(), centred.stars()?.pos_kpc());
-            let centre = [0, 1, 2].map(|k| before[[0, k]] - after[[0, k]]);
-            let per_halo;
-            let region: &Galaxy = if matches!(source, Source::Arepo(_)) {
-                per_halo = source.region(args, id).with_context(|| format!("reading the FoF group of halo {id}"))?;
-                &per_halo
-            } else {
-                if zoom_region.is_none() {
-                    zoom_region =
-                        Some(source.region(args, id).with_context(|| format!("reading the zoom around halo {id}"))?);
+        let outcome = extractor.extract(id).with_context(|| format!("halo {id} of {}", args.snapshot.display()))?;
+        match outcome {
+            HaloOutcome::Skipped(reason) => {
+                if !args.json {
+                    match reason {
+                        SkipReason::NoStars => println!("halo {id}: skipped: {reason}"),
+                        SkipReason::Filter(_) => println!("halo {id}: skipped by {reason}"),
+                    }
                 }
-                zoom_region.as_ref().context("the zoom region was just read")?
-            };
-            centred.truth = Some(sphere_truth(&centred, region, centre)?);
+                report.skipped.push(Skipped { halo: id, reason: reason.to_string() });
+            }
+            HaloOutcome::Extracted(galaxy) => {
+                let out = if many { args.out.join(format!("galaxy_{id:06}.h5")) } else { args.out.clone() };
+                galaxy_file::write(&out, &galaxy).with_context(|| format!("cannot write {}", out.display()))?;
+                let n_particles: usize = galaxy.all_species().map(|(_, p)| p.len()).sum();
+                if !args.json {
+                    println!("halo {id}: {n_particles} particles -> {}", out.display());
+                }
+                report.written += 1;
+                report.galaxies.push(Written { halo: id, path: out.display().to_string(), n_particles });
+            }
         }
-        let outcomes = apply_filters(&filters, &centred, &context).with_context(|| format!("filters on halo {id}"))?;
-        if let Some(failed) = outcomes.iter().find(|o| !o.passed) {
-            let reason = format!("filter {} (value {:.4e})", failed.filter, failed.value);
-            println!("halo {id}: skipped by {reason}");
-            skipped.push((id, reason));
-            continue;
-        }
-        let out = if many { args.out.join(format!("galaxy_{id:06}.h5")) } else { args.out.clone() };
-        galaxy_file::write(&out, &centred).with_context(|| format!("cannot write {}", out.display()))?;
-        let n: usize = centred.all_species().map(|(_, p)| p.len()).sum();
-        println!("halo {id}: {n} particles -> {}", out.display());
-        written += 1;
     }
     if many {
         // What the batch did, beside its galaxy files (atomic, like them).
-        let manifest = serde_json::json!({
-            "snapshot": args.snapshot.display().to_string(),
-            "halos": halos.len(),
-            "written": written,
-            "skipped": skipped.iter().map(|(id, reason)| serde_json::json!({"halo": id, "reason": reason})).collect::<Vec<_>>(),
-        });
         let path = args.out.join("manifest.json");
-        let tmp = galmass_core::paths::temporary_path(&path);
-        std::fs::write(&tmp, serde_json::to_string_pretty(&manifest)?)
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("cannot move {} into place", path.display()))?;
+        galmass_core::atomic::write_bytes_atomic(&path, serde_json::to_string_pretty(&report)?.as_bytes())?;
     }
-    println!("{written} written, {} skipped (no stars, or by the filters)", skipped.len());
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{} written, {} skipped (no stars, or by the filters)", report.written, report.skipped.len());
+    }
     Ok(())
 }

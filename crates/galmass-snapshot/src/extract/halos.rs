@@ -5,8 +5,8 @@
 //! Gizmo (FIRE-2) zoom. An [`Extractor`] runs each halo through the same steps: read its particles, skip it when it
 //! has no stars (centring, the stellar frame and every paper's selection need them), centre it
 //! ([`super::centre_galaxy_in_frame`]), count the truth from its own particles or from every particle of its region
-//! within a sphere ([`sphere_truth`]), and apply the selection filters. Each outcome is an [`HaloOutcome`]: the
-//! centred galaxy, or the recorded reason it was skipped.
+//! within a sphere ([`sphere_truth`]), and apply the selection filters. Each outcome is a [`HaloOutcome`]: the
+//! centred galaxy, or the reason it was skipped ([`SkipReason`]).
 //!
 //! ```no_run
 //! use galmass_snapshot::extract::halos::{ExtractParams, Extractor, HaloOutcome, HaloSource, HaloSourceOptions};
@@ -15,7 +15,7 @@
 //! for id in source.halo_ids(false) {
 //!     match extractor.extract(id)? {
 //!         HaloOutcome::Extracted(galaxy) => println!("halo {id}: {} stars", galaxy.stars()?.len()),
-//!         HaloOutcome::Skipped { reason } => println!("halo {id}: skipped: {reason}"),
+//!         HaloOutcome::Skipped(reason) => println!("halo {id}: skipped: {reason}"),
 //!     }
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -27,7 +27,7 @@ use galmass_core::galaxy::{log_spaced_radii, TruthProfiles};
 use galmass_core::{CoreError, Galaxy, GalaxyMeta, Species};
 use serde::{Deserialize, Serialize};
 
-use super::{apply_filters, centre_galaxy_in_frame, CentreMethod, Filter, GalaxyContext};
+use super::{apply_filters, centre_galaxy_in_frame, CentreMethod, Filter, FilterOutcome, GalaxyContext};
 use crate::arepo::catalogue::TngBox;
 use crate::error::SnapshotError;
 use crate::gizmo::GizmoSnapshot;
@@ -307,16 +307,31 @@ impl Default for ExtractParams {
     }
 }
 
+/// Why a halo was skipped; its `Display` is the reason a batch's manifest records.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SkipReason {
+    /// The halo has no star particles (`no star particles`).
+    NoStars,
+    /// A filter failed (`filter <name> (value <measured>)`).
+    Filter(FilterOutcome),
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::NoStars => write!(f, "no star particles"),
+            SkipReason::Filter(outcome) => write!(f, "filter {} (value {:.4e})", outcome.filter, outcome.value),
+        }
+    }
+}
+
 /// What became of one halo.
 #[derive(Debug, Clone)]
 pub enum HaloOutcome {
     /// The centred galaxy, with its truth, passing every filter.
     Extracted(Box<Galaxy>),
-    /// Skipped, and why (no stars, or the filter that failed with its value).
-    Skipped {
-        /// The reason, as recorded in a batch's manifest.
-        reason: String,
-    },
+    /// Skipped, and why.
+    Skipped(SkipReason),
 }
 
 /// Runs halos of one source through the extraction steps (module docs); a zoom's region is read once.
@@ -352,7 +367,7 @@ impl<'a> Extractor<'a> {
         };
         let halo = self.source.read_halo(id, p.groups, p.zoom_radius_kpc, self.meta(id))?;
         if halo.galaxy.species(Species::Stars).is_none_or(|s| s.is_empty()) {
-            return Ok(HaloOutcome::Skipped { reason: "no star particles".into() });
+            return Ok(HaloOutcome::Skipped(SkipReason::NoStars));
         }
         let method = match p.centre {
             CentreChoice::ShrinkingSpheres => {
@@ -385,10 +400,8 @@ impl<'a> Extractor<'a> {
             galaxy.truth = Some(truth.map_err(invalid)?);
         }
         let outcomes = apply_filters(&p.filters, &galaxy, &halo.context).map_err(invalid)?;
-        if let Some(failed) = outcomes.iter().find(|o| !o.passed) {
-            return Ok(HaloOutcome::Skipped {
-                reason: format!("filter {} (value {:.4e})", failed.filter, failed.value),
-            });
+        if let Some(failed) = outcomes.into_iter().find(|o| !o.passed) {
+            return Ok(HaloOutcome::Skipped(SkipReason::Filter(failed)));
         }
         Ok(HaloOutcome::Extracted(Box::new(galaxy)))
     }
