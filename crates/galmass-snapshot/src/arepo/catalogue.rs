@@ -292,16 +292,17 @@ impl TngBox {
             group_offsets[g] = next;
             let mut cursor = next;
             if group_first[g] >= 0 {
-                let first = group_first[g] as usize;
-                for sub in first..(first + group_nsubs[g] as usize).min(sub_len.len()) {
+                let first = usize::try_from(group_first[g]).unwrap_or(usize::MAX);
+                let nsubs = usize::try_from(group_nsubs[g]).unwrap_or(usize::MAX);
+                for sub in first..first.saturating_add(nsubs).min(sub_len.len()) {
                     sub_offsets[sub] = cursor;
                     for t in 0..N_TYPES {
-                        cursor[t] += sub_len[sub][t];
+                        cursor[t] = cursor[t].saturating_add(sub_len[sub][t]);
                     }
                 }
             }
             for t in 0..N_TYPES {
-                next[t] += group_len[g][t];
+                next[t] = next[t].saturating_add(group_len[g][t]);
             }
         }
         Ok((group_offsets, sub_offsets))
@@ -564,6 +565,9 @@ fn read_row<T: H5Type + Copy + Default, const W: usize>(
         ds.read_slice_2d::<T, _>(s![row..row + 1, ..]).map_err(read_err)?.into_iter().collect()
     };
     let mut out = [T::default(); W];
+    if values.len() != W {
+        return Err(ctx.bad_field(name, format!("rows of {W}"), format!("{} values in row {row}", values.len())));
+    }
     out.copy_from_slice(&values);
     Ok(out)
 }

@@ -19,7 +19,7 @@
 //!   (gizmo_analysis: "size in snapshot is full extent of the kernel (radius of compact support)"), in kpc
 //!   comoving/h; it is the galaxy file's convention already, so only `x a / h` applies (gizmo_analysis itself goes
 //!   on to multiply by 0.5077 to report a mean inter-particle spacing; galmass does not).
-//! - Temperature from InternalEnergy + ElectronAbundance with [`physics::temperature_k`] (X_H = 0.76 in the mean
+//! - Temperature from InternalEnergy + ElectronAbundance with [`crate::arepo::physics::temperature_k`] (X_H = 0.76 in the mean
 //!   molecular weight; gizmo_analysis uses each particle's helium fraction, which differs by ~1% for FIRE's gas).
 //! - HI mass `X_H f_n m` with f_n = NeutralHydrogenAbundance and `X_H = 1 - Metallicity[:,0] - Metallicity[:,1]`
 //!   (total metals and helium) when Metallicity has the 11 columns, else 0.76. FIRE-2's NeutralHydrogenAbundance is
@@ -34,8 +34,8 @@
 //! # Chunks and errors
 //! As [`crate::arepo`]: with `NumFilesPerSnapshot` > 1 every chunk's `NumPart_ThisFile` must add up to
 //! `NumPart_Total` (+ 2^32 `NumPart_Total_HighWord`); a dataset with fewer rows than its chunk announces is
-//! [`SnapshotError::Truncated`], more rows or a wrong width [`SnapshotError::BadField`], a missing Coordinates,
-//! Velocities or Masses (with `MassTable[N]` zero) [`SnapshotError::Missing`]; each names the chunk and
+//! [`SnapshotError::Truncated`](crate::SnapshotError::Truncated), more rows or a wrong width [`SnapshotError::BadField`](crate::SnapshotError::BadField), a missing Coordinates,
+//! Velocities or Masses (with `MassTable[N]` zero) [`SnapshotError::Missing`](crate::SnapshotError::Missing); each names the chunk and
 //! `PartTypeN/Field`.
 //!
 //! ```no_run

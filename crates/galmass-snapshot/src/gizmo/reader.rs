@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use galmass_core::particles::weighted_mean_3d;
 use galmass_core::{CoreError, Galaxy, GalaxyMeta, Particles, ScalarField, Species};
 use ndarray::{s, Array1};
 
@@ -352,15 +353,7 @@ impl GizmoSnapshot {
             Some(c) => c,
             None => {
                 let stars = self.read_species(Species::Stars, &ParticleSelection::All)?;
-                let (pos, mass) = (stars.pos_kpc(), stars.mass_msun());
-                let total = mass.sum();
-                let com: [f64; 3] = std::array::from_fn(|k| {
-                    if total > 0.0 {
-                        (0..stars.len()).map(|i| mass[i] * pos[[i, k]]).sum::<f64>() / total
-                    } else {
-                        0.0
-                    }
-                });
+                let com = weighted_mean_3d(stars.pos_kpc(), stars.mass_msun().view());
                 let extent = stars
                     .pos_kpc()
                     .rows()

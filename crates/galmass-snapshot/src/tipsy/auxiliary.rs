@@ -252,8 +252,13 @@ mod tests {
     fn ascii_arrays_and_their_errors() {
         let floats = parse_aux_array(b"2\n0.5\n1e-3\n", 2, ByteOrder::Big, AuxKind::Float, "x".as_ref()).unwrap();
         assert_eq!(floats, AuxValues::Float(vec![0.5, 1e-3]));
-        assert!(parse_aux_array(b"3\n1\n2\n", 3, ByteOrder::Big, AuxKind::Int, "x".as_ref()).is_err());
-        assert!(parse_aux_array(b"2\n1\nx\n", 2, ByteOrder::Big, AuxKind::Int, "x".as_ref()).is_err());
-        assert!(parse_aux_array(b"4\n1\n2\n", 2, ByteOrder::Big, AuxKind::Int, "x".as_ref()).is_err());
+        let field_of =
+            |bytes: &[u8], n: u64| match parse_aux_array(bytes, n, ByteOrder::Big, AuxKind::Int, "x".as_ref()) {
+                Err(SnapshotError::Malformed { field, .. }) => field,
+                other => panic!("expected a malformed-array error, got {other:?}"),
+            };
+        assert_eq!(field_of(b"3\n1\n2\n", 3), "values", "too few values");
+        assert_eq!(field_of(b"2\n1\nx\n", 2), "value 1", "not an integer");
+        assert_eq!(field_of(b"4\n1\n2\n", 2), "count", "a count that is not the particle count");
     }
 }

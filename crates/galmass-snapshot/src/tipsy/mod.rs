@@ -191,7 +191,9 @@ pub fn find_param_file(snapshot: &Path) -> Option<PathBuf> {
 }
 
 impl TipsySnapshot {
-    /// Opens a snapshot: header, file-size check, `.param`, `.iord` and `.HI` (when present), lightest dark mass.
+    /// Opens a snapshot: header, file-size check, the units (`options.param_path`, `options.units`, or the `.param`
+    /// found beside the file; none of them: units unknown, header only, see the module docs), `.iord` and `.HI`
+    /// (when present), lightest dark mass.
     pub fn open(path: &Path, options: &TipsyOptions) -> Result<Self, SnapshotError> {
         let mut file = File::open(path).map_err(io(path, "opening the tipsy file"))?;
         let file_bytes = file.metadata().map_err(io(path, "reading the file size"))?.len();
