@@ -2,8 +2,7 @@
 //! their log ratios, from seeded synthetic numbers.
 //! `cargo run -p galmass-plot --example two_panels -- OUT.png`
 
-use galmass_plot::canvas::Marker;
-use galmass_plot::series::{Band, Bins, HistKind, Histogram, Line, Scatter};
+use galmass_plot::series::{Band, Bins, HistKind, Histogram, Line, Marker, Scatter};
 use galmass_plot::{Color, Figure, Plot, PlotError, Scale};
 
 /// A small deterministic generator (SplitMix64), so the example needs no dependency.
@@ -73,18 +72,10 @@ fn figure() -> Result<Figure, PlotError> {
     Ok(Figure::new(1100, 480).grid(1, 2).title("galmass-plot example").with(masses).with(ratios))
 }
 
-fn main() {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::env::args().nth(1).unwrap_or_else(|| "two_panels.png".into());
-    let figure = match figure() {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(1);
-        }
-    };
-    if let Err(e) = figure.save_png(&out) {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    let figure = figure()?;
+    figure.save_png(&out)?;
     eprintln!("wrote {out} ({} points skipped)", figure.n_skipped());
+    Ok(())
 }

@@ -1,4 +1,5 @@
-//! Colours: 8-bit RGBA with straight (not premultiplied) alpha, and the tab10 palette series cycle through.
+//! Colours: 8-bit RGBA with straight (not premultiplied) alpha, the tab10 palette series cycle through, and the
+//! [`Colormap`]s heat maps use (plotters' `colormaps`).
 //!
 //! ```
 //! use galmass_plot::Color;
@@ -104,6 +105,49 @@ impl Color {
     }
 }
 
+impl Color {
+    /// The plotters colour (alpha as a fraction).
+    pub(crate) fn to_plotters(self) -> plotters::style::RGBAColor {
+        plotters::style::RGBAColor(self.r, self.g, self.b, f64::from(self.a) / 255.0)
+    }
+}
+
+/// How a heat map turns a value into a colour: `t` in [0, 1] from the low to the high end of its colour range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Colormap {
+    /// matplotlib's default, perceptually uniform, dark blue to yellow (plotters' `ViridisRGB`).
+    #[default]
+    Viridis,
+    /// Black to white (plotters' `BlackWhite`).
+    Greys,
+    /// Black over blue to white (plotters' `Bone`).
+    Bone,
+    /// Black over brown to orange (plotters' `Copper`).
+    Copper,
+}
+
+impl Colormap {
+    /// The colour at `t` (clamped to [0, 1]; NaN gives the low end).
+    ///
+    /// ```
+    /// use galmass_plot::{Color, Colormap};
+    /// assert_eq!(Colormap::Viridis.at(0.0), Color::rgb(68, 1, 84));
+    /// assert_eq!(Colormap::Viridis.at(1.0), Color::rgb(254, 232, 37));
+    /// assert_eq!(Colormap::Greys.at(f64::NAN), Color::BLACK);
+    /// ```
+    pub fn at(self, t: f64) -> Color {
+        use plotters::style::colors::colormaps::{BlackWhite, Bone, Copper, ViridisRGB};
+        let t = if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) };
+        let c = match self {
+            Colormap::Viridis => ViridisRGB::get_color(t),
+            Colormap::Greys => BlackWhite::get_color(t),
+            Colormap::Bone => Bone::get_color(t),
+            Colormap::Copper => Copper::get_color(t),
+        };
+        Color::rgb(c.0, c.1, c.2)
+    }
+}
+
 impl Default for Color {
     /// Black.
     fn default() -> Self {
@@ -131,5 +175,16 @@ mod tests {
         }
         assert_eq!(Color::from_hex("#gg0000"), None);
         assert_eq!(Color::from_hex("#ééé"), None);
+    }
+
+    #[test]
+    fn colormaps_run_from_dark_to_light() {
+        let luminance = |c: Color| 0.2126 * f64::from(c.r) + 0.7152 * f64::from(c.g) + 0.0722 * f64::from(c.b);
+        for map in [Colormap::Viridis, Colormap::Greys, Colormap::Bone, Colormap::Copper] {
+            let steps: Vec<f64> = (0..=10).map(|i| luminance(map.at(f64::from(i) / 10.0))).collect();
+            assert!(steps.windows(2).all(|w| w[1] >= w[0]), "{map:?}: {steps:?}");
+            assert_eq!(map.at(-3.0), map.at(0.0));
+            assert_eq!(map.at(7.0), map.at(1.0));
+        }
     }
 }

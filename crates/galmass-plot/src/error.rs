@@ -1,11 +1,12 @@
 //! The one error type of the crate, [`PlotError`]: what was wrong, naming the plot, series and field.
 //!
 //! Non-finite values are not errors: they are skipped (and counted, [`crate::Plot::n_skipped`]). Everything that
-//! leaves nothing sensible to draw is.
+//! leaves nothing sensible to draw is, and so is a write that fails ([`PlotError::Io`], naming the file).
 
 use std::fmt;
 use std::path::PathBuf;
 
+use galmass_core::atomic::AtomicWriteError;
 use thiserror::Error;
 
 /// Which axis of a plot.
@@ -15,6 +16,8 @@ pub enum Axis {
     X,
     /// The vertical axis.
     Y,
+    /// The colour axis of a heat map (its colour bar).
+    Color,
 }
 
 impl fmt::Display for Axis {
@@ -22,6 +25,7 @@ impl fmt::Display for Axis {
         f.write_str(match self {
             Axis::X => "x",
             Axis::Y => "y",
+            Axis::Color => "colour",
         })
     }
 }
@@ -29,16 +33,16 @@ impl fmt::Display for Axis {
 /// A figure could not be built, drawn or written.
 #[derive(Debug, Error)]
 pub enum PlotError {
-    /// A canvas or figure with a zero width or height.
-    #[error("canvas of {width}x{height} px has a zero side")]
+    /// A figure with a zero width or height.
+    #[error("figure of {width}x{height} px has a zero side")]
     ZeroSizeCanvas {
         /// Requested width in pixels.
         width: u32,
         /// Requested height in pixels.
         height: u32,
     },
-    /// A canvas too large to allocate sensibly.
-    #[error("canvas of {width}x{height} px exceeds the limit of {max_pixels} pixels")]
+    /// A figure too large to allocate sensibly.
+    #[error("figure of {width}x{height} px exceeds the limit of {max_pixels} pixels")]
     CanvasTooLarge {
         /// Requested width in pixels.
         width: u32,
@@ -56,12 +60,12 @@ pub enum PlotError {
         field: &'static str,
         /// The field whose length it must match.
         reference: &'static str,
-        /// The length of `reference`.
+        /// The length `reference` asks for.
         expected: usize,
         /// The length of `field`.
         got: usize,
     },
-    /// A style or binning parameter of a series is out of range.
+    /// A style, binning or shape parameter of a series is out of range.
     #[error("{series}: invalid `{field}`: {reason}")]
     InvalidSeries {
         /// The series.
@@ -77,7 +81,7 @@ pub enum PlotError {
         /// The plot, e.g. `plot "masses"` or `panel 2`.
         plot: String,
     },
-    /// A log10 axis whose data has no positive finite value.
+    /// A log10 axis (or log10 colour scale) whose data has no positive finite value.
     #[error("{plot}: the log10 {axis} axis has no positive data")]
     NoPositiveData {
         /// The plot.
@@ -99,7 +103,7 @@ pub enum PlotError {
         /// Why.
         reason: &'static str,
     },
-    /// A panel too small for its margins (title, labels, tick labels).
+    /// A panel too small for its margins (title, labels, tick labels, colour bar).
     #[error("{plot}: a panel of {width}x{height} px leaves no room for data after its labels")]
     PanelTooSmall {
         /// The plot.
@@ -122,11 +126,27 @@ pub enum PlotError {
         /// Plots added.
         n_plots: usize,
     },
-    /// A text scale outside 1..=16.
-    #[error("invalid text scale {scale}: expected 1 to 16")]
-    InvalidTextScale {
-        /// The scale given.
-        scale: u32,
+    /// A font size outside [`crate::figure::MIN_FONT_SIZE_PX`] to [`crate::figure::MAX_FONT_SIZE_PX`].
+    #[error("invalid font size {size_px} px: expected {min} to {max}")]
+    InvalidFontSize {
+        /// The size given.
+        size_px: f64,
+        /// The smallest size accepted.
+        min: f64,
+        /// The largest size accepted.
+        max: f64,
+    },
+    /// The embedded font could not be registered with plotters.
+    #[error("the embedded font {name} could not be loaded")]
+    Font {
+        /// The font's name.
+        name: &'static str,
+    },
+    /// plotters failed while drawing.
+    #[error("could not draw the figure: {reason}")]
+    Draw {
+        /// plotters' message.
+        reason: String,
     },
     /// The PNG encoder failed.
     #[error("could not encode png: {reason}")]
@@ -134,12 +154,20 @@ pub enum PlotError {
         /// The encoder's message.
         reason: String,
     },
-    /// Writing the file failed.
-    #[error("could not write {path}: {source}")]
+    /// Writing the file failed (the source names the destination and the step).
+    #[error("could not write {}", path.display())]
     Io {
         /// The destination.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        #[source]
+        source: AtomicWriteError,
     },
+}
+
+impl PlotError {
+    /// A plotters drawing error, as text (plotters' error types borrow the backend).
+    pub(crate) fn draw(error: impl fmt::Display) -> PlotError {
+        PlotError::Draw { reason: error.to_string() }
+    }
 }

@@ -1,5 +1,5 @@
-//! A figure: [`Plot`]s laid out in a grid (row by row) on one canvas, with an optional overall title, written as
-//! PNG.
+//! A figure: [`Plot`]s laid out in a grid (row by row) on one image, with an optional overall title, drawn by
+//! plotters into memory and written as PNG.
 //!
 //! ```
 //! use galmass_plot::series::{Histogram, Scatter};
@@ -14,17 +14,20 @@
 
 use std::path::Path;
 
-use crate::canvas::{Canvas, PixelRect};
 use crate::color::Color;
 use crate::error::PlotError;
-use crate::output;
-use crate::plot::{render_plot, Metrics, PanelLayout, Plot};
-use crate::text::{HAlign, VAlign};
+use crate::plot::{render_panels, PanelLayout, Plot, Style};
+use crate::raster::{Image, PixelRect};
+use crate::text::{ensure_font, HAlign, Label, Rotation, VAlign};
 
-/// Largest text scale accepted.
-pub const MAX_TEXT_SCALE: u32 = 16;
+/// Smallest tick-label font size accepted, in pixels.
+pub const MIN_FONT_SIZE_PX: f64 = 6.0;
+/// Largest tick-label font size accepted, in pixels.
+pub const MAX_FONT_SIZE_PX: f64 = 120.0;
+/// Most pixels a figure may have.
+pub const MAX_PIXELS: u64 = 1 << 26;
 
-/// Plots in a grid on one canvas.
+/// Plots in a grid on one image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
     width_px: u32,
@@ -32,18 +35,17 @@ pub struct Figure {
     rows: usize,
     cols: usize,
     title: Option<String>,
-    text_scale: u32,
-    antialias: bool,
+    font_size_px: f64,
     background: Color,
     ink: Color,
     plots: Vec<Plot>,
 }
 
-/// A drawn figure: the canvas and where each panel landed.
+/// A drawn figure: the pixels and where each panel landed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rendered {
     /// The pixels.
-    pub canvas: Canvas,
+    pub image: Image,
     /// One layout per plot, in the order they were added.
     pub panels: Vec<PanelLayout>,
     /// Points skipped over all plots ([`Plot::n_skipped`]).
@@ -51,8 +53,8 @@ pub struct Rendered {
 }
 
 impl Figure {
-    /// A white figure of `width_px` x `height_px` with a 1 x 1 grid, text at scale 2 (capitals 14 px tall),
-    /// anti-aliased.
+    /// A white figure of `width_px` x `height_px` with a 1 x 1 grid and 15 px tick labels (titles and axis labels
+    /// scale with it).
     pub fn new(width_px: u32, height_px: u32) -> Figure {
         Figure {
             width_px,
@@ -60,8 +62,7 @@ impl Figure {
             rows: 1,
             cols: 1,
             title: None,
-            text_scale: 2,
-            antialias: true,
+            font_size_px: 15.0,
             background: Color::WHITE,
             ink: Color::BLACK,
             plots: Vec::new(),
@@ -78,19 +79,15 @@ impl Figure {
         Figure { title: Some(title.into()), ..self }
     }
 
-    /// The integer text scale (1 to [`MAX_TEXT_SCALE`]); tick lengths and paddings follow it.
-    pub fn text_scale(self, text_scale: u32) -> Figure {
-        Figure { text_scale, ..self }
+    /// The tick-label font size in pixels ([`MIN_FONT_SIZE_PX`] to [`MAX_FONT_SIZE_PX`]); titles, axis labels,
+    /// legends, tick lengths and paddings follow it.
+    pub fn font_size(self, font_size_px: f64) -> Figure {
+        Figure { font_size_px, ..self }
     }
 
-    /// Smooth or hard edges for lines, markers and bands (text and bars are always crisp).
-    pub fn antialias(self, antialias: bool) -> Figure {
-        Figure { antialias, ..self }
-    }
-
-    /// Background colour (may be transparent).
+    /// Background colour (opaque: its alpha is ignored, the PNG is RGB).
     pub fn background(self, background: Color) -> Figure {
-        Figure { background, ..self }
+        Figure { background: Color { a: 255, ..background }, ..self }
     }
 
     /// Colour of frames, ticks and text.
@@ -120,13 +117,23 @@ impl Figure {
         self.plots.iter().map(Plot::n_skipped).sum()
     }
 
-    /// Draws the figure. Errors: a zero or oversized canvas, no plots, a grid too small, a text scale out of range,
+    /// Draws the figure. Errors: a zero or oversized figure, no plots, a grid too small, a font size out of range,
     /// and each plot's own errors (empty, log10 axis without positive data, invalid range, panel too small).
     pub fn render(&self) -> Result<Rendered, PlotError> {
-        if !(1..=MAX_TEXT_SCALE).contains(&self.text_scale) {
-            return Err(PlotError::InvalidTextScale { scale: self.text_scale });
+        let (width, height) = (self.width_px, self.height_px);
+        if width == 0 || height == 0 {
+            return Err(PlotError::ZeroSizeCanvas { width, height });
         }
-        let mut canvas = Canvas::new(self.width_px, self.height_px, self.background)?;
+        if u64::from(width) * u64::from(height) > MAX_PIXELS {
+            return Err(PlotError::CanvasTooLarge { width, height, max_pixels: MAX_PIXELS });
+        }
+        if !(MIN_FONT_SIZE_PX..=MAX_FONT_SIZE_PX).contains(&self.font_size_px) {
+            return Err(PlotError::InvalidFontSize {
+                size_px: self.font_size_px,
+                min: MIN_FONT_SIZE_PX,
+                max: MAX_FONT_SIZE_PX,
+            });
+        }
         if self.plots.is_empty() {
             return Err(PlotError::EmptyFigure);
         }
@@ -134,42 +141,51 @@ impl Figure {
         if self.rows == 0 || self.cols == 0 || self.plots.len() > n_cells {
             return Err(PlotError::GridTooSmall { rows: self.rows, cols: self.cols, n_plots: self.plots.len() });
         }
-        let metrics = Metrics { scale: self.text_scale, antialias: self.antialias, ink: self.ink };
-        let (width, height) = (i64::from(self.width_px), i64::from(self.height_px));
-        let mut grid_top = 0;
-        if let Some(title) = &self.title {
-            let s = i64::from(self.text_scale);
-            let style = metrics.title().align(HAlign::Center, VAlign::Top);
-            canvas.draw_text(width as f64 / 2.0, (3 * s) as f64, title, &style);
-            grid_top = 3 * s + i64::from(style.measure(title).1) + s;
-        }
+        ensure_font()?;
+        let style = Style { font_px: self.font_size_px, ink: self.ink, background: self.background };
+        let title = self.title.as_deref().map(|t| Label::new(t, 1.15 * style.title_px()));
+        let pad = 0.5 * self.font_size_px;
+        let grid_top = title.as_ref().map_or(0, |t| (t.height() + 2.0 * pad).ceil() as i64);
+        let (w, h) = (i64::from(width), i64::from(height));
         let (rows, cols) = (self.rows as i64, self.cols as i64);
-        let mut panels = Vec::with_capacity(self.plots.len());
-        for (i, plot) in self.plots.iter().enumerate() {
-            let (row, col) = (i as i64 / cols, i as i64 % cols);
-            let cell = PixelRect {
-                left: col * width / cols,
-                right: (col + 1) * width / cols,
-                top: grid_top + row * (height - grid_top) / rows,
-                bottom: grid_top + (row + 1) * (height - grid_top) / rows,
-            };
-            let name = match plot.title_text() {
-                Some(title) => format!("plot {title:?}"),
-                None => format!("panel {}", i + 1),
-            };
-            panels.push(render_plot(plot, &mut canvas, cell, &name, &metrics)?);
-        }
-        Ok(Rendered { canvas, panels, n_skipped: self.n_skipped() })
+        let panels: Vec<(&Plot, PixelRect, String)> = self
+            .plots
+            .iter()
+            .enumerate()
+            .map(|(i, plot)| {
+                let (row, col) = (i as i64 / cols, i as i64 % cols);
+                let cell = PixelRect {
+                    left: col * w / cols,
+                    right: (col + 1) * w / cols,
+                    top: grid_top + row * (h - grid_top) / rows,
+                    bottom: grid_top + (row + 1) * (h - grid_top) / rows,
+                };
+                let name = match plot.title_text() {
+                    Some(title) => format!("plot {title:?}"),
+                    None => format!("panel {}", i + 1),
+                };
+                (plot, cell, name)
+            })
+            .collect();
+        let mut image = Image::new(width, height, self.background);
+        let panels = render_panels(&mut image, &panels, &style, |root| match &title {
+            Some(t) => t.draw(root, (w as f64 / 2.0, pad), (HAlign::Center, VAlign::Top), Rotation::None, self.ink),
+            None => Ok(()),
+        })?;
+        Ok(Rendered { image, panels, n_skipped: self.n_skipped() })
     }
 
-    /// The figure as PNG bytes; the same figure gives the same bytes.
+    /// The figure as PNG bytes (8-bit RGB); the same figure gives the same bytes.
     pub fn to_png_bytes(&self) -> Result<Vec<u8>, PlotError> {
-        self.render()?.canvas.to_png_bytes()
+        self.render()?.image.to_png_bytes()
     }
 
-    /// Writes the figure as a PNG file atomically: to `<name>.tmp-<pid>` in the same folder
-    /// ([`output::temporary_path`]), then renamed over `path`.
+    /// Writes the figure as a PNG file through `galmass_core::atomic::write_bytes_atomic` (a temporary beside
+    /// `path`, fsync, rename; the temporary is removed on every error path).
     pub fn save_png(&self, path: impl AsRef<Path>) -> Result<(), PlotError> {
-        output::write_atomically(path.as_ref(), &self.to_png_bytes()?)
+        let path = path.as_ref();
+        let bytes = self.to_png_bytes()?;
+        galmass_core::atomic::write_bytes_atomic(path, &bytes)
+            .map_err(|source| PlotError::Io { path: path.to_owned(), source })
     }
 }

@@ -1,7 +1,10 @@
-//! One panel: axes (linear or log10, automatic or explicit ranges), nice ticks, optional grid, series, a legend.
+//! One panel: axes (linear or log10, automatic or explicit ranges), ticks, optional grid, series, a legend, and a
+//! colour bar for a heat map.
 //!
 //! Automatic ranges span the drawable data with 5 % margins (in log10 on log axes); histograms keep zero as the
-//! bottom of a linear y axis. Series are drawn in the order they were added, clipped to the data area.
+//! bottom of a linear y axis and heat maps fill the axes exactly. Series are drawn in the order they were added,
+//! clipped to the data area. plotters builds the chart (label areas, mesh, tick marks and tick labels); this module
+//! chooses the sizes and draws the series, frame, labels and legend in the house style.
 //!
 //! ```
 //! use galmass_plot::series::{Histogram, Line, Scatter};
@@ -16,43 +19,19 @@
 //! # Ok::<(), galmass_plot::PlotError>(())
 //! ```
 
-use crate::canvas::{Canvas, PixelRect, Stroke};
+use plotters::backend::BitMapBackend;
+use plotters::chart::ChartBuilder;
+use plotters::coord::Shift;
+use plotters::drawing::DrawingArea;
+use plotters::element::{Circle, PathElement, Polygon, Rectangle};
+use plotters::style::{Color as _, ShapeStyle};
+
+use crate::axis::{ticks, AxisCoord, Scale, Tick, MIN_RELATIVE_SPAN};
 use crate::color::Color;
 use crate::error::{Axis, PlotError};
-use crate::series::{Bars, HistKind, Series};
-use crate::text::{HAlign, Rotation, TextStyle, VAlign};
-use crate::ticks::{linear_ticks, log10_ticks, Tick, DEFAULT_MAX_TICKS};
-
-/// How an axis maps data to position.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Scale {
-    /// Linear.
-    #[default]
-    Linear,
-    /// Logarithmic (base 10): only positive values can be drawn.
-    Log10,
-}
-
-impl Scale {
-    /// Whether `v` can be drawn on this scale: finite, and positive for log10.
-    pub fn usable(self, v: f64) -> bool {
-        v.is_finite() && (self == Scale::Linear || v > 0.0)
-    }
-
-    fn forward(self, v: f64) -> f64 {
-        match self {
-            Scale::Linear => v,
-            Scale::Log10 => v.log10(),
-        }
-    }
-
-    fn inverse(self, t: f64) -> f64 {
-        match self {
-            Scale::Linear => t,
-            Scale::Log10 => 10f64.powf(t),
-        }
-    }
-}
+use crate::raster::{clip_polygon, clip_polyline, dashes, ClipRect, Image, PixelRect, Point};
+use crate::series::{Bars, HeatMap, HistKind, Marker, Series};
+use crate::text::{HAlign, Label, Rotation, VAlign};
 
 /// Where the legend goes (inside the data area).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -93,7 +72,7 @@ impl Plot {
         Plot::default()
     }
 
-    /// Title above the panel (text markup of [`crate::text`]).
+    /// Title above the panel (markup of [`crate::text`]).
     pub fn title(self, title: impl Into<String>) -> Plot {
         Plot { title: Some(title.into()), ..self }
     }
@@ -103,7 +82,7 @@ impl Plot {
         Plot { x_label: Some(label.into()), ..self }
     }
 
-    /// Label beside the y axis (drawn rotated).
+    /// Label beside the y axis (drawn rotated, reading upwards).
     pub fn y_label(self, label: impl Into<String>) -> Plot {
         Plot { y_label: Some(label.into()), ..self }
     }
@@ -158,8 +137,9 @@ impl Plot {
         &self.series
     }
 
-    /// How many points (histogram values) will not be drawn because they are non-finite, non-positive on a log10
-    /// axis, or outside a histogram's explicit edges. They are skipped, never an error.
+    /// How many points (histogram values, heat-map cells) will not be drawn because they are non-finite,
+    /// non-positive on a log10 axis or colour scale, or outside a histogram's explicit edges. They are skipped,
+    /// never an error.
     pub fn n_skipped(&self) -> usize {
         self.series.iter().map(|s| s.n_skipped(self.x_scale, self.y_scale)).sum()
     }
@@ -179,27 +159,28 @@ pub struct AxisTransform {
     pub min: f64,
     /// Data value at `end_px`.
     pub max: f64,
-    /// Pixel coordinate of `min` (the centre of the frame line: left frame for x, bottom frame for y).
+    /// Pixel coordinate of `min` (the first column of the data area for x, its last row for y).
     pub start_px: f64,
-    /// Pixel coordinate of `max`.
+    /// Pixel coordinate of `max` (the last column for x, the first row for y).
     pub end_px: f64,
-    /// The ticks drawn.
+    /// The ticks drawn: labelled major ticks, then unlabelled minor ones.
     pub ticks: Vec<Tick>,
 }
 
 impl AxisTransform {
-    /// The pixel coordinate of `v`; `None` when `v` cannot be drawn on this scale or maps outside f64.
+    /// The pixel coordinate of `v` (a value inside pixel `floor(px)`); `None` when `v` cannot be drawn on this
+    /// scale or maps outside f64.
     pub fn to_pixel(&self, v: f64) -> Option<f64> {
         if !self.scale.usable(v) {
             return None;
         }
-        let f = fraction(self.scale, self.min, self.max, v);
+        let f = self.scale.fraction(self.min, self.max, v);
         let px = self.start_px + f * (self.end_px - self.start_px);
         px.is_finite().then_some(px)
     }
 }
 
-/// Where a panel landed on the canvas and how it maps data to pixels.
+/// Where a panel landed on the figure and how it maps data to pixels.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PanelLayout {
     /// The figure cell of the panel.
@@ -212,6 +193,8 @@ pub struct PanelLayout {
     pub y: AxisTransform,
     /// The legend box, when one was drawn.
     pub legend: Option<PixelRect>,
+    /// The colour bar (its gradient, inside its frame), when the plot has a heat map with one.
+    pub colorbar: Option<PixelRect>,
 }
 
 impl PanelLayout {
@@ -221,45 +204,34 @@ impl PanelLayout {
     }
 }
 
-/// Sizes shared by the panels of one figure.
+/// Sizes and colours shared by the panels of one figure.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Metrics {
-    pub(crate) scale: u32,
-    pub(crate) antialias: bool,
+pub(crate) struct Style {
+    /// Tick-label font size in pixels; every other size follows it.
+    pub(crate) font_px: f64,
     pub(crate) ink: Color,
+    pub(crate) background: Color,
 }
 
-impl Metrics {
-    fn s(&self) -> i64 {
-        i64::from(self.scale)
+impl Style {
+    fn tick_px(&self) -> i32 {
+        (0.35 * self.font_px).round().max(2.0) as i32
     }
-    fn pad(&self) -> i64 {
-        3 * self.s()
+    fn minor_tick_px(&self) -> i32 {
+        (0.2 * self.font_px).round().max(1.0) as i32
     }
-    fn tick_major(&self) -> i64 {
-        2 * self.s() + 1
+    fn pad(&self) -> f64 {
+        0.45 * self.font_px
     }
-    fn tick_minor(&self) -> i64 {
-        self.s() + 1
+    pub(crate) fn title_px(&self) -> f64 {
+        1.2 * self.font_px
     }
-    fn tick_pad(&self) -> i64 {
-        2 * self.s()
+    fn label_px(&self) -> f64 {
+        1.07 * self.font_px
     }
-    fn label_pad(&self) -> i64 {
-        3 * self.s()
+    fn legend_px(&self) -> f64 {
+        0.93 * self.font_px
     }
-    pub(crate) fn text(&self) -> TextStyle {
-        TextStyle::new(self.scale).color(self.ink)
-    }
-    pub(crate) fn title(&self) -> TextStyle {
-        self.text().bold(true)
-    }
-}
-
-/// Position of `v` along `[min, max]` as a fraction (0 at min, 1 at max) on `scale`.
-fn fraction(scale: Scale, min: f64, max: f64, v: f64) -> f64 {
-    let (a, b, t) = (scale.forward(min), scale.forward(max), scale.forward(v));
-    (t - a) / (b - a)
 }
 
 /// The data of a plot once the scales are known: histogram bars computed, ranges resolved.
@@ -267,6 +239,18 @@ struct Resolved {
     bars: Vec<Option<Bars>>,
     x: (f64, f64),
     y: (f64, f64),
+    /// The heat map with a colour bar and its colour range.
+    colorbar: Option<(usize, (f64, f64))>,
+    /// Colour ranges of the heat maps (`None` for other series).
+    color_ranges: Vec<Option<(f64, f64)>>,
+}
+
+/// Finite data of one axis (for the log10 checks), drawable data to pad, and drawable data kept tight (heat maps).
+#[derive(Default)]
+struct AxisData {
+    finite: Vec<f64>,
+    padded: Vec<f64>,
+    tight: Vec<f64>,
 }
 
 impl Plot {
@@ -274,29 +258,42 @@ impl Plot {
         if self.series.is_empty() {
             return Err(PlotError::EmptyPlot { plot: name.to_owned() });
         }
+        let (sx, sy) = (self.x_scale, self.y_scale);
         let mut bars = Vec::with_capacity(self.series.len());
+        let mut color_ranges = Vec::with_capacity(self.series.len());
+        let mut colorbar = None;
         for (i, s) in self.series.iter().enumerate() {
             bars.push(match s {
-                Series::Histogram(h) => h.bars(self.x_scale, &s.name(i))?,
+                Series::Histogram(h) => h.bars(sx, &s.name(i))?,
+                _ => None,
+            });
+            color_ranges.push(match s {
+                Series::HeatMap(h) => {
+                    let range = h.resolved_value_range();
+                    if range.is_none() && h.color_scale == Scale::Log10 && h.values.iter().any(|v| v.is_finite()) {
+                        return Err(PlotError::NoPositiveData { plot: name.to_owned(), axis: Axis::Color });
+                    }
+                    if let (Some(range), true, None) = (range, h.colorbar.is_some(), colorbar) {
+                        colorbar = Some((i, range));
+                    }
+                    range
+                }
                 _ => None,
             });
         }
-        // Finite data per axis (for the log10 checks) and drawable data (for the ranges).
-        let (mut finite_x, mut finite_y) = (Vec::new(), Vec::new());
-        let (mut xs, mut ys) = (Vec::new(), Vec::new());
+        let (mut x, mut y) = (AxisData::default(), AxisData::default());
         let mut sticky_zero = false;
-        let (sx, sy) = (self.x_scale, self.y_scale);
-        for (s, bars) in self.series.iter().zip(&bars) {
+        for ((s, bars), color_range) in self.series.iter().zip(&bars).zip(&color_ranges) {
             match s {
-                Series::Scatter(crate::series::Scatter { x, y, .. })
-                | Series::Line(crate::series::Line { x, y, .. }) => {
-                    for (&a, &b) in x.iter().zip(y) {
+                Series::Scatter(crate::series::Scatter { x: xs, y: ys, .. })
+                | Series::Line(crate::series::Line { x: xs, y: ys, .. }) => {
+                    for (&a, &b) in xs.iter().zip(ys) {
                         if a.is_finite() && b.is_finite() {
-                            finite_x.push(a);
-                            finite_y.push(b);
+                            x.finite.push(a);
+                            y.finite.push(b);
                             if sx.usable(a) && sy.usable(b) {
-                                xs.push(a);
-                                ys.push(b);
+                                x.padded.push(a);
+                                y.padded.push(b);
                             }
                         }
                     }
@@ -304,397 +301,626 @@ impl Plot {
                 Series::Band(band) => {
                     for ((&a, &l), &h) in band.x.iter().zip(&band.lo).zip(&band.hi) {
                         if a.is_finite() && l.is_finite() && h.is_finite() {
-                            finite_x.push(a);
-                            finite_y.extend([l, h]);
+                            x.finite.push(a);
+                            y.finite.extend([l, h]);
                             if sx.usable(a) && sy.usable(l) && sy.usable(h) {
-                                xs.push(a);
-                                ys.extend([l, h]);
+                                x.padded.push(a);
+                                y.padded.extend([l, h]);
                             }
                         }
                     }
                 }
                 Series::Histogram(h) => {
-                    finite_x.extend(h.values.iter().copied().filter(|v| v.is_finite()));
+                    x.finite.extend(h.values.iter().copied().filter(|v| v.is_finite()));
                     if let Some(b) = bars {
                         let heights: Vec<f64> = b.heights.iter().copied().filter(|&v| sy.usable(v)).collect();
-                        finite_y.extend(b.heights.iter().copied());
+                        y.finite.extend(b.heights.iter().copied());
                         if heights.iter().any(|&v| v > 0.0) {
-                            xs.extend([b.edges[0], b.edges[b.edges.len() - 1]]);
-                            ys.extend(heights);
+                            x.padded.extend([b.edges[0], b.edges[b.edges.len() - 1]]);
+                            y.padded.extend(heights);
                             if sy == Scale::Linear {
-                                ys.push(0.0);
+                                y.padded.push(0.0);
                                 sticky_zero = true;
                             }
                         }
                     }
                 }
+                Series::HeatMap(h) => {
+                    let [x0, x1, y0, y1] = h.bounds();
+                    x.finite.extend([x0, x1]);
+                    y.finite.extend([y0, y1]);
+                    if color_range.is_some() && sx.usable(x0) && sx.usable(x1) && sy.usable(y0) && sy.usable(y1) {
+                        x.tight.extend([x0, x1]);
+                        y.tight.extend([y0, y1]);
+                    }
+                }
             }
         }
-        if finite_x.is_empty() && finite_y.is_empty() {
+        if x.finite.is_empty() && y.finite.is_empty() {
             return Err(PlotError::EmptyPlot { plot: name.to_owned() });
         }
-        for (axis, scale, finite) in [(Axis::X, sx, &finite_x), (Axis::Y, sy, &finite_y)] {
-            if scale == Scale::Log10 && !finite.iter().any(|&v| v > 0.0) {
+        for (axis, scale, data) in [(Axis::X, sx, &x), (Axis::Y, sy, &y)] {
+            if scale == Scale::Log10 && !data.finite.iter().any(|&v| v > 0.0) {
                 return Err(PlotError::NoPositiveData { plot: name.to_owned(), axis });
             }
         }
-        if xs.is_empty() || ys.is_empty() {
+        let no_data = |d: &AxisData| d.padded.is_empty() && d.tight.is_empty();
+        if no_data(&x) || no_data(&y) {
             return Err(PlotError::EmptyPlot { plot: name.to_owned() });
         }
-        let x = resolve_range(name, Axis::X, sx, self.x_range, &xs, false)?;
-        let y = resolve_range(name, Axis::Y, sy, self.y_range, &ys, sticky_zero)?;
-        Ok(Resolved { bars, x, y })
+        let x = resolve_range(name, Axis::X, sx, self.x_range, &x, false)?;
+        let y = resolve_range(name, Axis::Y, sy, self.y_range, &y, sticky_zero)?;
+        Ok(Resolved { bars, x, y, colorbar, color_ranges })
     }
 }
 
-/// The explicit range (checked) or the data's range with 5 % margins.
+/// Checks an explicit range: finite, ordered, positive on log10, a span that can be labelled.
+fn check_range(name: &str, axis: Axis, scale: Scale, (min, max): (f64, f64)) -> Result<(f64, f64), PlotError> {
+    let invalid = |reason: &'static str| PlotError::InvalidRange { plot: name.to_owned(), axis, min, max, reason };
+    if !(min.is_finite() && max.is_finite()) {
+        return Err(invalid("the ends must be finite"));
+    }
+    if min >= max {
+        return Err(invalid("min must be below max"));
+    }
+    if scale == Scale::Log10 && min <= 0.0 {
+        return Err(invalid("a log10 axis needs a positive minimum"));
+    }
+    if !(max - min).is_finite() {
+        return Err(invalid("the span overflows"));
+    }
+    if scale == Scale::Linear && max - min <= MIN_RELATIVE_SPAN * min.abs().max(max.abs()) {
+        return Err(invalid("the span is too small to label"));
+    }
+    Ok((min, max))
+}
+
+/// The explicit range (checked) or the data's range: padded values with 5 % margins, tight values as they are.
 fn resolve_range(
     name: &str,
     axis: Axis,
     scale: Scale,
     explicit: Option<(f64, f64)>,
-    values: &[f64],
+    data: &AxisData,
     sticky_zero: bool,
 ) -> Result<(f64, f64), PlotError> {
-    let invalid = |min: f64, max: f64, reason: &'static str| PlotError::InvalidRange {
+    if let Some(range) = explicit {
+        return check_range(name, axis, scale, range);
+    }
+    let extremes =
+        |values: &[f64]| values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let (mut a, mut b) = (f64::INFINITY, f64::NEG_INFINITY);
+    let (lo, hi) = extremes(&data.padded);
+    if lo <= hi {
+        let (ta, tb) = (scale.forward(lo), scale.forward(hi));
+        (a, b) = if ta == tb {
+            let pad = match scale {
+                Scale::Log10 => 0.5,
+                Scale::Linear if ta == 0.0 => 1.0,
+                Scale::Linear => 0.1 * ta.abs(),
+            };
+            (ta - pad, tb + pad)
+        } else {
+            let pad = 0.05 * (tb - ta);
+            let bottom = if sticky_zero && scale == Scale::Linear && lo == 0.0 { ta } else { ta - pad };
+            (bottom, tb + pad)
+        };
+    }
+    let (lo, hi) = extremes(&data.tight);
+    if lo <= hi {
+        a = a.min(scale.forward(lo));
+        b = b.max(scale.forward(hi));
+    }
+    let (min, max) = (scale.inverse(a), scale.inverse(b));
+    check_range(name, axis, scale, (min, max)).map_err(|_| PlotError::InvalidRange {
         plot: name.to_owned(),
         axis,
         min,
         max,
-        reason,
-    };
-    if let Some((min, max)) = explicit {
-        if !(min.is_finite() && max.is_finite()) {
-            return Err(invalid(min, max, "the ends must be finite"));
-        }
-        if min >= max {
-            return Err(invalid(min, max, "min must be below max"));
-        }
-        if scale == Scale::Log10 && min <= 0.0 {
-            return Err(invalid(min, max, "a log10 axis needs a positive minimum"));
-        }
-        if !(max - min).is_finite() {
-            return Err(invalid(min, max, "the span overflows"));
-        }
-        return Ok((min, max));
-    }
-    let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-    let (a, b) = (scale.forward(lo), scale.forward(hi));
-    let (a, b) = if a == b {
-        let pad = match scale {
-            Scale::Log10 => 0.5,
-            Scale::Linear if a == 0.0 => 1.0,
-            Scale::Linear => 0.1 * a.abs(),
-        };
-        (a - pad, b + pad)
-    } else {
-        let pad = 0.05 * (b - a);
-        let bottom = if sticky_zero && scale == Scale::Linear && lo == 0.0 { a } else { a - pad };
-        (bottom, b + pad)
-    };
-    let (min, max) = (scale.inverse(a), scale.inverse(b));
-    if !(min.is_finite() && max.is_finite() && min < max && (max - min).is_finite()) {
-        return Err(invalid(lo, hi, "the data span more than the axis can hold"));
-    }
-    Ok((min, max))
+        reason: "the data span more than the axis can hold",
+    })
+}
+
+/// What step 1 of drawing a panel leaves for the series and decorations.
+pub(crate) struct Prepared {
+    pub(crate) layout: PanelLayout,
+    resolved: Resolved,
+    minor_x: Vec<f64>,
+    minor_y: Vec<f64>,
 }
 
 /// Ticks for an axis of `length_px` whose labels do not collide.
-fn choose_ticks(scale: Scale, range: (f64, f64), length_px: i64, horizontal: bool, metrics: &Metrics) -> Vec<Tick> {
-    let style = metrics.text();
-    let spacing = if horizontal { 30 } else { 22 } * metrics.s();
-    let most = (length_px / spacing.max(1)).clamp(2, DEFAULT_MAX_TICKS as i64 + 3) as usize;
-    let mut chosen = Vec::new();
-    for max_ticks in (2..=most).rev() {
-        let ticks = match scale {
-            Scale::Linear => linear_ticks(range.0, range.1, max_ticks),
-            Scale::Log10 => log10_ticks(range.0, range.1, max_ticks),
-        };
-        let labelled: Vec<(f64, (u32, u32))> = ticks
+fn choose_ticks(
+    scale: Scale,
+    range: (f64, f64),
+    length_px: f64,
+    horizontal: bool,
+    style: &Style,
+) -> (Vec<Tick>, Vec<f64>) {
+    let f = style.font_px;
+    let most = ((length_px / if horizontal { 3.5 * f } else { 3.0 * f }) as usize).clamp(2, crate::axis::MAX_TICKS);
+    let mut fallback = None;
+    for n in (2..=most).rev() {
+        let (major, minor) = ticks(scale, range.0, range.1, n);
+        let positions: Vec<(f64, f64)> = major
             .iter()
             .filter_map(|t| {
-                Some((
-                    fraction(scale, range.0, range.1, t.value) * length_px as f64,
-                    style.measure(t.label.as_deref()?),
-                ))
+                let at = scale.fraction(range.0, range.1, t.value) * length_px;
+                let extent = if horizontal { Label::new(t.label.as_deref()?, f).width } else { 1.3 * f };
+                Some((at, extent))
             })
             .collect();
-        let fits = labelled.windows(2).all(|w| {
-            let ((at_a, (width_a, height_a)), (at_b, (width_b, height_b))) = (w[0], w[1]);
-            let distance = (at_b - at_a).abs();
-            if horizontal {
-                distance >= f64::from(width_a + width_b) / 2.0 + 3.0 * metrics.s() as f64
-            } else {
-                distance >= f64::from(height_a.max(height_b)) + metrics.s() as f64
-            }
-        });
-        chosen = ticks;
-        if fits {
-            break;
+        let fits = positions.windows(2).all(|w| (w[1].0 - w[0].0).abs() >= (w[0].1 + w[1].1) / 2.0 + 0.6 * f);
+        if fits && major.len() >= 2 {
+            return (major, minor);
         }
+        fallback.get_or_insert((major, minor));
     }
-    chosen
+    fallback.unwrap_or_default()
 }
 
-fn label_extent(ticks: &[Tick], style: &TextStyle) -> (i64, i64) {
-    ticks
-        .iter()
-        .filter_map(|t| t.label.as_deref())
-        .map(|l| style.measure(l))
-        .fold((0, 0), |(w, h), (lw, lh)| (w.max(i64::from(lw)), h.max(i64::from(lh))))
+/// Widest tick label.
+fn widest(ticks: &[Tick], font_px: f64) -> f64 {
+    ticks.iter().filter_map(|t| t.label.as_deref()).map(|l| Label::new(l, font_px).width).fold(0.0, f64::max)
 }
 
-/// Draws `plot` into `cell` of `canvas`; `name` is how errors name the plot.
-pub(crate) fn render_plot(
+fn rect_of(ranges: &(std::ops::Range<i32>, std::ops::Range<i32>)) -> PixelRect {
+    PixelRect {
+        left: i64::from(ranges.0.start),
+        top: i64::from(ranges.1.start),
+        right: i64::from(ranges.0.end),
+        bottom: i64::from(ranges.1.end),
+    }
+}
+
+/// Step 1: lays the panel out in `cell`, draws its mesh, tick labels, axis labels, title and colour bar.
+pub(crate) fn prepare(
+    root: &DrawingArea<BitMapBackend<'_>, Shift>,
     plot: &Plot,
-    canvas: &mut Canvas,
     cell: PixelRect,
     name: &str,
-    metrics: &Metrics,
-) -> Result<PanelLayout, PlotError> {
+    style: &Style,
+) -> Result<Prepared, PlotError> {
     let resolved = plot.resolve(name)?;
-    let text = metrics.text();
-    let s = metrics.s();
     let too_small = || PlotError::PanelTooSmall { plot: name.to_owned(), width: cell.width(), height: cell.height() };
-    let line_height = i64::from(text.measure("0").1);
+    let f = style.font_px;
+    let pad = style.pad();
+    let tick = style.tick_px();
+    let title = plot.title.as_deref().map(|t| Label::new(t, style.title_px()));
+    let x_label = plot.x_label.as_deref().map(|t| Label::new(t, style.label_px()));
+    let y_label = plot.y_label.as_deref().map(|t| Label::new(t, style.label_px()));
 
-    // Vertical margins depend on text heights only.
-    let title_height = plot.title.as_deref().map_or(0, |t| i64::from(metrics.title().measure(t).1));
-    let top = metrics.pad() + if title_height > 0 { title_height + metrics.label_pad() } else { line_height / 2 };
-    let x_label_height = plot.x_label.as_deref().map_or(0, |t| i64::from(text.measure(t).1) + metrics.label_pad());
-    let provisional_x = choose_ticks(plot.x_scale, resolved.x, i64::from(cell.width()) * 3 / 4, true, metrics);
-    let x_tick_height = label_extent(&provisional_x, &text).1.max(line_height);
-    let bottom = metrics.tick_major() + metrics.tick_pad() + x_tick_height + x_label_height + metrics.pad();
-    let area_top = cell.top + top;
-    let area_bottom = cell.bottom - bottom;
-    if area_bottom - area_top < 4 * s {
-        return Err(too_small());
-    }
-    let y_ticks = choose_ticks(plot.y_scale, resolved.y, area_bottom - area_top, false, metrics);
-    let y_tick_width = label_extent(&y_ticks, &text).0;
-    let y_label_width = plot
-        .y_label
-        .as_deref()
-        .map_or(0, |t| i64::from(text.rotation(Rotation::Ccw90).measure(t).0) + metrics.label_pad());
-    let left = metrics.pad() + y_label_width + y_tick_width + metrics.tick_pad() + metrics.tick_major();
-    let area_left = cell.left + left;
-    // The right margin makes room for half of the last x tick label; two passes settle it.
-    let mut right = metrics.pad() + 2 * s;
-    let mut x_ticks = Vec::new();
+    // Colour bar: gap, bar, ticks and labels, its own rotated label.
+    let colorbar = match resolved.colorbar {
+        Some((index, range)) => match &plot.series[index] {
+            Series::HeatMap(map) => {
+                let (major, minor) = ticks(map.color_scale, range.0, range.1, 6);
+                let label = map.colorbar.as_deref().map(|t| Label::new(t, style.label_px()));
+                let label_w = label.as_ref().map_or(0.0, |l| l.height() + pad);
+                let width = 0.9 * f + 1.1 * f + 2.0 * f64::from(tick) + widest(&major, f) + pad + label_w;
+                Some((map, range, major, minor, label, width))
+            }
+            _ => None,
+        },
+        None => None,
+    };
+
+    let top = (title.as_ref().map_or(0.0, |t| t.height() + 2.0 * pad) + 0.6 * f).ceil();
+    let bottom_labels = x_label.as_ref().map_or(0.0, |l| l.height() + pad) + pad;
+    let left_labels = y_label.as_ref().map_or(0.0, |l| l.height() + pad) + pad;
+    let x_tick_area = (2.0 * f64::from(tick) + 1.05 * f).ceil();
+    let colorbar_w = colorbar.as_ref().map_or(0.0, |c| c.5);
+
+    // Two passes: ticks for the estimated lengths, then for the lengths their labels leave.
+    let (mut x_ticks, mut y_ticks) = ((Vec::new(), Vec::new()), (Vec::new(), Vec::new()));
+    let (mut y_tick_area, mut right) = (3.0 * f, 0.6 * f);
     for _ in 0..2 {
-        let width = cell.right - right - area_left;
-        if width < 4 * s {
+        let width = f64::from(cell.width()) - left_labels - y_tick_area - right - colorbar_w;
+        let height = f64::from(cell.height()) - top - x_tick_area - bottom_labels;
+        if width < 2.0 * f || height < 2.0 * f {
             return Err(too_small());
         }
-        x_ticks = choose_ticks(plot.x_scale, resolved.x, width, true, metrics);
+        x_ticks = choose_ticks(plot.x_scale, resolved.x, width, true, style);
+        y_ticks = choose_ticks(plot.y_scale, resolved.y, height, false, style);
+        y_tick_area = (2.0 * f64::from(tick) + widest(&y_ticks.0, f) + 0.3 * f).ceil();
+        // The last x label may hang over the right end.
         let overhang = x_ticks
+            .0
             .iter()
             .filter_map(|t| {
-                let label = t.label.as_deref()?;
-                let at = fraction(plot.x_scale, resolved.x.0, resolved.x.1, t.value) * width as f64;
-                Some(at + f64::from(text.measure(label).0) / 2.0 - width as f64)
+                let at = plot.x_scale.fraction(resolved.x.0, resolved.x.1, t.value) * width;
+                Some(Label::new(t.label.as_deref()?, f).width / 2.0 - (width - at))
             })
             .fold(0.0f64, f64::max);
-        let needed = metrics.pad() + overhang.ceil() as i64;
-        if needed <= right {
-            break;
-        }
-        right = needed;
+        right = (0.6 * f).max(overhang + 2.0).ceil();
     }
-    let area = PixelRect { left: area_left, top: area_top, right: cell.right - right, bottom: area_bottom };
-    if area.width() < 4 * metrics.scale || area.height() < 4 * metrics.scale {
+
+    let cell_area = root.clone().shrink((cell.left as i32, cell.top as i32), (cell.width(), cell.height()));
+    let x_coord = AxisCoord::new(plot.x_scale, resolved.x.0, resolved.x.1, x_ticks.0.clone());
+    let y_coord = AxisCoord::new(plot.y_scale, resolved.y.0, resolved.y.1, y_ticks.0.clone());
+    let mut chart = ChartBuilder::on(&cell_area)
+        .margin_top(top as i32)
+        .margin_bottom(bottom_labels.ceil() as i32)
+        .margin_left(left_labels.ceil() as i32)
+        .margin_right((right + colorbar_w).ceil() as i32)
+        .x_label_area_size(x_tick_area as i32)
+        .y_label_area_size(y_tick_area as i32)
+        .build_cartesian_2d(x_coord, y_coord)
+        .map_err(PlotError::draw)?;
+    let area = rect_of(&chart.plotting_area().get_pixel_range());
+    if area.width() < 8 || area.height() < 8 {
         return Err(too_small());
     }
+    let ink = style.ink.to_plotters();
+    let grid = if plot.grid { Color::rgb(0xe0, 0xe0, 0xe0) } else { Color::TRANSPARENT };
+    chart
+        .configure_mesh()
+        .label_style(crate::text::style(f, style.ink))
+        .axis_style(ShapeStyle { color: ink, filled: false, stroke_width: 1 })
+        .bold_line_style(ShapeStyle { color: grid.to_plotters(), filled: false, stroke_width: 1 })
+        .light_line_style(ShapeStyle { color: Color::TRANSPARENT.to_plotters(), filled: false, stroke_width: 1 })
+        .set_all_tick_mark_size(tick)
+        .y_label_offset(y_label_offset(f))
+        .draw()
+        .map_err(PlotError::draw)?;
+
     let x = AxisTransform {
         scale: plot.x_scale,
         min: resolved.x.0,
         max: resolved.x.1,
-        start_px: area.left as f64 - 0.5,
-        end_px: area.right as f64 + 0.5,
-        ticks: x_ticks,
+        start_px: area.left as f64,
+        end_px: (area.right - 1) as f64,
+        ticks: with_minor(x_ticks.0, &x_ticks.1),
     };
     let y = AxisTransform {
         scale: plot.y_scale,
         min: resolved.y.0,
         max: resolved.y.1,
-        start_px: area.bottom as f64 + 0.5,
-        end_px: area.top as f64 - 0.5,
-        ticks: y_ticks,
+        start_px: (area.bottom - 1) as f64,
+        end_px: area.top as f64,
+        ticks: with_minor(y_ticks.0, &y_ticks.1),
     };
-    let mut layout = PanelLayout { cell, area, x, y, legend: None };
 
-    // Grid, series, frame.
-    if plot.grid {
-        for tick in layout.x.ticks.iter().filter(|t| t.label.is_some()) {
-            if let Some(px) = layout.x.to_pixel(tick.value) {
-                let col = px.floor() as i64;
-                canvas.fill_rect(
-                    PixelRect { left: col, right: col + 1, top: area.top, bottom: area.bottom }.intersect(&area),
-                    Color::LIGHT_GREY,
-                );
-            }
-        }
-        for tick in layout.y.ticks.iter().filter(|t| t.label.is_some()) {
-            if let Some(py) = layout.y.to_pixel(tick.value) {
-                let row = py.floor() as i64;
-                canvas.fill_rect(
-                    PixelRect { left: area.left, right: area.right, top: row, bottom: row + 1 }.intersect(&area),
-                    Color::LIGHT_GREY,
-                );
-            }
-        }
-    }
-    canvas.set_clip(Some(area));
-    for (i, (series, bars)) in plot.series.iter().zip(&resolved.bars).enumerate() {
-        draw_series(canvas, &layout, series, bars.as_ref(), series.color(i), metrics.antialias);
-    }
-    canvas.set_clip(None);
-    let frame = PixelRect { left: area.left - 1, top: area.top - 1, right: area.right + 1, bottom: area.bottom + 1 };
-    for edge in [
-        PixelRect { bottom: frame.top + 1, ..frame },
-        PixelRect { top: frame.bottom - 1, ..frame },
-        PixelRect { right: frame.left + 1, ..frame },
-        PixelRect { left: frame.right - 1, ..frame },
-    ] {
-        canvas.fill_rect(edge, metrics.ink);
-    }
-
-    // Ticks and their labels.
-    for tick in &layout.x.ticks {
-        let Some(px) = layout.x.to_pixel(tick.value) else { continue };
-        let col = (px.floor() as i64).clamp(frame.left, frame.right - 1);
-        let length = if tick.label.is_some() { metrics.tick_major() } else { metrics.tick_minor() };
-        canvas.fill_rect(
-            PixelRect { left: col, right: col + 1, top: frame.bottom, bottom: frame.bottom + length },
-            metrics.ink,
-        );
-        if let Some(label) = &tick.label {
-            let y_text = (frame.bottom + metrics.tick_major() + metrics.tick_pad()) as f64;
-            canvas.draw_text(col as f64 + 0.5, y_text, label, &text.align(HAlign::Center, VAlign::Top));
-        }
-    }
-    for tick in &layout.y.ticks {
-        let Some(py) = layout.y.to_pixel(tick.value) else { continue };
-        let row = (py.floor() as i64).clamp(frame.top, frame.bottom - 1);
-        let length = if tick.label.is_some() { metrics.tick_major() } else { metrics.tick_minor() };
-        canvas.fill_rect(
-            PixelRect { left: frame.left - length, right: frame.left, top: row, bottom: row + 1 },
-            metrics.ink,
-        );
-        if let Some(label) = &tick.label {
-            let x_text = (frame.left - metrics.tick_major() - metrics.tick_pad()) as f64;
-            canvas.draw_text(x_text, row as f64 + 0.5, label, &text.align(HAlign::Right, VAlign::Center));
-        }
-    }
-
-    // Labels and title.
+    // Axis labels and title.
     let centre_x = (area.left + area.right) as f64 / 2.0;
-    if let Some(label) = &plot.x_label {
-        let y_text =
-            (frame.bottom + metrics.tick_major() + metrics.tick_pad() + x_tick_height + metrics.label_pad()) as f64;
-        canvas.draw_text(centre_x, y_text, label, &text.align(HAlign::Center, VAlign::Top));
+    if let Some(label) = &x_label {
+        let y_text = area.bottom as f64 + x_tick_area + 0.5 * pad;
+        label.draw(root, (centre_x, y_text), (HAlign::Center, VAlign::Top), Rotation::None, style.ink)?;
     }
-    if let Some(label) = &plot.y_label {
-        let style = text.rotation(Rotation::Ccw90).align(HAlign::Left, VAlign::Center);
-        canvas.draw_text((cell.left + metrics.pad()) as f64, (area.top + area.bottom) as f64 / 2.0, label, &style);
+    if let Some(label) = &y_label {
+        let at = (cell.left as f64 + pad, (area.top + area.bottom) as f64 / 2.0);
+        label.draw(root, at, (HAlign::Center, VAlign::Top), Rotation::Ccw90, style.ink)?;
     }
-    if let Some(title) = &plot.title {
-        canvas.draw_text(
-            centre_x,
-            (cell.top + metrics.pad()) as f64,
-            title,
-            &metrics.title().align(HAlign::Center, VAlign::Top),
-        );
+    if let Some(title) = &title {
+        title.draw(
+            root,
+            (centre_x, cell.top as f64 + pad),
+            (HAlign::Center, VAlign::Top),
+            Rotation::None,
+            style.ink,
+        )?;
     }
-    layout.legend = draw_legend(canvas, plot, &layout, &resolved, metrics);
-    Ok(layout)
+
+    let colorbar_rect = match colorbar {
+        Some((map, range, major, minor, label, _)) => {
+            Some(draw_colorbar(root, map, range, (major, minor), label.as_ref(), area, style)?)
+        }
+        None => None,
+    };
+    let layout = PanelLayout { cell, area, x, y, legend: None, colorbar: colorbar_rect };
+    Ok(Prepared { layout, resolved, minor_x: x_ticks.1, minor_y: y_ticks.1 })
 }
 
-/// Pixel points of a series (NaN pairs where it breaks).
-fn pixel_points(layout: &PanelLayout, x: &[f64], y: &[f64]) -> Vec<(f64, f64)> {
-    x.iter().zip(y).map(|(&a, &b)| layout.to_pixel(a, b).unwrap_or((f64::NAN, f64::NAN))).collect()
+/// Shift that centres plotters' y tick labels on their ticks. Its `ab_glyph` text puts the baseline half a font
+/// size below the top of a layout box `size / 1.24` tall, so digits (0.63 of the size tall) anchored at the box's
+/// centre sit 0.22 of the size too high.
+fn y_label_offset(font_px: f64) -> i32 {
+    (font_px / 1.24 / 2.0 - font_px / 2.0 + 0.5 * 0.626 * font_px).round() as i32
 }
 
-/// The pixel row of a histogram's base: zero on a linear y axis, below the frame on a log10 one.
+fn with_minor(mut major: Vec<Tick>, minor: &[f64]) -> Vec<Tick> {
+    major.extend(minor.iter().map(|&value| Tick { value, label: None }));
+    major
+}
+
+/// Draws the colour bar of `map` right of `area`: gradient, frame, ticks and labels (a plotters chart of its own)
+/// and the rotated label. Returns the gradient's rectangle.
+fn draw_colorbar(
+    root: &DrawingArea<BitMapBackend<'_>, Shift>,
+    map: &HeatMap,
+    range: (f64, f64),
+    (major, minor): (Vec<Tick>, Vec<f64>),
+    label: Option<&Label>,
+    area: PixelRect,
+    style: &Style,
+) -> Result<PixelRect, PlotError> {
+    let f = style.font_px;
+    let tick = style.tick_px();
+    let left = area.right + (0.9 * f).round() as i64;
+    let bar_w = (1.1 * f).round() as i64;
+    let labels_w = (2.0 * f64::from(tick) + widest(&major, f) + 0.3 * f).ceil() as i64;
+    let bar = PixelRect { left, top: area.top, right: left + bar_w, bottom: area.bottom };
+    let holder = root.clone().shrink((bar.left as i32, bar.top as i32), ((bar_w + labels_w) as u32, bar.height()));
+    let coord = AxisCoord::new(map.color_scale, range.0, range.1, major.clone());
+    let mut chart = ChartBuilder::on(&holder)
+        .right_y_label_area_size(labels_w as i32)
+        .build_cartesian_2d(0.0..1.0, coord)
+        .map_err(PlotError::draw)?;
+    let gradient = rect_of(&chart.plotting_area().get_pixel_range());
+    let transform = AxisTransform {
+        scale: map.color_scale,
+        min: range.0,
+        max: range.1,
+        start_px: (gradient.bottom - 1) as f64,
+        end_px: gradient.top as f64,
+        ticks: major.clone(),
+    };
+    let span = (transform.start_px - transform.end_px).max(1.0);
+    for row in gradient.top..gradient.bottom {
+        let t = (transform.start_px - row as f64) / span;
+        let color = map.colormap.at(t).to_plotters();
+        root.draw(&Rectangle::new(
+            [(gradient.left as i32, row as i32), (gradient.right as i32, row as i32 + 1)],
+            color.filled(),
+        ))
+        .map_err(PlotError::draw)?;
+    }
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .label_style(crate::text::style(f, style.ink))
+        .axis_style(ShapeStyle { color: style.ink.to_plotters(), filled: false, stroke_width: 1 })
+        .set_all_tick_mark_size(tick)
+        .y_label_offset(y_label_offset(f))
+        .draw()
+        .map_err(PlotError::draw)?;
+    draw_frame(root, gradient, style.ink)?;
+    let minor_len = style.minor_tick_px();
+    for v in minor {
+        if let Some(py) = transform.to_pixel(v) {
+            let py = py.floor() as i32;
+            let x0 = gradient.right as i32;
+            root.draw(&PathElement::new(vec![(x0, py), (x0 + minor_len, py)], style.ink.to_plotters().stroke_width(1)))
+                .map_err(PlotError::draw)?;
+        }
+    }
+    if let Some(label) = label {
+        let at =
+            ((gradient.right + labels_w) as f64 + style.pad() * 0.5, (gradient.top + gradient.bottom) as f64 / 2.0);
+        label.draw(root, at, (HAlign::Center, VAlign::Top), Rotation::Ccw90, style.ink)?;
+    }
+    Ok(gradient)
+}
+
+/// A one-pixel frame just outside `rect`.
+fn draw_frame(root: &DrawingArea<BitMapBackend<'_>, Shift>, rect: PixelRect, ink: Color) -> Result<(), PlotError> {
+    let (l, t, r, b) = (rect.left as i32 - 1, rect.top as i32 - 1, rect.right as i32, rect.bottom as i32);
+    root.draw(&Rectangle::new([(l, t), (r, b)], ink.to_plotters().stroke_width(1))).map_err(PlotError::draw)
+}
+
+/// Pixel points of a series relative to the data area (NaN where a point cannot be drawn).
+fn pixel_points(layout: &PanelLayout, x: &[f64], y: &[f64]) -> Vec<Point> {
+    let (dx, dy) = (layout.area.left as f64, layout.area.top as f64);
+    x.iter()
+        .zip(y)
+        .map(|(&a, &b)| layout.to_pixel(a, b).map_or((f64::NAN, f64::NAN), |(px, py)| (px - dx, py - dy)))
+        .collect()
+}
+
+/// The pixel containing a point.
+fn whole(p: Point) -> (i32, i32) {
+    (p.0.floor() as i32, p.1.floor() as i32)
+}
+
+/// The clip rectangle of geometry in area coordinates: the area and a margin wider than any marker or line.
+fn clip_rect(area: PixelRect) -> ClipRect {
+    let margin = 64.0;
+    (-margin, -margin, f64::from(area.width()) + margin, f64::from(area.height()) + margin)
+}
+
+/// The row of a histogram's base in area coordinates: zero on a linear y axis, below the area on a log10 one.
 fn bar_base(layout: &PanelLayout) -> f64 {
+    let below = f64::from(layout.area.height()) + 1.0;
     match layout.y.scale {
-        Scale::Linear => layout.y.to_pixel(0.0).unwrap_or(layout.y.start_px),
-        Scale::Log10 => layout.y.start_px + 1.0,
+        Scale::Linear => layout.y.to_pixel(0.0).map_or(below, |p| p - layout.area.top as f64).clamp(-1.0, below),
+        Scale::Log10 => below,
     }
 }
 
-fn draw_series(
-    canvas: &mut Canvas,
-    layout: &PanelLayout,
-    series: &Series,
-    bars: Option<&Bars>,
+fn marker(
+    area: &DrawingArea<BitMapBackend<'_>, Shift>,
+    centre: Point,
+    shape: Marker,
+    size_px: f64,
     color: Color,
-    antialias: bool,
-) {
-    match series {
-        Series::Scatter(s) => {
-            for (px, py) in pixel_points(layout, &s.x, &s.y) {
-                canvas.draw_marker(px, py, s.marker, s.size_px, color, antialias);
-            }
+) -> Result<(), PlotError> {
+    let fill = color.to_plotters().filled();
+    let (cx, cy) = whole(centre);
+    let r = (size_px / 2.0).max(0.5);
+    let ri = r.round().max(1.0) as i32;
+    let result = match shape {
+        Marker::Circle => area.draw(&Circle::new((cx, cy), ri as u32, fill)),
+        Marker::Square => area.draw(&Rectangle::new([(cx - ri + 1, cy - ri + 1), (cx + ri, cy + ri)], fill)),
+        Marker::Triangle => {
+            let (h, w) = ((1.15 * r).round() as i32, (1.15 * r).round() as i32);
+            area.draw(&Polygon::new(
+                vec![(cx, cy - h), (cx + w, cy + (0.85 * r) as i32), (cx - w, cy + (0.85 * r) as i32)],
+                fill,
+            ))
         }
-        Series::Line(s) => {
-            let stroke = Stroke::new(color, s.width_px).dashed(s.dashed).antialias(antialias);
-            canvas.stroke_polyline(&pixel_points(layout, &s.x, &s.y), &stroke);
+        Marker::Diamond => {
+            let d = (1.3 * r).round() as i32;
+            area.draw(&Polygon::new(vec![(cx, cy - d), (cx + d, cy), (cx, cy + d), (cx - d, cy)], fill))
         }
-        Series::Band(b) => {
-            let upper = pixel_points(layout, &b.x, &b.hi);
-            let lower = pixel_points(layout, &b.x, &b.lo);
-            let usable: Vec<bool> = upper.iter().zip(&lower).map(|(u, l)| u.0.is_finite() && l.0.is_finite()).collect();
-            let mut start = 0;
-            while start < usable.len() {
-                if !usable[start] {
-                    start += 1;
-                    continue;
+    };
+    result.map_err(PlotError::draw)
+}
+
+fn polyline(
+    area: &DrawingArea<BitMapBackend<'_>, Shift>,
+    points: &[Point],
+    clip: ClipRect,
+    color: Color,
+    width_px: f64,
+    dashed: bool,
+) -> Result<(), PlotError> {
+    let stroke = color.to_plotters().stroke_width(width_px.round().max(1.0) as u32);
+    for piece in clip_polyline(points, clip) {
+        let pieces = if dashed {
+            dashes(&piece, 3.7 * width_px.max(1.0) + 2.0, 2.5 * width_px.max(1.0) + 1.5)
+        } else {
+            vec![piece]
+        };
+        for p in pieces {
+            let path: Vec<(i32, i32)> = p.into_iter().map(whole).collect();
+            area.draw(&PathElement::new(path, stroke)).map_err(PlotError::draw)?;
+        }
+    }
+    Ok(())
+}
+
+/// Step 2: draws the series of a prepared panel on `area`, a copy of its data area (coordinates relative to it).
+pub(crate) fn draw_series(
+    area: &DrawingArea<BitMapBackend<'_>, Shift>,
+    plot: &Plot,
+    prepared: &Prepared,
+) -> Result<(), PlotError> {
+    let layout = &prepared.layout;
+    let clip = clip_rect(layout.area);
+    let inside = |p: &Point| p.0 >= clip.0 && p.0 <= clip.2 && p.1 >= clip.1 && p.1 <= clip.3;
+    for (i, (series, (bars, color_range))) in
+        plot.series.iter().zip(prepared.resolved.bars.iter().zip(&prepared.resolved.color_ranges)).enumerate()
+    {
+        let color = series.color(i);
+        match series {
+            Series::Scatter(s) => {
+                for p in pixel_points(layout, &s.x, &s.y).into_iter().filter(inside) {
+                    marker(area, p, s.marker, s.size_px, color)?;
                 }
-                let end = usable[start..].iter().position(|u| !u).map_or(usable.len(), |n| start + n);
-                if end - start >= 2 {
-                    let polygon: Vec<(f64, f64)> =
-                        upper[start..end].iter().chain(lower[start..end].iter().rev()).copied().collect();
-                    canvas.fill_polygon(&polygon, color, antialias);
-                }
-                start = end;
             }
-        }
-        Series::Histogram(h) => {
-            let Some(bars) = bars else { return };
-            let base = bar_base(layout);
-            let xs: Vec<f64> = bars.edges.iter().map(|&e| layout.x.to_pixel(e).unwrap_or(f64::NAN)).collect();
-            let tops: Vec<f64> = bars
-                .heights
-                .iter()
-                .map(|&v| if v > 0.0 { layout.y.to_pixel(v).unwrap_or(base) } else { base })
-                .collect();
-            match h.kind {
-                HistKind::Filled => {
-                    for (i, &top) in tops.iter().enumerate() {
-                        if bars.heights[i] > 0.0 {
-                            canvas.fill_rect_snapped(xs[i], base, xs[i + 1], top, color);
+            Series::Line(s) => polyline(area, &pixel_points(layout, &s.x, &s.y), clip, color, s.width_px, s.dashed)?,
+            Series::Band(b) => {
+                let upper = pixel_points(layout, &b.x, &b.hi);
+                let lower = pixel_points(layout, &b.x, &b.lo);
+                let usable: Vec<bool> =
+                    upper.iter().zip(&lower).map(|(u, l)| u.0.is_finite() && l.0.is_finite()).collect();
+                let mut start = 0;
+                while start < usable.len() {
+                    if !usable[start] {
+                        start += 1;
+                        continue;
+                    }
+                    let end = usable[start..].iter().position(|u| !u).map_or(usable.len(), |n| start + n);
+                    if end - start >= 2 {
+                        let polygon: Vec<Point> =
+                            upper[start..end].iter().chain(lower[start..end].iter().rev()).copied().collect();
+                        let clipped = clip_polygon(&polygon, clip);
+                        if clipped.len() >= 3 {
+                            let points: Vec<(i32, i32)> =
+                                clipped.into_iter().map(|p| (p.0.round() as i32, p.1.round() as i32)).collect();
+                            area.draw(&Polygon::new(points, color.to_plotters().filled())).map_err(PlotError::draw)?;
                         }
                     }
+                    start = end;
                 }
-                HistKind::Step => {
-                    let mut outline = vec![(xs[0], base)];
-                    for (i, &top) in tops.iter().enumerate() {
-                        outline.extend([(xs[i], top), (xs[i + 1], top)]);
+            }
+            Series::Histogram(h) => {
+                let Some(bars) = bars else { continue };
+                let base = bar_base(layout);
+                let dx = layout.area.left as f64;
+                let xs: Vec<f64> = bars
+                    .edges
+                    .iter()
+                    .map(|&e| layout.x.to_pixel(e).map_or(f64::NAN, |p| (p - dx).clamp(clip.0, clip.2)))
+                    .collect();
+                let tops: Vec<f64> = bars
+                    .heights
+                    .iter()
+                    .map(|&v| {
+                        if v > 0.0 {
+                            layout.y.to_pixel(v).map_or(base, |p| (p - layout.area.top as f64).clamp(clip.1, clip.3))
+                        } else {
+                            base
+                        }
+                    })
+                    .collect();
+                match h.kind {
+                    HistKind::Filled => {
+                        for (i, &top) in tops.iter().enumerate() {
+                            if bars.heights[i] > 0.0 && xs[i].is_finite() && xs[i + 1].is_finite() {
+                                let (x0, x1) = (xs[i].floor() as i32, xs[i + 1].floor() as i32);
+                                let gap = i32::from(x1 - x0 >= 6);
+                                let (t, b) = (top.floor() as i32, base.floor() as i32 + 1);
+                                area.draw(&Rectangle::new([(x0, t), (x1 - gap, b)], color.to_plotters().filled()))
+                                    .map_err(PlotError::draw)?;
+                            }
+                        }
                     }
-                    outline.push((xs[xs.len() - 1], base));
-                    let stroke = Stroke::new(color, h.line_width_px).antialias(antialias);
-                    canvas.stroke_polyline(&outline, &stroke);
+                    HistKind::Step => {
+                        let mut outline = vec![(xs[0], base)];
+                        for (i, &top) in tops.iter().enumerate() {
+                            outline.extend([(xs[i], top), (xs[i + 1], top)]);
+                        }
+                        outline.push((xs[xs.len() - 1], base));
+                        polyline(area, &outline, clip, color, h.line_width_px, false)?;
+                    }
                 }
+            }
+            Series::HeatMap(map) => {
+                let Some(range) = color_range else { continue };
+                draw_heat_map(area, layout, map, *range, clip)?;
             }
         }
     }
+    Ok(())
 }
 
-/// Sample positions (pixels) standing for where a series has ink, for choosing the legend corner.
-fn ink_samples(layout: &PanelLayout, series: &Series, bars: Option<&Bars>) -> Vec<(f64, f64)> {
-    let along = |points: &[(f64, f64)]| -> Vec<(f64, f64)> {
-        let mut out: Vec<(f64, f64)> = points.iter().copied().filter(|p| p.0.is_finite()).collect();
+fn draw_heat_map(
+    area: &DrawingArea<BitMapBackend<'_>, Shift>,
+    layout: &PanelLayout,
+    map: &HeatMap,
+    range: (f64, f64),
+    clip: ClipRect,
+) -> Result<(), PlotError> {
+    let [x0, x1, y0, y1] = map.bounds();
+    let (dx, dy) = (layout.area.left as f64, layout.area.top as f64);
+    // Cell edges in pixels (area coordinates), clamped to the clip rectangle.
+    let edges = |n: usize, lo: f64, hi: f64, axis: &AxisTransform, shift: f64, (c0, c1): (f64, f64)| -> Vec<f64> {
+        (0..=n)
+            .map(|k| {
+                let v = lo + (hi - lo) * k as f64 / n as f64;
+                axis.to_pixel(v).map_or(f64::NAN, |p| (p - shift).clamp(c0, c1))
+            })
+            .collect()
+    };
+    let cols = edges(map.n_cols, x0, x1, &layout.x, dx, (clip.0, clip.2));
+    let rows = edges(map.n_rows, y0, y1, &layout.y, dy, (clip.1, clip.3));
+    for r in 0..map.n_rows {
+        let (top, bottom) = (rows[r + 1], rows[r]);
+        if !(top.is_finite() && bottom.is_finite()) || bottom.floor() <= top.floor() {
+            continue;
+        }
+        for c in 0..map.n_cols {
+            let (left, right) = (cols[c], cols[c + 1]);
+            if !(left.is_finite() && right.is_finite()) || right.floor() <= left.floor() {
+                continue;
+            }
+            let Some(color) = map.color_of(map.values[r * map.n_cols + c], range) else { continue };
+            let corners = [(left.floor() as i32, top.floor() as i32), (right.floor() as i32, bottom.floor() as i32)];
+            area.draw(&Rectangle::new(corners, color.to_plotters().filled())).map_err(PlotError::draw)?;
+        }
+    }
+    Ok(())
+}
+
+/// Sample positions (absolute pixels) standing for where a series has ink, for choosing the legend corner.
+fn ink_samples(layout: &PanelLayout, series: &Series, bars: Option<&Bars>) -> Vec<Point> {
+    let shift = |points: Vec<Point>| -> Vec<Point> {
+        points.into_iter().map(|p| (p.0 + layout.area.left as f64, p.1 + layout.area.top as f64)).collect()
+    };
+    let along = |points: &[Point]| -> Vec<Point> {
+        let mut out: Vec<Point> = points.iter().copied().filter(|p| p.0.is_finite()).collect();
         for w in points.windows(2) {
             if w[0].0.is_finite() && w[1].0.is_finite() {
                 out.extend((1..8).map(|k| {
@@ -706,16 +932,19 @@ fn ink_samples(layout: &PanelLayout, series: &Series, bars: Option<&Bars>) -> Ve
         out
     };
     match series {
-        Series::Scatter(s) => pixel_points(layout, &s.x, &s.y),
-        Series::Line(s) => along(&pixel_points(layout, &s.x, &s.y)),
+        Series::Scatter(s) => shift(pixel_points(layout, &s.x, &s.y)),
+        Series::Line(s) => shift(along(&pixel_points(layout, &s.x, &s.y))),
         Series::Band(b) => {
-            let mut out = along(&pixel_points(layout, &b.x, &b.hi));
-            out.extend(along(&pixel_points(layout, &b.x, &b.lo)));
-            out
+            let (upper, lower) = (pixel_points(layout, &b.x, &b.hi), pixel_points(layout, &b.x, &b.lo));
+            let mut out = along(&upper);
+            out.extend(along(&lower));
+            // The inside of the band too.
+            out.extend(upper.iter().zip(&lower).map(|(u, l)| (u.0, (u.1 + l.1) / 2.0)));
+            shift(out)
         }
         Series::Histogram(_) => {
             let Some(bars) = bars else { return Vec::new() };
-            let base = bar_base(layout);
+            let base = bar_base(layout) + layout.area.top as f64;
             let mut out = Vec::new();
             for (i, &v) in bars.heights.iter().enumerate() {
                 let (Some(x0), Some(x1)) = (layout.x.to_pixel(bars.edges[i]), layout.x.to_pixel(bars.edges[i + 1]))
@@ -732,35 +961,66 @@ fn ink_samples(layout: &PanelLayout, series: &Series, bars: Option<&Bars>) -> Ve
             }
             out
         }
+        Series::HeatMap(_) => Vec::new(), // a heat map fills the area: every corner covers it alike
     }
 }
 
-fn draw_legend(
-    canvas: &mut Canvas,
+/// Step 3: the frame, minor ticks and legend of a panel, over its series.
+pub(crate) fn finish(
+    root: &DrawingArea<BitMapBackend<'_>, Shift>,
     plot: &Plot,
-    layout: &PanelLayout,
-    resolved: &Resolved,
-    metrics: &Metrics,
-) -> Option<PixelRect> {
-    if plot.legend == LegendPosition::Hidden {
-        return None;
-    }
-    let entries: Vec<(usize, &Series, &str)> =
-        plot.series.iter().enumerate().filter_map(|(i, s)| Some((i, s, s.label()?))).collect();
-    if entries.is_empty() {
-        return None;
-    }
-    let s = metrics.s();
-    let text = metrics.text();
-    let inner = 2 * s;
-    let swatch = 10 * s;
-    let sizes: Vec<(i64, i64)> =
-        entries.iter().map(|(_, _, l)| text.measure(l)).map(|(w, h)| (i64::from(w), i64::from(h))).collect();
-    let row_heights: Vec<i64> = sizes.iter().map(|&(_, h)| h + s).collect();
-    let width = inner + swatch + 2 * s + sizes.iter().map(|&(w, _)| w).max().unwrap_or(0) + inner;
-    let height = 2 * inner + row_heights.iter().sum::<i64>() - s;
+    prepared: &mut Prepared,
+    style: &Style,
+) -> Result<(), PlotError> {
+    let layout = &prepared.layout;
     let area = layout.area;
-    let inset = 3 * s;
+    draw_frame(root, area, style.ink)?;
+    let ink = style.ink.to_plotters().stroke_width(1);
+    let len = style.minor_tick_px();
+    for &v in &prepared.minor_x {
+        if let Some(px) = layout.x.to_pixel(v) {
+            let (x, y) = (px.floor() as i32, area.bottom as i32);
+            root.draw(&PathElement::new(vec![(x, y), (x, y + len)], ink)).map_err(PlotError::draw)?;
+        }
+    }
+    for &v in &prepared.minor_y {
+        if let Some(py) = layout.y.to_pixel(v) {
+            let (x, y) = (area.left as i32 - 1, py.floor() as i32);
+            root.draw(&PathElement::new(vec![(x - len, y), (x, y)], ink)).map_err(PlotError::draw)?;
+        }
+    }
+    prepared.layout.legend = draw_legend(root, plot, prepared, style)?;
+    Ok(())
+}
+
+fn draw_legend(
+    root: &DrawingArea<BitMapBackend<'_>, Shift>,
+    plot: &Plot,
+    prepared: &Prepared,
+    style: &Style,
+) -> Result<Option<PixelRect>, PlotError> {
+    if plot.legend == LegendPosition::Hidden {
+        return Ok(None);
+    }
+    let layout = &prepared.layout;
+    let entries: Vec<(usize, &Series, Label)> = plot
+        .series
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| Some((i, s, Label::new(s.label()?, style.legend_px()))))
+        .collect();
+    if entries.is_empty() {
+        return Ok(None);
+    }
+    let fl = style.legend_px();
+    let inner = (0.5 * fl).round() as i64;
+    let swatch = (1.9 * fl).round() as i64;
+    let row_h = (1.35 * fl).round() as i64;
+    let text_w = entries.iter().map(|(_, _, l)| l.width).fold(0.0, f64::max).ceil() as i64;
+    let width = inner + swatch + (0.5 * fl).round() as i64 + text_w + inner;
+    let height = 2 * (0.35 * fl).round() as i64 + row_h * entries.len() as i64;
+    let area = layout.area;
+    let inset = (0.5 * style.font_px).round() as i64;
     let corner = |position: LegendPosition| {
         let left = match position {
             LegendPosition::UpperLeft | LegendPosition::LowerLeft => area.left + inset,
@@ -774,18 +1034,12 @@ fn draw_legend(
     };
     let position = match plot.legend {
         LegendPosition::Best => {
-            let samples: Vec<(f64, f64)> = plot
+            let samples: Vec<Point> = plot
                 .series
                 .iter()
-                .zip(&resolved.bars)
+                .zip(&prepared.resolved.bars)
                 .flat_map(|(series, bars)| ink_samples(layout, series, bars.as_ref()))
                 .collect();
-            let candidates = [
-                LegendPosition::UpperRight,
-                LegendPosition::UpperLeft,
-                LegendPosition::LowerLeft,
-                LegendPosition::LowerRight,
-            ];
             let covered = |p: LegendPosition| {
                 let r = corner(p);
                 samples
@@ -795,52 +1049,90 @@ fn draw_legend(
                     })
                     .count()
             };
-            candidates.into_iter().min_by_key(|&p| covered(p)).unwrap_or(LegendPosition::UpperRight)
+            [
+                LegendPosition::UpperRight,
+                LegendPosition::UpperLeft,
+                LegendPosition::LowerLeft,
+                LegendPosition::LowerRight,
+            ]
+            .into_iter()
+            .min_by_key(|&p| covered(p))
+            .unwrap_or(LegendPosition::UpperRight)
         }
         other => other,
     };
     let rect = corner(position);
     if rect.left < area.left || rect.top < area.top || rect.right > area.right || rect.bottom > area.bottom {
-        return None; // no room for it
+        return Ok(None); // no room for it
     }
-    canvas.fill_rect(rect, Color::rgba(255, 255, 255, 217));
-    let border = Color::rgb(0xcc, 0xcc, 0xcc);
-    for edge in [
-        PixelRect { bottom: rect.top + 1, ..rect },
-        PixelRect { top: rect.bottom - 1, ..rect },
-        PixelRect { right: rect.left + 1, ..rect },
-        PixelRect { left: rect.right - 1, ..rect },
-    ] {
-        canvas.fill_rect(edge, border);
-    }
-    let mut row_top = rect.top + inner;
-    for (((index, series, label), (_, label_height)), row_height) in entries.iter().zip(&sizes).zip(&row_heights) {
+    // Filled rectangles of plotters' bitmap backend exclude their bottom-right corner; outlines include it.
+    let (l, t, r, b) = (rect.left as i32, rect.top as i32, rect.right as i32, rect.bottom as i32);
+    let err = PlotError::draw;
+    root.draw(&Rectangle::new([(l, t), (r, b)], style.background.with_alpha(0.85).to_plotters().filled()))
+        .map_err(err)?;
+    let border = Color::rgb(0xc8, 0xc8, 0xc8).to_plotters().stroke_width(1);
+    root.draw(&Rectangle::new([(l, t), (r - 1, b - 1)], border)).map_err(err)?;
+    let mut row_top = rect.top + (0.35 * fl).round() as i64;
+    for (index, series, label) in &entries {
         let color = series.color(*index);
-        let middle = row_top as f64 + *label_height as f64 / 2.0 - 0.5 * s as f64;
+        let middle = row_top as f64 + row_h as f64 / 2.0;
         let (x0, x1) = ((rect.left + inner) as f64, (rect.left + inner + swatch) as f64);
-        let box_half = (3 * s) as f64;
+        let half = 0.32 * fl;
+        let bx = |y0: f64, y1: f64| [(x0 as i32, y0.round() as i32), (x1 as i32, y1.round() as i32)];
         match series {
-            Series::Scatter(sc) => {
-                let size = sc.size_px.min((4 * s) as f64 + 2.0);
-                canvas.draw_marker((x0 + x1) / 2.0, middle, sc.marker, size, color, metrics.antialias);
+            Series::Scatter(s) => marker(root, ((x0 + x1) / 2.0, middle), s.marker, s.size_px.min(0.9 * fl), color)?,
+            Series::Line(s) => {
+                let whole_rect = (0.0, 0.0, f64::from(u32::MAX), f64::from(u32::MAX));
+                polyline(root, &[(x0, middle), (x1, middle)], whole_rect, color, s.width_px.min(0.3 * fl), s.dashed)?;
             }
-            Series::Line(l) => {
-                let stroke =
-                    Stroke::new(color, l.width_px.min((3 * s) as f64)).dashed(l.dashed).antialias(metrics.antialias);
-                canvas.stroke_polyline(&[(x0 + 1.0, middle), (x1 - 1.0, middle)], &stroke);
+            Series::Band(_) => {
+                root.draw(&Rectangle::new(bx(middle - half, middle + half), color.to_plotters().filled()))
+                    .map_err(err)?;
             }
-            Series::Band(_) => canvas.fill_rect_snapped(x0, middle - box_half, x1, middle + box_half, color),
             Series::Histogram(h) => match h.kind {
-                HistKind::Filled => canvas.fill_rect_snapped(x0, middle - box_half, x1, middle + box_half, color),
+                HistKind::Filled => {
+                    root.draw(&Rectangle::new(bx(middle - half, middle + half), color.to_plotters().filled()))
+                        .map_err(err)?;
+                }
                 HistKind::Step => {
-                    let (t, b) = (middle - box_half, middle + box_half);
-                    let stroke = Stroke::new(color, h.line_width_px.min((2 * s) as f64)).antialias(metrics.antialias);
-                    canvas.stroke_polyline(&[(x0 + 1.0, b), (x0 + 1.0, t), (x1 - 1.0, t), (x1 - 1.0, b)], &stroke);
+                    let whole_rect = (0.0, 0.0, f64::from(u32::MAX), f64::from(u32::MAX));
+                    let (t, b) = (middle - half, middle + half);
+                    let outline = [(x0 + 1.0, b), (x0 + 1.0, t), (x1 - 1.0, t), (x1 - 1.0, b)];
+                    polyline(root, &outline, whole_rect, color, h.line_width_px.min(0.2 * fl), false)?;
                 }
             },
+            Series::HeatMap(_) => {}
         }
-        canvas.draw_text(x1 + (2 * s) as f64, row_top as f64, label, &text.align(HAlign::Left, VAlign::Top));
-        row_top += row_height;
+        label.draw(root, (x1 + 0.5 * fl, middle), (HAlign::Left, VAlign::Center), Rotation::None, style.ink)?;
+        row_top += row_h;
     }
-    Some(rect)
+    Ok(Some(rect))
+}
+
+/// Draws `plots` into `image`: step 1 (layout, axes, labels) for every panel, step 2 (series, clipped to each
+/// data area), step 3 (frames, minor ticks, legends).
+pub(crate) fn render_panels(
+    image: &mut Image,
+    panels: &[(&Plot, PixelRect, String)],
+    style: &Style,
+    before: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), PlotError>,
+) -> Result<Vec<PanelLayout>, PlotError> {
+    let mut prepared = Vec::with_capacity(panels.len());
+    image.draw(|root| {
+        before(root)?;
+        for (plot, cell, name) in panels {
+            prepared.push(prepare(root, plot, *cell, name, style)?);
+        }
+        Ok(())
+    })?;
+    for ((plot, _, _), p) in panels.iter().zip(&prepared) {
+        image.draw_clipped(p.layout.area, |area| draw_series(area, plot, p))?;
+    }
+    image.draw(|root| {
+        for ((plot, _, _), p) in panels.iter().zip(prepared.iter_mut()) {
+            finish(root, plot, p, style)?;
+        }
+        Ok(())
+    })?;
+    Ok(prepared.into_iter().map(|p| p.layout).collect())
 }

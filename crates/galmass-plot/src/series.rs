@@ -1,12 +1,12 @@
-//! The data series a [`crate::Plot`] draws: [`Scatter`], [`Line`], [`Band`] and [`Histogram`], each built from
-//! slices (copied) and styled with builder methods.
+//! The data series a [`crate::Plot`] draws: [`Scatter`], [`Line`], [`Band`], [`Histogram`] and [`HeatMap`], each
+//! built from slices (copied) and styled with builder methods.
 //!
 //! A series without an explicit colour takes the palette colour of its position in the plot
-//! ([`Color::palette`]; bands at 25 % opacity). Only labelled series appear in the legend.
+//! ([`Color::palette`]; bands at 25 % opacity). Only labelled series appear in the legend; a heat map shows its
+//! scale in a colour bar instead.
 //!
 //! ```
-//! use galmass_plot::series::{Bins, HistKind, Histogram, Line, Scatter};
-//! use galmass_plot::canvas::Marker;
+//! use galmass_plot::series::{Bins, HistKind, Histogram, Line, Marker, Scatter};
 //! use galmass_plot::Color;
 //! let scatter = Scatter::new(&[1.0, 2.0], &[3.0, 4.0]).marker(Marker::Square).size(5.0).label("galaxies");
 //! let line = Line::new(&[1.0, 2.0], &[3.0, 4.0]).color(Color::BLACK).dashed(true).label("1:1");
@@ -15,13 +15,29 @@
 //! # let _ = (line, hist);
 //! ```
 
-use crate::canvas::Marker;
-use crate::color::Color;
+use crate::axis::Scale;
+use crate::color::{Color, Colormap};
 use crate::error::PlotError;
-use crate::plot::Scale;
 
 /// Most bins a histogram may ask for.
 pub const MAX_BINS: usize = 100_000;
+
+/// Most cells a heat map may hold.
+pub const MAX_CELLS: usize = 16_777_216;
+
+/// The shape of a scatter marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Marker {
+    /// A disc.
+    #[default]
+    Circle,
+    /// An axis-aligned square.
+    Square,
+    /// A triangle pointing up.
+    Triangle,
+    /// A square turned by 45 degrees.
+    Diamond,
+}
 
 /// Points drawn as filled markers.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,7 +110,7 @@ impl Line {
         Line { width_px, ..self }
     }
 
-    /// Dashed ([`crate::canvas::Dash::for_width`]) or solid.
+    /// Dashed (dashes of about four line widths, gaps of about three) or solid.
     pub fn dashed(self, dashed: bool) -> Line {
         Line { dashed, ..self }
     }
@@ -209,6 +225,108 @@ impl Histogram {
     }
 }
 
+/// A 2-D map drawn as coloured cells: `values[row * n_cols + col]`, row 0 at the bottom (matplotlib's
+/// `imshow(origin="lower")`), spanning `extent` in data units; optionally explained by a colour bar beside the
+/// panel. Non-finite cells (and non-positive ones on a log10 colour scale) are left undrawn.
+///
+/// ```
+/// use galmass_plot::series::HeatMap;
+/// use galmass_plot::{Colormap, Scale};
+/// let map = HeatMap::new(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, 3)
+///     .extent(-1.5, 1.5, -1.0, 1.0)
+///     .colormap(Colormap::Viridis)
+///     .color_scale(Scale::Log10)
+///     .colorbar("Σ [M_{⊙} kpc^{-2}]");
+/// # let _ = map;
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeatMap {
+    pub(crate) values: Vec<f64>,
+    pub(crate) n_rows: usize,
+    pub(crate) n_cols: usize,
+    pub(crate) extent: Option<[f64; 4]>,
+    pub(crate) colormap: Colormap,
+    pub(crate) color_scale: Scale,
+    pub(crate) value_range: Option<(f64, f64)>,
+    pub(crate) colorbar: Option<String>,
+}
+
+impl HeatMap {
+    /// `n_rows` x `n_cols` cells, row-major, spanning `[0, n_cols] x [0, n_rows]`, viridis on a linear scale over
+    /// the finite values, no colour bar.
+    pub fn new(values: &[f64], n_rows: usize, n_cols: usize) -> HeatMap {
+        HeatMap {
+            values: values.to_vec(),
+            n_rows,
+            n_cols,
+            extent: None,
+            colormap: Colormap::Viridis,
+            color_scale: Scale::Linear,
+            value_range: None,
+            colorbar: None,
+        }
+    }
+
+    /// The data rectangle the map covers: columns from `x_min` to `x_max`, rows from `y_min` to `y_max`.
+    pub fn extent(self, x_min: f64, x_max: f64, y_min: f64, y_max: f64) -> HeatMap {
+        HeatMap { extent: Some([x_min, x_max, y_min, y_max]), ..self }
+    }
+
+    /// The colour map.
+    pub fn colormap(self, colormap: Colormap) -> HeatMap {
+        HeatMap { colormap, ..self }
+    }
+
+    /// Linear or log10 mapping of values to colours.
+    pub fn color_scale(self, color_scale: Scale) -> HeatMap {
+        HeatMap { color_scale, ..self }
+    }
+
+    /// The values at the two ends of the colour map (values beyond are clamped); by default the finite (positive on
+    /// log10) values' extremes.
+    pub fn value_range(self, min: f64, max: f64) -> HeatMap {
+        HeatMap { value_range: Some((min, max)), ..self }
+    }
+
+    /// A colour bar beside the panel, labelled `label` (markup of [`crate::text`]).
+    pub fn colorbar(self, label: impl Into<String>) -> HeatMap {
+        HeatMap { colorbar: Some(label.into()), ..self }
+    }
+
+    /// The extent in data units (`[x_min, x_max, y_min, y_max]`).
+    pub(crate) fn bounds(&self) -> [f64; 4] {
+        self.extent.unwrap_or([0.0, self.n_cols as f64, 0.0, self.n_rows as f64])
+    }
+
+    /// The colour range: the explicit one, or the usable values' extremes (`None` when no value is usable).
+    pub(crate) fn resolved_value_range(&self) -> Option<(f64, f64)> {
+        if let Some(range) = self.value_range {
+            return Some(range);
+        }
+        let usable = self.values.iter().copied().filter(|&v| self.color_scale.usable(v));
+        let (lo, hi) = usable.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        if lo > hi {
+            return None;
+        }
+        if lo < hi {
+            return Some((lo, hi));
+        }
+        Some(match self.color_scale {
+            Scale::Linear if lo == 0.0 => (-1.0, 1.0),
+            Scale::Linear => (lo - 0.1 * lo.abs(), hi + 0.1 * hi.abs()),
+            Scale::Log10 => (lo / 3.0, hi * 3.0),
+        })
+    }
+
+    /// The colour of `v` within `range` (`None` when `v` cannot be drawn on the colour scale).
+    pub(crate) fn color_of(&self, v: f64, (min, max): (f64, f64)) -> Option<Color> {
+        if !self.color_scale.usable(v) {
+            return None;
+        }
+        Some(self.colormap.at(self.color_scale.fraction(min, max, v)))
+    }
+}
+
 /// Any series.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Series {
@@ -220,6 +338,14 @@ pub enum Series {
     Band(Band),
     /// A histogram.
     Histogram(Histogram),
+    /// A heat map.
+    HeatMap(HeatMap),
+}
+
+impl From<HeatMap> for Series {
+    fn from(s: HeatMap) -> Series {
+        Series::HeatMap(s)
+    }
 }
 
 impl From<Scatter> for Series {
@@ -261,6 +387,7 @@ impl Series {
             Series::Line(_) => "line",
             Series::Band(_) => "band",
             Series::Histogram(_) => "histogram",
+            Series::HeatMap(_) => "heat map",
         }
     }
 
@@ -271,6 +398,7 @@ impl Series {
             Series::Line(s) => s.label.as_deref(),
             Series::Band(s) => s.label.as_deref(),
             Series::Histogram(s) => s.label.as_deref(),
+            Series::HeatMap(_) => None,
         }
     }
 
@@ -289,6 +417,7 @@ impl Series {
             Series::Line(s) => s.color,
             Series::Band(s) => s.color,
             Series::Histogram(s) => s.color,
+            Series::HeatMap(_) => None,
         };
         match (explicit, self) {
             (Some(c), _) => c,
@@ -330,6 +459,7 @@ impl Series {
                 same_length("lo", s.lo.len(), s.x.len())?;
                 same_length("hi", s.hi.len(), s.x.len())
             }
+            Series::HeatMap(h) => h.check(name),
             Series::Histogram(s) => {
                 positive("line_width", s.line_width_px)?;
                 let invalid =
@@ -382,7 +512,44 @@ impl Series {
                     Bins::Count(_) => !ux(v),
                 })
                 .count(),
+            Series::HeatMap(h) => h.values.iter().filter(|&&v| !h.color_scale.usable(v)).count(),
         }
+    }
+}
+
+impl HeatMap {
+    fn check(&self, name: &str) -> Result<(), PlotError> {
+        let invalid =
+            |field: &'static str, reason: String| PlotError::InvalidSeries { series: name.to_owned(), field, reason };
+        let n_cells = self.n_rows.checked_mul(self.n_cols).filter(|&n| n > 0 && n <= MAX_CELLS).ok_or_else(|| {
+            invalid("shape", format!("expected 1 to {MAX_CELLS} cells, got {} x {}", self.n_rows, self.n_cols))
+        })?;
+        if self.values.len() != n_cells {
+            return Err(PlotError::LengthMismatch {
+                series: name.to_owned(),
+                field: "values",
+                reference: "n_rows x n_cols",
+                expected: n_cells,
+                got: self.values.len(),
+            });
+        }
+        if let Some([x0, x1, y0, y1]) = self.extent {
+            if !([x0, x1, y0, y1].iter().all(|v| v.is_finite()) && x0 < x1 && y0 < y1) {
+                return Err(invalid(
+                    "extent",
+                    format!("expected finite x_min < x_max, y_min < y_max, got {x0}, {x1}, {y0}, {y1}"),
+                ));
+            }
+        }
+        if let Some((min, max)) = self.value_range {
+            if !(min.is_finite() && max.is_finite() && min < max && self.color_scale.usable(min)) {
+                return Err(invalid(
+                    "value_range",
+                    format!("expected finite min < max (positive on a log10 colour scale), got {min}, {max}"),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -514,5 +681,24 @@ mod tests {
         let negative_edges = Histogram::new(&[1.0]).bins(Bins::Edges(vec![-1.0, 1.0, 2.0]));
         assert!(negative_edges.bars(Scale::Log10, "h").is_err());
         assert_eq!(Histogram::new(&[f64::NAN]).bars(Scale::Linear, "h").unwrap(), None);
+    }
+
+    #[test]
+    fn heat_maps_check_their_shape_and_ranges() {
+        let ok = Series::from(HeatMap::new(&[1.0; 6], 2, 3));
+        assert!(ok.check("m").is_ok());
+        let err = Series::from(HeatMap::new(&[1.0; 5], 2, 3)).check("m").unwrap_err();
+        assert!(matches!(err, PlotError::LengthMismatch { field: "values", expected: 6, got: 5, .. }), "{err:?}");
+        let err = Series::from(HeatMap::new(&[], 0, 3)).check("m").unwrap_err();
+        assert!(matches!(err, PlotError::InvalidSeries { field: "shape", .. }), "{err:?}");
+        let err = Series::from(HeatMap::new(&[1.0; 6], 2, 3).extent(1.0, 0.0, 0.0, 1.0)).check("m").unwrap_err();
+        assert!(matches!(err, PlotError::InvalidSeries { field: "extent", .. }), "{err:?}");
+        let log = HeatMap::new(&[1.0; 6], 2, 3).color_scale(Scale::Log10).value_range(0.0, 1.0);
+        assert!(matches!(Series::from(log).check("m"), Err(PlotError::InvalidSeries { field: "value_range", .. })));
+        let map = HeatMap::new(&[f64::NAN, 0.0, 1.0, 10.0, 100.0, -1.0], 2, 3).color_scale(Scale::Log10);
+        assert_eq!(map.resolved_value_range(), Some((1.0, 100.0)));
+        assert_eq!(map.color_of(0.0, (1.0, 100.0)), None);
+        assert_eq!(map.color_of(10.0, (1.0, 100.0)), Some(Colormap::Viridis.at(0.5)));
+        assert_eq!(Series::from(map).n_skipped(Scale::Linear, Scale::Linear), 3);
     }
 }
