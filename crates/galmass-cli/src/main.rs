@@ -49,20 +49,7 @@ enum Command {
     /// What a simulation snapshot holds: format, particle counts per species, scale factor, redshift, h, box, the
     /// unit conversions applied and the fields per species (tipsy with .param, Arepo HDF5 files, chunks or snapdir
     /// folders, TNG API cutouts).
-    Inspect {
-        /// The snapshot (a tipsy file, an HDF5 file or chunk, or a snapdir folder).
-        #[arg(long)]
-        snapshot: PathBuf,
-        /// The format, when detection (HDF5 signature or not) is not enough.
-        #[arg(long, value_enum)]
-        format: Option<snapshot_cmd::FormatArg>,
-        /// Print one JSON object instead of text.
-        #[arg(long)]
-        json: bool,
-        /// Also read every particle of every species (a full check of the file; -v logs the masses).
-        #[arg(long)]
-        read: bool,
-    },
+    Inspect(snapshot_cmd::InspectArgs),
     /// Extract halos of a snapshot as centred galaxy files (positions and velocities relative to the centre and the
     /// stars' bulk velocity, box orientation kept, rotation_to_aligned from the stars, truth from the halo's own
     /// particles), optionally through the papers' selection filters.
@@ -201,7 +188,7 @@ fn run() -> Result<()> {
         Command::Maps { command } => maps_cmd::run(&command),
         Command::Gbdt { cmd } => gbdt_cmd::run(&cmd),
         Command::Synth(args) => synth_cmd::run(&args),
-        Command::Inspect { snapshot, format, json, read } => snapshot_cmd::inspect(&snapshot, format, json, read),
+        Command::Inspect(args) => snapshot_cmd::run_inspect(&args),
         Command::Extract(args) => snapshot_cmd::extract(&args),
         Command::Directions { set, n, min_deg, max_deg, azimuth_deg, seed, galaxy, json } => {
             let set = match set {

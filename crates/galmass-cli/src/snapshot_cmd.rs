@@ -2,10 +2,11 @@
 //! files, with the papers' selection filters). Argument parsing and printing only: opening, reading and extracting
 //! are `galmass_snapshot` (`reader::open_snapshot_with`, `extract::halos`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
+use galmass_pipeline::suite::SuiteManifest;
 use galmass_snapshot::extract::halos::{
     CentreChoice, ExtractParams, Extractor, HaloOutcome, HaloSource, HaloSourceOptions, SkipReason, TruthSelection,
 };
@@ -101,12 +102,6 @@ pub struct InspectArgs {
     pub units: TipsyUnitArgs,
 }
 
-/// `galmass inspect` with the flags main.rs passes today (no tipsy units: a tipsy file without .param reports its
-/// header with unknown units).
-pub fn inspect(path: &Path, format: Option<FormatArg>, json: bool, read: bool) -> Result<()> {
-    run_inspect(&InspectArgs { snapshot: path.to_owned(), format, json, read, units: TipsyUnitArgs::default() })
-}
-
 /// Prints the format, particle counts per species, cosmology, units and fields of a snapshot.
 pub fn run_inspect(args: &InspectArgs) -> Result<()> {
     let path = &args.snapshot;
@@ -157,8 +152,12 @@ pub fn run_inspect(args: &InspectArgs) -> Result<()> {
 pub struct ExtractArgs {
     /// The snapshot: a tipsy file (AHF lists beside it), an Arepo `output` folder (TNG or AURIGA layout, with
     /// --snap), or a Gizmo (FIRE-2) snapshot file, chunk or snapdir folder.
-    #[arg(long)]
-    snapshot: PathBuf,
+    #[arg(long, required_unless_present = "manifest", conflicts_with = "manifest")]
+    snapshot: Option<PathBuf>,
+    /// Instead of --snapshot: a suite's manifest.json (`galmass synth --native`); every native snapshot it lists is
+    /// extracted into OUT/<label>/.
+    #[arg(long, requires = "all", conflicts_with_all = ["snap", "format"])]
+    manifest: Option<PathBuf>,
     /// The input snapshot's format, when detection is not enough.
     #[arg(long, value_enum)]
     format: Option<FormatArg>,
@@ -255,6 +254,32 @@ struct ExtractReport {
 
 /// Runs `galmass extract`.
 pub fn extract(args: &ExtractArgs) -> Result<()> {
+    if let Some(path) = &args.manifest {
+        let dir = path.parent().unwrap_or_else(|| std::path::Path::new("."));
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let manifest: SuiteManifest =
+            serde_json::from_str(&text).with_context(|| format!("{}: not a suite manifest", path.display()))?;
+        if manifest.native.is_empty() {
+            bail!("{}: lists no native snapshots (write them with `galmass synth --native`)", path.display());
+        }
+        for entry in &manifest.native {
+            let snapshot = dir.join(&entry.path);
+            extract_snapshot(args, &snapshot, Some(entry.format), entry.snap, &args.out.join(&entry.label))?;
+        }
+        return Ok(());
+    }
+    let snapshot = args.snapshot.as_deref().context("--snapshot or --manifest is required")?;
+    extract_snapshot(args, snapshot, args.format.map(Into::into), args.snap, &args.out)
+}
+
+/// Extracts the halos `args` asks for from one snapshot into `out`.
+fn extract_snapshot(
+    args: &ExtractArgs,
+    snapshot: &std::path::Path,
+    format: Option<SnapshotFormat>,
+    snap: Option<u32>,
+    out: &std::path::Path,
+) -> Result<()> {
     let filters = match &args.filters {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -264,13 +289,12 @@ pub fn extract(args: &ExtractArgs) -> Result<()> {
         }
         None => Vec::new(),
     };
-    let options =
-        HaloSourceOptions { format: args.format.map(Into::into), snap: args.snap, tipsy: args.units.tipsy_options() };
-    let source = HaloSource::open(&args.snapshot, &options)
-        .with_context(|| format!("cannot open snapshot {}", args.snapshot.display()))?;
+    let options = HaloSourceOptions { format, snap, tipsy: args.units.tipsy_options() };
+    let source =
+        HaloSource::open(snapshot, &options).with_context(|| format!("cannot open snapshot {}", snapshot.display()))?;
     let params = ExtractParams {
         suite: args.suite.clone(),
-        source: args.snapshot.display().to_string(),
+        source: snapshot.display().to_string(),
         groups: args.group,
         zoom_radius_kpc: args.radius_kpc,
         centre: match args.centre {
@@ -286,19 +310,19 @@ pub fn extract(args: &ExtractArgs) -> Result<()> {
     };
     let halos = if args.all { source.halo_ids(args.group) } else { args.halo.clone() };
     if halos.is_empty() {
-        bail!("{}: the catalogue lists no halos", args.snapshot.display());
+        bail!("{}: the catalogue lists no halos", snapshot.display());
     }
     let many = halos.len() > 1 || args.all;
     let mut extractor = Extractor::new(&source, params);
     let mut report = ExtractReport {
-        snapshot: args.snapshot.display().to_string(),
+        snapshot: snapshot.display().to_string(),
         halos: halos.len(),
         written: 0,
         skipped: Vec::new(),
         galaxies: Vec::new(),
     };
     for &id in &halos {
-        let outcome = extractor.extract(id).with_context(|| format!("halo {id} of {}", args.snapshot.display()))?;
+        let outcome = extractor.extract(id).with_context(|| format!("halo {id} of {}", snapshot.display()))?;
         match outcome {
             HaloOutcome::Skipped(reason) => {
                 if !args.json {
@@ -310,7 +334,7 @@ pub fn extract(args: &ExtractArgs) -> Result<()> {
                 report.skipped.push(Skipped { halo: id, reason: reason.to_string() });
             }
             HaloOutcome::Extracted(galaxy) => {
-                let out = if many { args.out.join(format!("galaxy_{id:06}.h5")) } else { args.out.clone() };
+                let out = if many { out.join(format!("galaxy_{id:06}.h5")) } else { out.to_owned() };
                 galaxy_file::write(&out, &galaxy).with_context(|| format!("cannot write {}", out.display()))?;
                 let n_particles: usize = galaxy.all_species().map(|(_, p)| p.len()).sum();
                 if !args.json {
@@ -323,7 +347,7 @@ pub fn extract(args: &ExtractArgs) -> Result<()> {
     }
     if many {
         // What the batch did, beside its galaxy files (atomic, like them).
-        let path = args.out.join("manifest.json");
+        let path = out.join("manifest.json");
         galmass_core::atomic::write_bytes_atomic(&path, serde_json::to_string_pretty(&report)?.as_bytes())?;
     }
     if args.json {

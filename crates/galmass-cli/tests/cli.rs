@@ -663,3 +663,46 @@ fn a_minimal_h5py_style_galaxy_file_works_with_info_estimate_and_maps() {
     assert_eq!(products.projection.suite, "unknown");
     assert_eq!(products.stars.unwrap().maps.n_stars, 3000);
 }
+
+/// `galmass extract --manifest` extracts every native snapshot a suite's manifest lists (what `cargo xtask
+/// reproduce-paper` runs, so that no suite layout lives in xtask).
+#[test]
+fn extract_reads_the_native_snapshots_a_suite_manifest_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    for (suite, labels) in [("nihao-like", vec!["g000000", "g000001"]), ("tng-like", vec!["box"])] {
+        let out = dir.path().join(suite);
+        let run = galmass()
+            .args(["synth", "--suite", suite, "--n-galaxies", "2", "--seed", "2", "--n-stars", "400"])
+            .args(["--n-dm", "800", "--n-gas", "200", "--native", "--json", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{suite}: {}", String::from_utf8_lossy(&run.stderr));
+        let manifest: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        let listed: Vec<&str> =
+            manifest["native"].as_array().unwrap().iter().map(|e| e["label"].as_str().unwrap()).collect();
+        assert_eq!(listed, labels, "{suite}");
+        let extracted = dir.path().join(format!("{suite}-extracted"));
+        let run = galmass()
+            .args(["extract", "--all", "--suite", suite, "--manifest"])
+            .arg(out.join("manifest.json"))
+            .arg("--out")
+            .arg(&extracted)
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{suite}: {}", String::from_utf8_lossy(&run.stderr));
+        let mut n_stars = 0;
+        for label in &labels {
+            for entry in std::fs::read_dir(extracted.join(label)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "h5") {
+                    n_stars += galmass_snapshot::galaxy_file::read(&path).unwrap().stars().unwrap().len();
+                }
+            }
+        }
+        assert_eq!(n_stars, 800, "{suite}: both galaxies' stars come back");
+    }
+    // --manifest needs --all and refuses --snapshot.
+    let run = galmass().args(["extract", "--manifest", "m.json", "--snapshot", "s", "--out", "o"]).output().unwrap();
+    assert!(!run.status.success());
+}

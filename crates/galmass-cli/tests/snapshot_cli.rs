@@ -173,3 +173,19 @@ fn extract_needs_units_and_takes_a_param_file_or_unit_flags() {
     assert!(!half.status.success());
     assert!(stderr(&half).contains("--dmsolunit"), "{}", stderr(&half));
 }
+
+#[test]
+fn inspect_read_takes_the_units_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _, elsewhere) = tipsy_without_param(dir.path());
+    let read =
+        run(galmass().args(["inspect", "--read", "--json", "--param"]).arg(&elsewhere).arg("--snapshot").arg(&path));
+    assert!(read.status.success(), "{}", stderr(&read));
+    let v: serde_json::Value = serde_json::from_slice(&read.stdout).unwrap();
+    assert!((v["redshift"].as_f64().unwrap() - 0.5).abs() < 1e-9, "{v}");
+    assert!(v["units"].as_str().unwrap().contains("elsewhere.param"), "{v}");
+    let flags =
+        run(galmass().args(["inspect", "--read", "--dkpcunit", "1e4", "--dmsolunit", "1e14", "--snapshot"]).arg(&path));
+    assert!(flags.status.success(), "{}", stderr(&flags));
+    assert!(stdout(&flags).contains("units given explicitly"), "{}", stdout(&flags));
+}

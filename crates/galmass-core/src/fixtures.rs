@@ -18,10 +18,22 @@ pub const REQUIRE_ENV: &str = "GALMASS_REQUIRE_FIXTURES";
 /// Environment variable naming the fixtures folder (default: `../shared/fixtures` beside the workspace).
 pub const DIR_ENV: &str = "GALMASS_FIXTURES_DIR";
 
-/// The fixtures folder: `$GALMASS_FIXTURES_DIR`, or `shared/fixtures` beside the workspace root.
+/// The fixtures folder: `$GALMASS_FIXTURES_DIR`, or `shared/fixtures` beside the workspace root. The root is found
+/// at run time, upwards from the running test's package (cargo sets `CARGO_MANIFEST_DIR` for test processes) or
+/// the current folder, as the first folder whose `Cargo.toml` declares `[workspace]`: a compiled-in path would go
+/// stale when a shared target folder serves several clones.
 pub fn fixtures_dir() -> PathBuf {
-    match std::env::var_os(DIR_ENV) {
-        Some(dir) => PathBuf::from(dir),
+    if let Some(dir) = std::env::var_os(DIR_ENV) {
+        return PathBuf::from(dir);
+    }
+    let start = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).or_else(|| std::env::current_dir().ok());
+    let root = start.as_deref().and_then(|start| {
+        start
+            .ancestors()
+            .find(|dir| std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|toml| toml.contains("[workspace]")))
+    });
+    match root {
+        Some(root) => root.join("../shared/fixtures"),
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"),
     }
 }

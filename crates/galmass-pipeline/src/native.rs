@@ -11,21 +11,10 @@ use std::path::{Path, PathBuf};
 
 use galmass_core::Galaxy;
 use galmass_snapshot::galaxy_file;
+pub use galmass_snapshot::reader::SnapshotFormat as NativeFormat;
 use serde::{Deserialize, Serialize};
 
 use crate::PipelineError;
-
-/// The native format of one snapshot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NativeFormat {
-    /// ChaNGa/Gasoline tipsy with `.param` and AHF (NIHAO).
-    Tipsy,
-    /// Arepo HDF5 with a Subfind catalogue (IllustrisTNG, AURIGA).
-    Arepo,
-    /// Gizmo HDF5 (FIRE-2).
-    Gizmo,
-}
 
 /// One snapshot written in a native format: what `galmass extract --snapshot PATH [--snap N]` reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -17,13 +17,13 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use galmass_core::{Particles, Species};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::SnapshotError;
 use crate::tipsy::format::{ByteOrder, TipsyPrecision};
 
 /// The simulation formats galmass reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SnapshotFormat {
     /// Standard tipsy (NIHAO, ChaNGa, Gasoline), with `.param`, auxiliary arrays and AHF catalogues.

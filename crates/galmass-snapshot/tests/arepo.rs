@@ -19,14 +19,10 @@ use ndarray::{Array1, Array2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+/// The fixtures folder, or `None` (a printed skip; a failure under GALMASS_REQUIRE_FIXTURES=1) when absent.
 fn fixtures() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
-    if dir.join("tng-api-cutouts").is_dir() && dir.join("expected_by_peers.json").is_file() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: no fixtures at {}", dir.display());
-        None
-    }
+    galmass_core::fixtures::fixture("tng-api-cutouts")?;
+    galmass_core::fixtures::fixture("expected_by_peers.json").and_then(|p| p.parent().map(Path::to_owned))
 }
 
 fn expected(dir: &Path, key: &str) -> serde_json::Value {

@@ -22,18 +22,11 @@ use rand_chacha::ChaCha8Rng;
 const SNAP: &str = "tiny.000640";
 const AHF: &str = "tiny.000640.z2.964.AHF_halos";
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
-}
-
-/// The fixture folder and pynbody's values, or `None` (with the reason printed) when absent.
+/// The fixture folder and pynbody's values, or `None` (a printed skip; a failure under
+/// GALMASS_REQUIRE_FIXTURES=1) when absent.
 fn fixture() -> Option<(PathBuf, serde_json::Value)> {
-    let dir = fixtures().join("tipsy-changa-tiny");
-    let expected = fixtures().join("expected_by_peers.json");
-    if !dir.is_dir() || !expected.is_file() {
-        println!("skipping: fixture folder {} (or expected_by_peers.json) is absent", dir.display());
-        return None;
-    }
+    let dir = galmass_core::fixtures::fixture("tipsy-changa-tiny")?;
+    let expected = galmass_core::fixtures::fixture("expected_by_peers.json")?;
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(expected).unwrap()).unwrap();
     Some((dir, json["tipsy-changa-tiny/tiny.000640"].clone()))
 }
