@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::PipelineError;
-use galmass_plot::series::{Band, Histogram, Line, Scatter};
+use galmass_plot::series::{Band, Bins, Histogram, Line, Scatter};
 use galmass_plot::{Color, Figure, LegendPosition, Plot, Scale};
 use galmass_synth::suite::{CatalogueRow, SuiteParams};
 
@@ -31,7 +31,15 @@ fn log_grid(values: impl Iterator<Item = f64>, n: usize) -> Vec<f64> {
 fn scatter_band(grid: &[f64], median: &[f64], factor: f64, label: String) -> Band {
     let lo: Vec<f64> = median.iter().map(|m| m / factor).collect();
     let hi: Vec<f64> = median.iter().map(|m| m * factor).collect();
-    Band::new(grid, &lo, &hi).label(label)
+    Band::new(grid, &lo, &hi).color(Color::TAB_BLUE.with_alpha(0.22)).label(label)
+}
+
+/// Size of the catalogue's markers in pixels.
+const MARKER_PX: f64 = 7.0;
+
+/// `±0.15 dex`.
+fn dex_label(dex: f64) -> String {
+    format!("±{dex} dex")
 }
 
 type Result<T> = std::result::Result<T, PipelineError>;
@@ -67,23 +75,26 @@ pub fn write_population_plots(dir: &Path, params: &SuiteParams, rows: &[Catalogu
     let s = 10f64.powf(params.stellar_mass_scatter_dex);
     let mut plot = Plot::new()
         .title(format!("{suite}: stellar-to-halo mass"))
-        .x_label("M_{200} [Msun]")
-        .y_label("M_{*} [Msun]")
+        .x_label("M_{200} [M_{⊙}]")
+        .y_label("M_{*} [M_{⊙}]")
         .x_scale(Scale::Log10)
         .y_scale(Scale::Log10)
+        .grid(true)
         .legend(LegendPosition::UpperLeft)
-        .with(scatter_band(&grid, &median, s, format!("+-{} dex", params.stellar_mass_scatter_dex)))?
-        .with(Line::new(&grid, &median).color(Color::BLACK).label("Moster+2013"))?;
+        .with(scatter_band(&grid, &median, s, dex_label(params.stellar_mass_scatter_dex)))?
+        .with(Line::new(&grid, &median).color(Color::BLACK).label("Moster et al. 2013"))?;
     plot.add(
         Scatter::new(&pick(&centrals, |r| r.halo_mass_msun), &pick(&centrals, |r| r.stellar_mass_msun))
             .color(Color::TAB_BLUE)
+            .size(MARKER_PX)
             .label("centrals"),
     )?;
     if !satellites.is_empty() {
         plot.add(
             Scatter::new(&pick(&satellites, |r| r.halo_mass_msun), &pick(&satellites, |r| r.stellar_mass_msun))
                 .color(Color::TAB_ORANGE)
-                .label("satellites (M200 at infall)"),
+                .size(MARKER_PX)
+                .label("satellites (M_{200} at infall)"),
         )?;
     }
     save(&Figure::new(900, 650).with(plot), dir, "stellar_vs_halo_mass.png", &mut written)?;
@@ -94,48 +105,59 @@ pub fn write_population_plots(dir: &Path, params: &SuiteParams, rows: &[Catalogu
     let s = 10f64.powf(params.re_scatter_dex);
     let plot = Plot::new()
         .title(format!("{suite}: size-mass relation"))
-        .x_label("M_{*} [Msun]")
+        .x_label("M_{*} [M_{⊙}]")
         .y_label("R [kpc]")
         .x_scale(Scale::Log10)
         .y_scale(Scale::Log10)
+        .grid(true)
         .legend(LegendPosition::UpperLeft)
-        .with(scatter_band(&grid, &median, s, format!("+-{} dex", params.re_scatter_dex)))?
-        .with(
-            Line::new(&grid, &median)
-                .color(Color::BLACK)
-                .label(format!("R_e = {} (M*/1e8)^{}", params.re_at_1e8_kpc, params.re_slope)),
-        )?
-        .with(Scatter::new(&m_star, &col(|r| r.r_e_kpc)).color(Color::TAB_BLUE).label("R_e drawn"))?
+        .with(scatter_band(&grid, &median, s, dex_label(params.re_scatter_dex)))?
+        .with(Line::new(&grid, &median).color(Color::BLACK).label(format!(
+            "R_{{e}} = {} kpc (M_{{*}}/10^{{8}} M_{{⊙}})^{{{}}}",
+            params.re_at_1e8_kpc, params.re_slope
+        )))?
+        .with(Scatter::new(&m_star, &col(|r| r.r_e_kpc)).color(Color::TAB_BLUE).size(MARKER_PX).label("R_{e} drawn"))?
         .with(
             Scatter::new(&m_star, &col(|r| r.r_h_kpc))
                 .color(Color::TAB_RED)
-                .size(3.0)
-                .label("R_h of the particles (face-on)"),
+                .size(3.5)
+                .label("R_{h} of the particles (face-on)"),
         )?;
     save(&Figure::new(900, 650).with(plot), dir, "size_vs_mass.png", &mut written)?;
 
-    // Kinematics: kappa_co and B/T.
+    // Kinematics: kappa_co (20 bins of 0.05 on [0, 1]) and B/T.
+    let kappa_values = col(|r| r.kappa_co);
+    let edges: Vec<f64> = (0..=20).map(|i| f64::from(i) * 0.05).collect();
+    let mut counts = [0usize; 20];
+    for &k in kappa_values.iter().filter(|k| (0.0..=1.0).contains(*k)) {
+        counts[((k / 0.05) as usize).min(19)] += 1;
+    }
+    let top = 1.12 * counts.iter().copied().max().unwrap_or(1).max(1) as f64;
     let kappa = Plot::new()
-        .title(format!("{suite}: kappa_co (0.5: dispersion-supported cut)"))
-        .x_label("kappa_{co}")
+        .title(format!("{suite}: κ_{{co}} (0.5: dispersion-supported cut)"))
+        .x_label("κ_{co}")
         .y_label("galaxies")
         .x_range(0.0, 1.0)
-        .with(Histogram::new(&col(|r| r.kappa_co)).color(Color::TAB_BLUE).label(format!("{} galaxies", rows.len())))?
+        .y_range(0.0, top)
         .with(
-            Line::new(&[0.5, 0.5], &[0.0, rows.len() as f64 * 0.25])
-                .color(Color::BLACK)
-                .dashed(true)
-                .label("kappa_co = 0.5"),
-        )?;
+            Histogram::new(&kappa_values)
+                .bins(Bins::Edges(edges))
+                .color(Color::TAB_BLUE)
+                .label(format!("{} galaxies", rows.len())),
+        )?
+        .with(Line::new(&[0.5, 0.5], &[0.0, top]).color(Color::BLACK).dashed(true).label("κ_{co} = 0.5"))?;
     let median: Vec<f64> = grid.iter().map(|&m| params.median_bulge_fraction(m).clamp(0.0, 1.0)).collect();
     let bt = Plot::new()
         .title("bulge fraction")
-        .x_label("M_{*} [Msun]")
+        .x_label("M_{*} [M_{⊙}]")
         .y_label("B/T")
         .x_scale(Scale::Log10)
-        .y_range(-0.02, 1.02)
+        .y_range(-0.02, 1.05)
+        .grid(true)
         .with(Line::new(&grid, &median).color(Color::BLACK).label("configured median"))?
-        .with(Scatter::new(&m_star, &col(|r| r.bulge_fraction)).color(Color::TAB_GREEN).label("galaxies"))?;
+        .with(
+            Scatter::new(&m_star, &col(|r| r.bulge_fraction)).color(Color::TAB_GREEN).size(MARKER_PX).label("galaxies"),
+        )?;
     save(&Figure::new(1400, 600).grid(1, 2).with(kappa).with(bt), dir, "kappa_co.png", &mut written)?;
 
     // Cold gas.
@@ -145,10 +167,11 @@ pub fn write_population_plots(dir: &Path, params: &SuiteParams, rows: &[Catalogu
         let s = params.gas.as_ref().map_or(1.0, |g| 10f64.powf(g.hi_scatter_dex));
         let mut ratio = Plot::new()
             .title(format!("{suite}: cold gas fraction"))
-            .x_label("M_{*} [Msun]")
+            .x_label("M_{*} [M_{⊙}]")
             .y_label("M_{HI} / M_{*}")
             .x_scale(Scale::Log10)
             .y_scale(Scale::Log10)
+            .grid(true)
             .legend(LegendPosition::LowerLeft)
             .with(scatter_band(&grid, &median, s, "configured scatter".into()))?
             .with(Line::new(&grid, &median).color(Color::BLACK).label("configured relation"))?;
@@ -159,6 +182,7 @@ pub fn write_population_plots(dir: &Path, params: &SuiteParams, rows: &[Catalogu
                     &with_gas.iter().map(|r| r.cold_gas_mass_msun / r.stellar_mass_msun).collect::<Vec<_>>(),
                 )
                 .color(Color::TAB_BLUE)
+                .size(MARKER_PX)
                 .label("centrals"),
             )?;
         }
@@ -170,6 +194,7 @@ pub fn write_population_plots(dir: &Path, params: &SuiteParams, rows: &[Catalogu
                     &stripped.iter().map(|r| r.cold_gas_mass_msun / r.stellar_mass_msun).collect::<Vec<_>>(),
                 )
                 .color(Color::TAB_ORANGE)
+                .size(MARKER_PX)
                 .label("satellites (stripped)"),
             )?;
         }
@@ -178,11 +203,12 @@ pub fn write_population_plots(dir: &Path, params: &SuiteParams, rows: &[Catalogu
         let mut figure = Figure::new(1400, 600).grid(1, 2).with(ratio);
         if !log_hi.is_empty() {
             figure = figure.with(
-                Plot::new()
-                    .title("cold gas mass")
-                    .x_label("log10 M_{HI} [Msun]")
-                    .y_label("galaxies")
-                    .with(Histogram::new(&log_hi).color(Color::TAB_CYAN).label("M_HI (HI as the cold gas)"))?,
+                Plot::new().title("cold gas mass").x_label("log_{10}(M_{HI} / M_{⊙})").y_label("galaxies").with(
+                    Histogram::new(&log_hi)
+                        .bins(Bins::Count(12))
+                        .color(Color::TAB_CYAN)
+                        .label("M_{HI} (HI as the cold gas)"),
+                )?,
             );
         }
         save(&figure, dir, "cold_gas.png", &mut written)?;
@@ -198,14 +224,15 @@ pub fn write_population_plots(dir: &Path, params: &SuiteParams, rows: &[Catalogu
     let model: Vec<f64> =
         x_grid.iter().map(|&xi| params.inner_slope_model(median_m200, xi).unwrap_or(f64::NAN)).collect();
     let plot = Plot::new()
-        .title(format!("{suite}: inner dark-matter slope (1-2% r200)"))
-        .x_label("log10 M_{*}/M_{200}")
-        .y_label("d ln rho / d ln r")
+        .title(format!("{suite}: inner dark-matter slope (1-2% of r_{{200}})"))
+        .x_label("log_{10}(M_{*} / M_{200})")
+        .y_label("d ln ρ / d ln r")
+        .grid(true)
         .legend(LegendPosition::LowerLeft)
         .with(
             Line::new(&x_grid, &model)
                 .color(Color::BLACK)
-                .label(format!("halo prescription at M200 = 10^{:.1}", median_m200.log10())),
+                .label(format!("halo prescription at M_{{200}} = 10^{{{:.1}}} M_{{⊙}}", median_m200.log10())),
         )?
         .with(
             Line::new(&[x_grid[0], x_grid[59]], &[-1.0, -1.0])
@@ -213,7 +240,76 @@ pub fn write_population_plots(dir: &Path, params: &SuiteParams, rows: &[Catalogu
                 .dashed(true)
                 .label("NFW cusp (-1)"),
         )?
-        .with(Scatter::new(&x, &col(|r| r.dm_inner_slope)).color(Color::TAB_PURPLE).label("galaxies"))?;
+        .with(
+            Scatter::new(&x, &col(|r| r.dm_inner_slope)).color(Color::TAB_PURPLE).size(MARKER_PX).label("galaxies"),
+        )?;
     save(&Figure::new(900, 650).with(plot), dir, "inner_slope.png", &mut written)?;
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Catalogue rows spread over the nihao-like relations (the numbers are made up, not drawn: the plots only read
+    /// them), with one satellite and one gas-free galaxy.
+    fn rows(params: &SuiteParams) -> Vec<CatalogueRow> {
+        (0..24)
+            .map(|i| {
+                let t = f64::from(i) / 23.0;
+                let halo_mass_msun = 10f64.powf(9.5 + 2.3 * t);
+                let stellar_mass_msun =
+                    params.median_stellar_mass_msun(halo_mass_msun) * 10f64.powf(0.1 * (t * 7.0).sin());
+                CatalogueRow {
+                    galaxy_id: i64::from(i),
+                    central: i != 5,
+                    stellar_mass_msun,
+                    halo_mass_msun,
+                    c200: 10.0,
+                    r_e_kpc: params.median_re_kpc(stellar_mass_msun),
+                    r_h_kpc: 0.9 * params.median_re_kpc(stellar_mass_msun),
+                    r_half_3d_kpc: 1.2 * params.median_re_kpc(stellar_mass_msun),
+                    bulge_fraction: params.median_bulge_fraction(stellar_mass_msun).clamp(0.0, 1.0),
+                    kappa_co: 0.15 + 0.6 * t,
+                    cold_gas_mass_msun: if i == 7 { 0.0 } else { 2.0 * stellar_mass_msun },
+                    dm_inner_slope: -1.3 + 0.8 * t,
+                    mass_to_light_r: 1.5,
+                    n_stars: 1000,
+                    n_dm: 1000,
+                    n_gas: 100,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_five_population_plots_are_written_as_png_and_repeat_byte_for_byte() {
+        let params = SuiteParams::preset("nihao-like").unwrap();
+        assert!(params.gas.is_some(), "nihao-like has gas, so cold_gas.png is drawn");
+        let rows = rows(&params);
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let written = write_population_plots(&a.path().join("plots"), &params, &rows).unwrap();
+        let names: Vec<String> =
+            written.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(
+            names,
+            ["stellar_vs_halo_mass.png", "size_vs_mass.png", "kappa_co.png", "cold_gas.png", "inner_slope.png"]
+        );
+        let again = write_population_plots(&b.path().join("plots"), &params, &rows).unwrap();
+        for (first, second) in written.iter().zip(&again) {
+            let bytes = std::fs::read(first).unwrap();
+            assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{first:?}");
+            assert!(bytes.len() > 10_000, "{first:?} holds a drawn figure");
+            assert_eq!(bytes, std::fs::read(second).unwrap(), "{first:?} repeats");
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(a.path().join("plots")).unwrap().collect();
+        assert_eq!(leftovers.len(), 5, "no temporary files left behind");
+    }
+
+    #[test]
+    fn no_rows_is_an_error() {
+        let params = SuiteParams::preset("nihao-like").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(write_population_plots(dir.path(), &params, &[]), Err(PipelineError::Invalid { .. })));
+    }
 }

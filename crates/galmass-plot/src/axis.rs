@@ -242,7 +242,7 @@ fn linear_labels(values: &[f64]) -> Vec<String> {
         [] => return Vec::new(),
     };
     let largest = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    if largest >= 1e5 || largest < 1e-3 {
+    if !(1e-3..1e5).contains(&largest) {
         let exponent = largest.log10().floor() as i32;
         let unit = 10f64.powi(exponent);
         let mantissas: Vec<f64> = values.iter().map(|v| v / unit).collect();

@@ -23,7 +23,7 @@ use plotters::backend::BitMapBackend;
 use plotters::chart::ChartBuilder;
 use plotters::coord::Shift;
 use plotters::drawing::DrawingArea;
-use plotters::element::{Circle, PathElement, Polygon, Rectangle};
+use plotters::element::{PathElement, Polygon, Rectangle};
 use plotters::style::{Color as _, ShapeStyle};
 
 use crate::axis::{ticks, AxisCoord, Scale, Tick, MIN_RELATIVE_SPAN};
@@ -740,7 +740,7 @@ fn marker(
     let r = (size_px / 2.0).max(0.5);
     let ri = r.round().max(1.0) as i32;
     let result = match shape {
-        Marker::Circle => area.draw(&Circle::new((cx, cy), ri as u32, fill)),
+        Marker::Circle => return disc(area, centre, 2.0 * r, color),
         Marker::Square => area.draw(&Rectangle::new([(cx - ri + 1, cy - ri + 1), (cx + ri, cy + ri)], fill)),
         Marker::Triangle => {
             let (h, w) = ((1.15 * r).round() as i32, (1.15 * r).round() as i32);
@@ -755,6 +755,34 @@ fn marker(
         }
     };
     result.map_err(PlotError::draw)
+}
+
+/// An anti-aliased disc: each pixel's coverage from 4 x 4 samples scales the colour's opacity.
+fn disc(
+    area: &DrawingArea<BitMapBackend<'_>, Shift>,
+    (cx, cy): Point,
+    diameter: f64,
+    color: Color,
+) -> Result<(), PlotError> {
+    let r = diameter / 2.0;
+    let base = color.to_plotters();
+    for py in (cy - r).floor() as i32..=(cy + r).ceil() as i32 {
+        for px in (cx - r).floor() as i32..=(cx + r).ceil() as i32 {
+            let inside = (0..16)
+                .filter(|k| {
+                    let (sx, sy) = (
+                        f64::from(px) + (f64::from(k % 4) + 0.5) / 4.0,
+                        f64::from(py) + (f64::from(k / 4) + 0.5) / 4.0,
+                    );
+                    (sx - cx).powi(2) + (sy - cy).powi(2) <= r * r
+                })
+                .count();
+            if inside > 0 {
+                area.draw_pixel((px, py), &base.mix(inside as f64 / 16.0)).map_err(PlotError::draw)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn polyline(

@@ -226,7 +226,8 @@ impl Label {
             VAlign::Center => (self.descent - self.ascent) / 2.0,
             VAlign::Bottom => self.descent,
         };
-        let (transform, to_pixel): (FontTransform, fn(f64, f64) -> (f64, f64)) = match rotation {
+        type ToPixel = fn(f64, f64) -> (f64, f64);
+        let (transform, to_pixel): (FontTransform, ToPixel) = match rotation {
             Rotation::None => (FontTransform::None, |u, w| (u, w)),
             Rotation::Ccw90 => (FontTransform::Rotate270, |u, w| (w, -u)),
         };

@@ -15,9 +15,9 @@ struct Decoded {
 impl Decoded {
     fn new(bytes: &[u8]) -> Decoded {
         let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-        let mut reader = decoder.read_info().expect("png header");
-        let mut buf = vec![0; reader.output_buffer_size().expect("buffer size")];
-        let info = reader.next_frame(&mut buf).expect("png frame");
+        let mut reader = decoder.read_info().unwrap_or_else(|e| panic!("png header: {e}"));
+        let mut buf = vec![0; reader.output_buffer_size().unwrap_or_else(|| panic!("png buffer size"))];
+        let info = reader.next_frame(&mut buf).unwrap_or_else(|e| panic!("png frame: {e}"));
         assert_eq!(info.bit_depth, png::BitDepth::Eight);
         assert_eq!(info.color_type, png::ColorType::Rgb);
         Decoded { width: info.width, height: info.height, rgb: buf[..info.buffer_size()].to_vec() }
