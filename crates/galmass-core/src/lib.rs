@@ -47,10 +47,3 @@ pub use error::CoreError;
 pub use galaxy::{Galaxy, GalaxyMeta, TruthProfiles, TruthSource};
 pub use geometry::{DirectionSet, LineOfSight, Rotation};
 pub use particles::{Particles, ScalarField, Species};
-
-/// Transitional: the temporary-file name moved to [`atomic::temporary_path`]; removed once every writer uses
-/// [`atomic`].
-#[doc(hidden)]
-pub mod paths {
-    pub use crate::atomic::temporary_path;
-}

@@ -18,9 +18,9 @@ pub enum PipelineError {
     /// A synthetic suite could not be built.
     #[error(transparent)]
     Synth(#[from] galmass_synth::SynthError),
-    /// A mock observation failed.
+    /// A mock observation failed (boxed: the mock error is large).
     #[error(transparent)]
-    Mock(#[from] galmass_mock::MockError),
+    Mock(Box<galmass_mock::MockError>),
     /// An estimator failed.
     #[error(transparent)]
     Estimators(#[from] galmass_estimators::error::EstimatorError),
@@ -41,8 +41,8 @@ pub enum PipelineError {
         path: PathBuf,
         /// The line of sight.
         los: [f64; 3],
-        /// The mock-observation error.
-        source: galmass_mock::MockError,
+        /// The mock-observation error (boxed: it is large).
+        source: Box<galmass_mock::MockError>,
     },
     /// A figure could not be drawn or saved.
     #[error("figure {}: {source}", path.display())]
@@ -96,6 +96,12 @@ pub enum PipelineError {
         /// Why.
         reason: String,
     },
+}
+
+impl From<galmass_mock::MockError> for PipelineError {
+    fn from(e: galmass_mock::MockError) -> Self {
+        Self::Mock(Box::new(e))
+    }
 }
 
 impl PipelineError {

@@ -25,7 +25,7 @@ pub fn star_maps_of_galaxy(path: &Path, request: &ProjectionRequest, preset: &st
     let maps = star_maps(&projection.stars, &valid).map_err(|source| PipelineError::Maps {
         path: path.to_owned(),
         los: projection.los.direction(),
-        source,
+        source: Box::new(source),
     })?;
     let meta = &projection.galaxy.meta;
     Ok(Products {
