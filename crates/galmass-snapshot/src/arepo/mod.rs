@@ -58,7 +58,7 @@ use galmass_core::{CoreError, Particles, ScalarField, Species};
 use ndarray::{s, Array1, Array2};
 
 use crate::error::SnapshotError;
-use crate::gadget_hdf5::{chunk_layout, first_file_in, read_file_header, Chunk, Ctx, GadgetHeader, HeaderRules};
+use crate::gadget_hdf5::{open_layout, Chunk, Ctx, GadgetHeader, HeaderRules};
 use crate::reader::{ParticleSelection, SnapshotFormat, SnapshotHeader, SnapshotReader};
 
 /// Number of Arepo particle types.
@@ -139,12 +139,7 @@ fn wanted_fields(ptype: usize) -> &'static [&'static str] {
 impl ArepoSnapshot {
     /// Opens a single file, a chunk of a multi-chunk snapshot (all its chunks are used) or a snapshot folder.
     pub fn open(path: &Path) -> Result<Self, SnapshotError> {
-        let first = if path.is_dir() { first_file_in(path)? } else { path.to_owned() };
-        let (mut arepo, counts, totals) = read_file_header(&first, HeaderRules::Arepo)?;
-        let (chunks, running) = chunk_layout(&first, arepo.num_files_per_snapshot, counts, totals, |chunk| {
-            Ok(read_file_header(chunk, HeaderRules::Arepo)?.1)
-        })?;
-        arepo.num_part_total = running;
+        let (first, arepo, chunks) = open_layout(path, HeaderRules::Arepo)?;
         let header = Self::describe(&first, &arepo, &chunks)?;
         Ok(Self { header, arepo, chunks, elements_read: AtomicU64::new(0) })
     }

@@ -209,6 +209,22 @@ pub(crate) fn chunk_layout(
     Ok((chunks, running))
 }
 
+/// Opens a Gadget-family snapshot as both readers do: `path` is a single file, a chunk `NAME.C.hdf5` (all chunks
+/// are then used) or a snapshot folder. Returns the first file, its header with the total rows per type over every
+/// chunk, and the chunks.
+pub(crate) fn open_layout(
+    path: &Path,
+    rules: HeaderRules,
+) -> Result<(PathBuf, GadgetHeader, Vec<Chunk>), SnapshotError> {
+    let first = if path.is_dir() { first_file_in(path)? } else { path.to_owned() };
+    let (mut header, counts, totals) = read_file_header(&first, rules)?;
+    let (chunks, running) = chunk_layout(&first, header.num_files_per_snapshot, counts, totals, |chunk| {
+        Ok(read_file_header(chunk, rules)?.1)
+    })?;
+    header.num_part_total = running;
+    Ok((first, header, chunks))
+}
+
 /// `NAME.C.hdf5` -> (`NAME`, C).
 pub(crate) fn split_chunk_name(path: &Path) -> Option<(String, u64)> {
     let name = path.file_name()?.to_str()?;

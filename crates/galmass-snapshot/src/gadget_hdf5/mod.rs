@@ -26,5 +26,5 @@ mod header;
 pub(crate) mod write;
 
 pub(crate) use ctx::Ctx;
-pub(crate) use header::{chunk_layout, first_file_in, read_file_header, Chunk, HeaderRules};
+pub(crate) use header::{open_layout, Chunk, HeaderRules};
 pub use header::{GadgetHeader, N_TYPES};

@@ -14,7 +14,7 @@ use crate::arepo::physics;
 use crate::arepo::rows_nx3;
 use crate::error::SnapshotError;
 use crate::extract::{centre_galaxy, shrinking_sphere_centre, CentreMethod};
-use crate::gadget_hdf5::{chunk_layout, first_file_in, read_file_header, Chunk, Ctx, HeaderRules};
+use crate::gadget_hdf5::{open_layout, Chunk, Ctx, HeaderRules};
 use crate::reader::{ParticleSelection, SnapshotFormat, SnapshotHeader, SnapshotReader};
 
 /// The optional fields galmass reads per type (Coordinates, Velocities, Masses, ParticleIDs always).
@@ -57,12 +57,7 @@ struct Column {
 impl GizmoSnapshot {
     /// Opens a single file, a chunk `snapshot_NNN.C.hdf5` (all chunks are then used) or a `snapdir_NNN` folder.
     pub fn open(path: &Path) -> Result<Self, SnapshotError> {
-        let first = if path.is_dir() { first_file_in(path)? } else { path.to_owned() };
-        let (mut gizmo, counts, totals) = read_file_header(&first, HeaderRules::Gizmo)?;
-        let (chunks, running) = chunk_layout(&first, gizmo.num_files_per_snapshot, counts, totals, |chunk| {
-            Ok(read_file_header(chunk, HeaderRules::Gizmo)?.1)
-        })?;
-        gizmo.num_part_total = running;
+        let (first, gizmo, chunks) = open_layout(path, HeaderRules::Gizmo)?;
         let header = Self::describe(&first, &gizmo, &chunks)?;
         Ok(Self { header, gizmo, chunks, elements_read: AtomicU64::new(0) })
     }
