@@ -15,8 +15,9 @@
 use std::path::Path;
 
 use crate::color::Color;
+use crate::draw::render_panels;
 use crate::error::PlotError;
-use crate::plot::{render_panels, PanelLayout, Plot, Style};
+use crate::plot::{PanelLayout, Plot, Style};
 use crate::raster::{Image, PixelRect};
 use crate::text::{ensure_font, HAlign, Label, Rotation, VAlign};
 

@@ -47,6 +47,7 @@
 
 pub mod axis;
 pub mod color;
+mod draw;
 pub mod error;
 pub mod figure;
 pub mod plot;
