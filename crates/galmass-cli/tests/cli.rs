@@ -156,25 +156,12 @@ fn plummer_galaxy(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
     path
 }
 
-/// `n` stars of a Plummer sphere (scale 0.5 kpc) with Gaussian velocities (10 km/s), 1e4 Msun each.
+/// `n` stars of a self-gravitating isotropic Plummer sphere (scale 0.5 kpc, 1e4 Msun each), drawn from its
+/// distribution function by galmass-synth.
 fn plummer_stars(n: usize) -> Particles {
-    let mut pos = ndarray::Array2::zeros((n, 3));
-    let mut vel = ndarray::Array2::zeros((n, 3));
-    let mut state = 12345u64;
-    let mut uniform = move || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    };
-    for i in 0..n {
-        let r = 0.5 / (uniform().powf(-2.0 / 3.0) - 1.0).sqrt();
-        let z = 2.0 * uniform() - 1.0;
-        let phi = std::f64::consts::TAU * uniform();
-        let s = (1.0 - z * z).sqrt();
-        for (k, x) in [r * s * phi.cos(), r * s * phi.sin(), r * z].into_iter().enumerate() {
-            pos[[i, k]] = x;
-            vel[[i, k]] = 10.0 * (-2.0 * uniform().ln()).sqrt() * (std::f64::consts::TAU * uniform()).cos();
-        }
-    }
+    use galmass_synth::df::{DfAnisotropy, SphericalDf};
+    let plummer = galmass_synth::profiles::Plummer { mass_msun: 1e4 * n as f64, a_kpc: 0.5 };
+    let (pos, vel) = SphericalDf::new(&plummer, &plummer, DfAnisotropy::Isotropic).unwrap().sample(n, 12345).unwrap();
     Particles::new(pos, vel, ndarray::Array1::from_elem(n, 1e4)).unwrap()
 }
 
