@@ -38,7 +38,8 @@ use galmass_core::atomic::write_atomic_with;
 use galmass_core::params::Params;
 use galmass_mock::kde::GridSampling;
 use galmass_mock::star_maps::{StarMapParams, StarMaps};
-use hdf5::types::{TypeDescriptor, VarLenUnicode};
+use galmass_snapshot::gadget_hdf5::{read_string_attr, StringAttrError};
+use hdf5::types::VarLenUnicode;
 use ndarray::Array2;
 
 use crate::PipelineError;
@@ -200,25 +201,14 @@ fn write_star_maps(path: &Path, file: &hdf5::File, product: &StarMapsProduct) ->
 
 fn read_str(path: &Path, loc: &hdf5::Location, where_: &str, name: &str) -> Result<String> {
     let attr = loc.attr(name).map_err(|_| missing(path, where_, name))?;
-    let bad = |e: hdf5::Error| PipelineError::BadFile {
+    read_string_attr(&attr).map_err(|e| PipelineError::BadFile {
         path: path.to_owned(),
         field: format!("{where_}{name}"),
-        reason: format!("not a string: {e}"),
-    };
-    match attr.dtype().and_then(|t| t.to_descriptor()).map_err(bad)? {
-        TypeDescriptor::VarLenUnicode => Ok(attr.read_scalar::<VarLenUnicode>().map_err(bad)?.as_str().to_owned()),
-        TypeDescriptor::VarLenAscii => {
-            Ok(attr.read_scalar::<hdf5::types::VarLenAscii>().map_err(bad)?.as_str().to_owned())
-        }
-        TypeDescriptor::FixedAscii(_) | TypeDescriptor::FixedUnicode(_) => {
-            Ok(attr.read_scalar::<hdf5::types::FixedAscii<1024>>().map_err(bad)?.as_str().to_owned())
-        }
-        other => Err(PipelineError::BadFile {
-            path: path.to_owned(),
-            field: format!("{where_}{name}"),
-            reason: format!("expected a string attribute, got {other:?}"),
-        }),
-    }
+        reason: match e {
+            StringAttrError::Hdf5(e) => format!("not a string: {e}"),
+            StringAttrError::NotAString(found) => format!("expected a string attribute, got {found}"),
+        },
+    })
 }
 
 fn read_scalar<T: hdf5::H5Type>(path: &Path, loc: &hdf5::Location, where_: &str, name: &str) -> Result<T> {
@@ -286,28 +276,21 @@ pub fn read_products(path: &Path) -> Result<Products> {
             })
         }
     };
-    let projection = if version == 0 {
-        ProjectionInfo {
-            galaxy: read_str(path, root, "/", "galaxy")?,
-            galaxy_id: 0,
-            suite: "unknown".into(),
-            los: read_los(path, root)?,
-            seed: read_scalar(path, root, "/", "seed")?,
-            n_stars: read_scalar(path, root, "/", "n_stars")?,
-            r_h_kpc: read_scalar(path, root, "/", "r_h_kpc")?,
-            sigma_los_kms: read_scalar(path, root, "/", "sigma_los_kms")?,
-        }
+    // Version 0 files record neither the galaxy's id nor its suite.
+    let (galaxy_id, suite) = if version == 0 {
+        (0, "unknown".to_owned())
     } else {
-        ProjectionInfo {
-            galaxy: read_str(path, root, "/", "galaxy")?,
-            galaxy_id: read_scalar(path, root, "/", "galaxy_id")?,
-            suite: read_str(path, root, "/", "suite")?,
-            los: read_los(path, root)?,
-            seed: read_scalar(path, root, "/", "seed")?,
-            n_stars: read_scalar(path, root, "/", "n_stars")?,
-            r_h_kpc: read_scalar(path, root, "/", "r_h_kpc")?,
-            sigma_los_kms: read_scalar(path, root, "/", "sigma_los_kms")?,
-        }
+        (read_scalar(path, root, "/", "galaxy_id")?, read_str(path, root, "/", "suite")?)
+    };
+    let projection = ProjectionInfo {
+        galaxy: read_str(path, root, "/", "galaxy")?,
+        galaxy_id,
+        suite,
+        los: read_los(path, root)?,
+        seed: read_scalar(path, root, "/", "seed")?,
+        n_stars: read_scalar(path, root, "/", "n_stars")?,
+        r_h_kpc: read_scalar(path, root, "/", "r_h_kpc")?,
+        sigma_los_kms: read_scalar(path, root, "/", "sigma_los_kms")?,
     };
     let stars_group =
         if version == 0 { Some(file.group("/").map_err(h5err(path, "opening /"))?) } else { file.group("stars").ok() };

@@ -23,6 +23,34 @@ pub(crate) fn join(group: &str, name: &str) -> String {
     }
 }
 
+/// Why [`read_string_attr`] failed.
+#[derive(Debug)]
+pub enum StringAttrError {
+    /// The HDF5 library could not read the attribute or its type.
+    Hdf5(hdf5::Error),
+    /// The attribute is not a string; the type found, in words.
+    NotAString(String),
+}
+
+/// The text of a string attribute, as h5py and our writers store it: variable-length (h5py's default for `str`) or
+/// fixed-length, UTF-8 or ASCII (fixed-length padding NULs removed). The one string reader of every galmass HDF5
+/// file (galaxy files, snapshots, the pipeline's products file).
+pub fn read_string_attr(attr: &Attribute) -> Result<String, StringAttrError> {
+    let descriptor = attr.dtype().and_then(|t| t.to_descriptor()).map_err(StringAttrError::Hdf5)?;
+    let text = match descriptor {
+        TypeDescriptor::VarLenUnicode => attr.read_scalar::<VarLenUnicode>().map(|t| t.as_str().to_owned()),
+        TypeDescriptor::VarLenAscii => attr.read_scalar::<VarLenAscii>().map(|t| t.as_str().to_owned()),
+        TypeDescriptor::FixedAscii(_) => {
+            attr.read_scalar::<hdf5::types::FixedAscii<1024>>().map(|t| t.as_str().trim_end_matches('\0').to_owned())
+        }
+        TypeDescriptor::FixedUnicode(_) => {
+            attr.read_scalar::<hdf5::types::FixedUnicode<1024>>().map(|t| t.as_str().trim_end_matches('\0').to_owned())
+        }
+        other => return Err(StringAttrError::NotAString(format!("{other:?}"))),
+    };
+    text.map_err(StringAttrError::Hdf5)
+}
+
 /// The file being read or written, for error context. When writing through a temporary file, `path` is the
 /// destination (what the user asked for), not the temporary.
 #[derive(Debug, Clone, Copy)]
@@ -193,24 +221,10 @@ impl Ctx<'_> {
     ) -> Result<Option<String>, SnapshotError> {
         let Some(attr) = self.attr_opt(loc, group, name)? else { return Ok(None) };
         let full = join(group, name);
-        let read_err = |e| self.hdf5(&format!("reading attribute {full}"), e);
-        let text = match self.descriptor(attr.dtype(), &full)? {
-            TypeDescriptor::VarLenUnicode => attr.read_scalar::<VarLenUnicode>().map_err(read_err)?.as_str().to_owned(),
-            TypeDescriptor::VarLenAscii => attr.read_scalar::<VarLenAscii>().map_err(read_err)?.as_str().to_owned(),
-            TypeDescriptor::FixedAscii(_) => attr
-                .read_scalar::<hdf5::types::FixedAscii<1024>>()
-                .map_err(read_err)?
-                .as_str()
-                .trim_end_matches('\0')
-                .to_owned(),
-            TypeDescriptor::FixedUnicode(_) => attr
-                .read_scalar::<hdf5::types::FixedUnicode<1024>>()
-                .map_err(read_err)?
-                .as_str()
-                .trim_end_matches('\0')
-                .to_owned(),
-            other => return Err(self.bad_field(&full, "a string", format!("{other:?}"))),
-        };
+        let text = read_string_attr(&attr).map_err(|e| match e {
+            StringAttrError::Hdf5(source) => self.hdf5(&format!("reading attribute {full}"), source),
+            StringAttrError::NotAString(found) => self.bad_field(&full, "a string", found),
+        })?;
         Ok(Some(text))
     }
 

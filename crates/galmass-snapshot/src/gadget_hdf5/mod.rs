@@ -26,5 +26,6 @@ mod header;
 pub(crate) mod write;
 
 pub(crate) use ctx::Ctx;
+pub use ctx::{read_string_attr, StringAttrError};
 pub(crate) use header::{open_layout, Chunk, HeaderRules};
 pub use header::{GadgetHeader, N_TYPES};
