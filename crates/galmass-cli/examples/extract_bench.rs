@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&dir)?;
     let mut params = SuiteParams::preset("tng-like").ok_or("preset")?;
     params.particles.set_counts(Some(300_000), Some(600_000), Some(100_000));
-    let big = build_galaxy(&params.clone().check()?, 0, 1)?.galaxy;
+    let big = build_galaxy(&params.check()?, 0, 1)?.galaxy;
     params.particles.set_counts(Some(30_000), Some(60_000), Some(10_000));
     let small = build_galaxy(&params.check()?, 1, 1)?.galaxy;
     let n_big: usize = big.all_species().map(|(_, p)| p.len()).sum();

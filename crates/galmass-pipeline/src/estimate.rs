@@ -107,14 +107,11 @@ pub fn estimate_galaxy(path: &Path, request: &EstimateRequest) -> Result<Estimat
         los: projection.los.direction(),
         source,
     })?;
-    let estimates = report
-        .estimates
-        .iter()
-        .map(|e| EstimateWithTruth {
-            estimate: *e,
-            true_mass_msun: projection.truth.enclosed_mass_msun(None, e.radius_kpc).ok(),
-        })
-        .collect();
+    let estimates = {
+        let truth = projection.truth()?;
+        let at = |r: f64| truth.enclosed_mass_msun(None, r).ok();
+        report.estimates.iter().map(|e| EstimateWithTruth { estimate: *e, true_mass_msun: at(e.radius_kpc) }).collect()
+    };
     let skipped = report.skipped.clone();
     Ok(EstimateOutput { projection, report, estimates, skipped })
 }
@@ -144,7 +141,7 @@ mod tests {
         };
         let out = estimate_galaxy(&path, &request).unwrap();
         assert_eq!(out.report.n_stars, 2000);
-        assert!(!out.projection.truth_counted);
+        assert!(!out.projection.truth_counted());
         let json = out.to_json();
         for key in ["r_h_kpc", "sigma_los_kms", "n_stars", "los"] {
             assert!(json.get(key).is_some(), "missing {key}");
@@ -186,14 +183,14 @@ mod tests {
             },
         )
         .unwrap();
-        assert!(without.projection.truth_counted);
-        assert!(!with.projection.truth_counted);
+        assert!(without.projection.truth_counted());
+        assert!(!with.projection.truth_counted());
         // Counted from the 6000 particles against the analytic profile, at the analytic total half-mass radius
         // (about 3000 particles inside: 2% Poisson noise).
-        let r_half = with.projection.truth.half_mass_radius_kpc(None).unwrap();
+        let r_half = with.projection.truth().unwrap().half_mass_radius_kpc(None).unwrap();
         let (a, b) = (
-            with.projection.truth.enclosed_mass_msun(None, r_half).unwrap(),
-            without.projection.truth.enclosed_mass_msun(None, r_half).unwrap(),
+            with.projection.truth().unwrap().enclosed_mass_msun(None, r_half).unwrap(),
+            without.projection.truth().unwrap().enclosed_mass_msun(None, r_half).unwrap(),
         );
         assert!((a / b - 1.0).abs() < 0.08, "{a} vs {b} at {r_half} kpc");
     }

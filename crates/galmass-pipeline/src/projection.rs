@@ -1,13 +1,14 @@
 //! One projection of one galaxy file: the galaxy read, its stars (optionally a seeded subsample) projected along a
 //! line of sight, and its true mass profile (the file's truth group, or counted from its particles when it has
-//! none). Shared by the estimators and the maps, so that both see the same stars.
+//! none, on demand). Shared by the estimators and the maps, so that both see the same stars.
 //!
 //! ```no_run
 //! use galmass_pipeline::projection::{load_projection, ProjectionRequest};
 //! let p = load_projection("galaxy.h5".as_ref(), &ProjectionRequest::new([0.0, 0.0, 1.0])).unwrap();
-//! println!("{} stars, truth from {}", p.stars.len(), p.truth.source.to_attribute());
+//! println!("{} stars, truth from {}", p.stars.len(), p.truth().unwrap().source.to_attribute());
 //! ```
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use galmass_core::galaxy::{log_spaced_radii, TruthProfiles};
@@ -50,10 +51,28 @@ pub struct Projection {
     pub los: LineOfSight,
     /// The projected (sub)sample of stars.
     pub stars: ProjectedStars,
-    /// The true mass profile: the galaxy file's truth group, or the one counted from its particles.
-    pub truth: TruthProfiles,
-    /// Whether [`Projection::truth`] was counted from particles (the file has no truth group).
-    pub truth_counted: bool,
+}
+
+impl Projection {
+    /// The true mass profile: the galaxy file's truth group, or, for a file without one, the profile counted from
+    /// its particles (computed on each call: only the estimators need it, never the maps).
+    pub fn truth(&self) -> Result<Cow<'_, TruthProfiles>, PipelineError> {
+        match &self.galaxy.truth {
+            Some(t) => Ok(Cow::Borrowed(t)),
+            None => {
+                tracing::info!(
+                    "{} has no truth group: counting enclosed masses from its particles",
+                    self.path.display()
+                );
+                Ok(Cow::Owned(counted_truth(&self.galaxy)?))
+            }
+        }
+    }
+
+    /// Whether [`Projection::truth`] is counted from particles (the file has no truth group).
+    pub fn truth_counted(&self) -> bool {
+        self.galaxy.truth.is_none()
+    }
 }
 
 /// The truth profile counted from all particles of `galaxy` (for files without a truth group).
@@ -79,14 +98,7 @@ pub fn load_projection_for(
         .map_err(|e| PipelineError::invalid("line of sight", format!("{:?}: {e}", request.los)))?;
     let indices = request.n_stars.map(|n| subsample_indices(stars.len(), n, request.seed));
     let projected = ProjectedStars::new(stars, &los, indices.as_deref())?;
-    let (truth, truth_counted) = match &galaxy.truth {
-        Some(t) => (t.clone(), false),
-        None => {
-            tracing::info!("{} has no truth group: counting enclosed masses from its particles", path.display());
-            (counted_truth(&galaxy)?, true)
-        }
-    };
-    Ok(Projection { path: path.to_owned(), galaxy, los, stars: projected, truth, truth_counted })
+    Ok(Projection { path: path.to_owned(), galaxy, los, stars: projected })
 }
 
 /// [`load_projection_for`] with the generic purpose "project".

@@ -94,7 +94,7 @@ fn json_err(what: &str, e: impl std::fmt::Display) -> PipelineError {
 /// Writes the suite (module docs); `progress` is called once per galaxy finished (for a progress bar).
 pub fn write_suite(request: &SuiteRequest, progress: &(dyn Fn() + Sync)) -> Result<SuiteManifest, PipelineError> {
     let params = &request.params;
-    let valid = params.clone().check()?;
+    let valid = params.check()?;
     let out = &request.out;
     std::fs::create_dir_all(out).map_err(|source| PipelineError::Io {
         path: out.clone(),
