@@ -106,8 +106,13 @@ impl AtomicFile {
     }
 
     /// Syncs the temporary to disk, renames it over the destination and syncs the folder.
-    pub fn commit(mut self) -> Result<(), AtomicWriteError> {
+    pub fn commit(self) -> Result<(), AtomicWriteError> {
         sync_file(&self.tmp, &self.dest)?;
+        self.rename_synced()
+    }
+
+    /// Renames the (already synced) temporary over the destination and syncs the folder.
+    fn rename_synced(mut self) -> Result<(), AtomicWriteError> {
         std::fs::rename(&self.tmp, &self.dest).map_err(|e| io_error(&self.dest, "renaming into place", e))?;
         self.committed = true;
         sync_parent(&self.dest);
@@ -158,7 +163,7 @@ impl AtomicFileSet {
             sync_file(&f.tmp, &f.dest)?;
         }
         for f in self.files {
-            f.commit()?;
+            f.rename_synced()?;
         }
         Ok(())
     }
