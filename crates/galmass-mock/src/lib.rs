@@ -13,6 +13,7 @@
 
 pub mod error;
 pub mod fits;
+pub mod hi;
 pub mod kde;
 pub mod sampling;
 pub mod star_maps;
