@@ -190,7 +190,8 @@ fn fast_size(n: usize) -> usize {
 }
 
 /// Linear convolution of `ny` x `nx` planes with one kernel, by FFT; the plans and the kernel's transform are made
-/// once and reused for every plane (one convolver per thread).
+/// once and reused for every plane (one convolver per thread: clone it).
+#[derive(Clone)]
 pub struct PlaneConvolver {
     ny: usize,
     nx: usize,

@@ -50,9 +50,10 @@ impl LineWidth {
     }
 }
 
-/// The thermal velocity dispersion `sqrt(k_B T / m_p)` in km/s of gas at `temperature_k`.
+/// The thermal velocity dispersion `sqrt(k_B T / m_p)` in km/s of gas at `temperature_k` (NaN for a negative or NaN
+/// temperature, which the source refuses).
 pub fn thermal_sigma_kms(temperature_k: f64) -> f64 {
-    (THERMAL_KMS2_PER_K * temperature_k.max(0.0)).sqrt()
+    (THERMAL_KMS2_PER_K * temperature_k).sqrt()
 }
 
 /// The channels `[k_lo, k_hi)` of `axis` within [`LINE_TRUNCATE_SIGMA`] of a line at `v_kms` of width

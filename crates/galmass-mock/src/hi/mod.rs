@@ -18,3 +18,7 @@ pub mod beam;
 pub mod cube;
 pub mod kernels;
 pub mod line;
+pub mod moments;
+pub mod noise;
+pub mod render;
+pub mod source;
