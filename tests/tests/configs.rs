@@ -24,6 +24,23 @@ fn projection_presets_parse_and_give_the_papers_counts() {
 }
 
 #[test]
+fn hi_presets_equal_the_pipeline_config() {
+    use galmass_mock::hi::params::HiParams;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/maps/hi.toml");
+    let text = std::fs::read_to_string(&path).expect("configs/maps/hi.toml exists");
+    let configs: BTreeMap<String, HiParams> = toml::from_str(&text).expect("every table is a HiParams");
+    assert_eq!(configs.keys().map(String::as_str).collect::<Vec<_>>(), {
+        let mut names = HiParams::PRESETS.to_vec();
+        names.sort_unstable();
+        names
+    });
+    for (name, params) in &configs {
+        assert_eq!(Some(*params), HiParams::preset(name), "{name}: config and preset differ");
+        params.check().expect("valid preset");
+    }
+}
+
+#[test]
 fn star_map_presets_equal_the_pipeline_config() {
     use galmass_mock::star_maps::StarMapParams;
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/maps/stars.toml");

@@ -20,5 +20,7 @@ pub mod kernels;
 pub mod line;
 pub mod moments;
 pub mod noise;
+pub mod params;
 pub mod render;
+pub mod scalars;
 pub mod source;
