@@ -4,6 +4,7 @@
 
 mod gbdt_cmd;
 mod maps_cmd;
+mod maps_hi;
 mod snapshot_cmd;
 mod synth_cmd;
 

@@ -1,5 +1,6 @@
 //! `galmass maps`: mock observations of one projection as maps, written to the products file
-//! (`galmass_pipeline::products`; stellar kinematic maps now, HI moments and images later).
+//! (`galmass_pipeline::products`): stellar kinematic maps (`maps stars`) and HI cubes with their moment maps
+//! (`maps hi`); images later.
 
 use std::path::PathBuf;
 
@@ -16,6 +17,11 @@ pub enum MapsCommand {
     /// The two stellar kinematic maps of one projection (sarrato2025, exposito2026): KDEs of (x/R_h, y/R_h) and of
     /// (R/R_h, v_los/v_p98), into the products file (group `stars/`, datasets `star_xy`, `star_rv`), optionally FITS.
     Stars(StarsArgs),
+    /// A mock HI observation of one projection of a galaxy's gas (delosrios2023, exposito2026; MARTINI's physics):
+    /// the data cube (channel, y, x), moments 0, 1 and 2 and the gas scalars (R_HI, v_cold, sigma_cold), into the
+    /// products file (group `hi/`, datasets `cube`, `mom0`, `mom1`, `mom2`, `mask`). A preset sets every value;
+    /// the options below override it (the record then says `custom`).
+    Hi(crate::maps_hi::HiArgs),
 }
 
 /// Arguments of `galmass maps stars`.
@@ -51,6 +57,7 @@ pub struct StarsArgs {
 pub fn run(command: &MapsCommand) -> Result<()> {
     match command {
         MapsCommand::Stars(args) => stars(args),
+        MapsCommand::Hi(args) => crate::maps_hi::run(args),
     }
 }
 

@@ -693,3 +693,70 @@ fn extract_reads_the_native_snapshots_a_suite_manifest_lists() {
     let run = galmass().args(["extract", "--manifest", "m.json", "--snapshot", "s", "--out", "o"]).output().unwrap();
     assert!(!run.status.success());
 }
+
+#[test]
+fn maps_hi_observes_a_gas_disc_and_refuses_bad_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("auriga");
+    let run = galmass()
+        .args(["synth", "--suite", "auriga-like", "--n-galaxies", "1", "--seed", "3"])
+        .args(["--n-stars", "800", "--n-dm", "800", "--n-gas", "4000", "--out"])
+        .arg(&suite)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let galaxy = suite.join("galaxy_000000.h5");
+    let out = dir.path().join("hi.h5");
+    let run = galmass()
+        .args(["maps", "hi", "--preset", "exposito2026", "--los", "0.1,-0.4,0.9", "--json", "--seed", "2"])
+        .arg("--galaxy")
+        .arg(&galaxy)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(v["shape"], serde_json::json!([64, 64, 64]));
+    assert_eq!(v["unit"], "Jy/beam");
+    assert_eq!(v["preset"], "exposito2026");
+    let r_hi = v["r_hi_kpc"].as_f64().unwrap();
+    assert!((v["pixel_kpc"].as_f64().unwrap() * 64.0 / (4.0 * r_hi) - 1.0).abs() < 1e-6, "{v}");
+    assert!(out.exists());
+    // Options override the preset, and the record says so.
+    let custom = dir.path().join("custom.h5");
+    let run = galmass()
+        .args(["maps", "hi", "--los", "0,0,1", "--json", "--beam-arcsec", "0", "--noise-rms-jy-arcsec2", "0"])
+        .args(["--channels", "160", "--npix", "256", "--kernel", "wendland-c2", "--line-sigma-kms", "7"])
+        .arg("--galaxy")
+        .arg(&galaxy)
+        .arg("--out")
+        .arg(&custom)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!((v["preset"].as_str(), v["unit"].as_str()), (Some("custom"), Some("Jy/arcsec2")));
+    let ratio = v["cube_hi_mass_msun"].as_f64().unwrap() / v["hi_mass_msun"].as_f64().unwrap();
+    assert!((ratio - 1.0).abs() < 0.01, "{v}");
+    // A noise level in Jy/beam without a beam, and a galaxy without gas, are clear errors.
+    let run = galmass()
+        .args(["maps", "hi", "--los", "0,0,1", "--beam-arcsec", "0", "--noise-rms-jy-beam", "1e-3", "--galaxy"])
+        .arg(&galaxy)
+        .arg("--out")
+        .arg(dir.path().join("bad.h5"))
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("needs a beam"), "{}", String::from_utf8_lossy(&run.stderr));
+    let stars_only = plummer_galaxy(dir.path(), 500);
+    let run = galmass()
+        .args(["maps", "hi", "--los", "0,0,1", "--galaxy"])
+        .arg(&stars_only)
+        .arg("--out")
+        .arg(dir.path().join("none.h5"))
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("no gas"), "{}", String::from_utf8_lossy(&run.stderr));
+}

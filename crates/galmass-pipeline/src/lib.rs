@@ -30,6 +30,7 @@
 
 pub mod error;
 pub mod estimate;
+pub mod hi;
 pub mod info;
 pub mod maps;
 pub mod native;

@@ -41,6 +41,7 @@ pub fn star_maps_of_galaxy(path: &Path, request: &ProjectionRequest, preset: &st
             sigma_los_kms: maps.sigma_los_kms,
         },
         stars: Some(StarMapsProduct { preset: preset.to_owned(), params, maps }),
+        hi: None,
     })
 }
 

@@ -22,8 +22,9 @@
 //! names of version 0, the `maps stars` files written before this layout, format `"galmass-star-maps"`, which
 //! [`read_products`] also reads).
 //!
-//! Products still to come take their own groups (`hi/`, `optical/`, `scalars/`); a reader ignores groups it does not
-//! know. The file is written atomically.
+//! Group `hi/` holds an HI cube, its moment maps and the gas scalars ([`hi`] documents it). Products still to come
+//! take their own groups (`optical/`, `scalars/`); a reader ignores groups it does not know. The file is written
+//! atomically.
 //!
 //! ```no_run
 //! use galmass_pipeline::products::read_products;
@@ -43,6 +44,10 @@ use hdf5::types::VarLenUnicode;
 use ndarray::Array2;
 
 use crate::PipelineError;
+
+pub mod hi;
+
+pub use hi::HiProduct;
 
 /// The `format` attribute of a products file.
 pub const FORMAT: &str = "galmass-products";
@@ -92,6 +97,8 @@ pub struct Products {
     pub projection: ProjectionInfo,
     /// The stellar kinematic maps, when made.
     pub stars: Option<StarMapsProduct>,
+    /// The HI cube and moment maps, when made.
+    pub hi: Option<HiProduct>,
 }
 
 type Result<T> = std::result::Result<T, PipelineError>;
@@ -153,6 +160,9 @@ fn write_to(tmp: &Path, path: &Path, products: &Products) -> Result<()> {
     write_scalar(path, root, "sigma_los_kms", p.sigma_los_kms)?;
     if let Some(stars) = &products.stars {
         write_star_maps(path, &file, stars)?;
+    }
+    if let Some(product) = &products.hi {
+        hi::write_hi(path, &file, product)?;
     }
     file.flush().map_err(h5err(path, "flushing"))?;
     Ok(())
@@ -320,7 +330,8 @@ pub fn read_products(path: &Path) -> Result<Products> {
             Some(StarMapsProduct { preset, params, maps })
         }
     };
-    Ok(Products { version, projection, stars })
+    let hi = if version == 0 { None } else { hi::read_hi(path, &file)? };
+    Ok(Products { version, projection, stars, hi })
 }
 
 #[cfg(test)]
@@ -353,6 +364,7 @@ mod tests {
                 sigma_los_kms: 9.75,
             },
             stars: Some(StarMapsProduct { preset: "exposito2026".into(), params, maps }),
+            hi: None,
         }
     }
 

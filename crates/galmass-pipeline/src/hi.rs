@@ -1,0 +1,204 @@
+//! Mock HI observations of one projection of a galaxy file, into the products file's `hi/` group
+//! ([`crate::products::hi`]): the gas seen along a line of sight at a distance as a data cube, its moment maps and
+//! exposito2026's gas scalars (`galmass maps hi`).
+//!
+//! [`hi_of_galaxy`] reads the galaxy file, measures the gas scalars (R_HI sets the field of the exposito2026
+//! preset), builds the source from the gas (`galmass_mock::hi::source`), observes it and takes the moments; the root
+//! attributes of the products file describe the projection (the stars' R_h and sigma_los along the same line of
+//! sight when the galaxy has stars; NaN and 0 stars otherwise).
+//!
+//! ```no_run
+//! use galmass_mock::hi::params::HiParams;
+//! use galmass_pipeline::hi::{hi_of_galaxy, HiRequest};
+//! let request = HiRequest::preset("delosrios2023", [0.0, 0.0, 1.0], 7).unwrap();
+//! let products = hi_of_galaxy("galaxy.h5".as_ref(), &request).unwrap();
+//! let hi = products.hi.unwrap();
+//! println!("M_HI from the cube: {:.3e} Msun", hi.cube.hi_mass_msun(hi.distance_mpc.unwrap()));
+//! ```
+
+use std::path::Path;
+
+use galmass_core::params::Params;
+use galmass_core::particles::Species;
+use galmass_core::projection::{Aperture, ProjectedStars};
+use galmass_core::{Galaxy, LineOfSight};
+use galmass_mock::hi::moments::moments;
+use galmass_mock::hi::params::HiParams;
+use galmass_mock::hi::render::observe;
+use galmass_mock::hi::scalars::{gas_scalars, GasScalars};
+use galmass_mock::hi::source::HiSource;
+use galmass_snapshot::galaxy_file;
+
+use crate::products::{HiProduct, Products, ProjectionInfo, VERSION};
+use crate::PipelineError;
+
+/// Which HI observation to make of a galaxy file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HiRequest {
+    /// Line of sight in the box frame, observer to galaxy (normalised for you).
+    pub los: [f64; 3],
+    /// The preset the parameters came from (`custom` when changed).
+    pub preset: String,
+    /// The observation's parameters.
+    pub params: HiParams,
+    /// Seed of the noise.
+    pub seed: u64,
+}
+
+impl HiRequest {
+    /// A paper preset (`delosrios2023`, `exposito2026`) along `los`.
+    pub fn preset(name: &str, los: [f64; 3], seed: u64) -> Result<Self, PipelineError> {
+        let params = HiParams::preset(name).ok_or_else(|| {
+            PipelineError::invalid("HI preset", format!("unknown {name:?} (known: {:?})", HiParams::PRESETS))
+        })?;
+        Ok(Self { los, preset: name.to_owned(), params, seed })
+    }
+}
+
+/// The HI cube, moments and gas scalars of one projection of the galaxy file at `path`.
+pub fn hi_of_galaxy(path: &Path, request: &HiRequest) -> Result<Products, PipelineError> {
+    let galaxy = galaxy_file::read(path)?;
+    let gas = galaxy.species(Species::Gas).filter(|g| !g.is_empty()).ok_or_else(|| PipelineError::BadFile {
+        path: path.to_owned(),
+        field: "gas".into(),
+        reason: "no gas particles to observe in HI".into(),
+    })?;
+    let los = LineOfSight::new(request.los)
+        .map_err(|e| PipelineError::invalid("line of sight", format!("{:?}: {e}", request.los)))?;
+    let valid = request.params.check()?;
+    let maps_error =
+        |source| PipelineError::Maps { path: path.to_owned(), los: los.direction(), source: Box::new(source) };
+    let scalars = match gas_scalars(gas) {
+        Ok(s) => Some(s),
+        Err(e) if valid.needs_r_hi() => return Err(maps_error(e)),
+        Err(e) => {
+            tracing::warn!("{}: gas scalars not measured: {e}", path.display());
+            None
+        }
+    };
+    let p = valid.params();
+    let source = HiSource::from_gas(gas, &los, p.distance_mpc, p.line).map_err(maps_error)?;
+    let observation = valid.observation(scalars.as_ref().map(|s: &GasScalars| s.r_hi_kpc), request.seed)?;
+    let cube = observe(&source, &observation).map_err(maps_error)?;
+    let noise_rms = observation.noise_rms_in_cube_unit()?;
+    let clip = p.clip_rms * noise_rms;
+    let moment_maps = moments(&cube, p.mask, clip).map_err(maps_error)?;
+    let hi_mass_msun = gas.field(galmass_core::particles::ScalarField::HiMassMsun).map_or(0.0, |m| m.sum());
+    tracing::info!(
+        particles = source.len(),
+        pixel_arcsec = observation.grid.pixel_arcsec,
+        cube_hi_mass = cube.hi_mass_msun(p.distance_mpc),
+        particle_hi_mass = hi_mass_msun,
+        "observed the gas in HI"
+    );
+    let product = HiProduct {
+        source: "galaxy".into(),
+        input: path.display().to_string(),
+        preset: request.preset.clone(),
+        params: Some(request.params),
+        distance_mpc: Some(p.distance_mpc),
+        seed: request.seed,
+        n_particles: source.len() as u64,
+        hi_mass_msun,
+        noise_rms,
+        clip,
+        mask: p.mask,
+        scalars,
+        cube,
+        moments: moment_maps,
+    };
+    Ok(Products {
+        version: VERSION,
+        projection: projection_info(path, &galaxy, &los, request.seed)?,
+        stars: None,
+        hi: Some(product),
+    })
+}
+
+/// The root attributes: the galaxy and, when it has stars, their R_h and sigma_los along `los` (every star).
+fn projection_info(
+    path: &Path,
+    galaxy: &Galaxy,
+    los: &LineOfSight,
+    seed: u64,
+) -> Result<ProjectionInfo, PipelineError> {
+    let (mut n_stars, mut r_h_kpc, mut sigma_los_kms) = (0, f64::NAN, f64::NAN);
+    if let Some(stars) = galaxy.species(Species::Stars).filter(|s| s.len() >= 2) {
+        let projected = ProjectedStars::new(stars, los, None)?;
+        n_stars = projected.len() as u64;
+        r_h_kpc = projected.half_number_radius_kpc()?;
+        sigma_los_kms = projected.sigma_los_kms(&Aperture::All, r_h_kpc)?;
+    }
+    Ok(ProjectionInfo {
+        galaxy: path.display().to_string(),
+        galaxy_id: galaxy.meta.galaxy_id,
+        suite: galaxy.meta.suite.clone(),
+        los: los.direction(),
+        seed,
+        n_stars,
+        r_h_kpc,
+        sigma_los_kms,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use galmass_mock::hi::cube::CubeUnit;
+    use galmass_mock::hi::params::BeamSize;
+
+    use super::*;
+    use crate::products::{read_products, write_products};
+    use crate::test_support::{synth_galaxy, write_galaxy};
+
+    /// A gas-rich disc galaxy (auriga-like preset) with 6000 gas particles, as a galaxy file.
+    fn gas_galaxy(dir: &Path) -> std::path::PathBuf {
+        write_galaxy(dir, "disc.h5", &synth_galaxy("auriga-like", (3000, 3000, Some(6000)), 0, 2))
+    }
+
+    #[test]
+    fn a_synthetic_galaxy_in_hi_round_trips_through_the_products_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let galaxy = gas_galaxy(dir.path());
+        let request = HiRequest::preset("exposito2026", [0.2, 0.3, 0.9], 5).unwrap();
+        let products = hi_of_galaxy(&galaxy, &request).unwrap();
+        let hi = products.hi.as_ref().unwrap();
+        assert_eq!(hi.cube.data.dim(), (64, 64, 64));
+        assert_eq!(hi.cube.unit, CubeUnit::JyPerBeam);
+        let r_hi = hi.scalars.unwrap().r_hi_kpc;
+        // exposito2026: the field spans +-2 R_HI.
+        assert!((hi.pixel_kpc() * 64.0 / (4.0 * r_hi) - 1.0).abs() < 1e-6, "{} {r_hi}", hi.pixel_kpc());
+        assert!(hi.moments.mask.iter().any(|m| *m));
+        let out = dir.path().join("hi.h5");
+        write_products(&out, &products).unwrap();
+        let back = read_products(&out).unwrap();
+        let back_hi = back.hi.as_ref().unwrap();
+        let same = |a: &ndarray::Array2<f64>, b: &ndarray::Array2<f64>| {
+            a.iter().zip(b).all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+        };
+        let (m, n) = (&back_hi.moments, &hi.moments);
+        assert!(same(&m.mom0, &n.mom0) && same(&m.mom1, &n.mom1) && same(&m.mom2, &n.mom2));
+        assert_eq!((&m.mask, &m.mom0_unit), (&n.mask, &n.mom0_unit));
+        assert_eq!(back_hi.params, hi.params);
+        assert_eq!(back_hi.scalars, hi.scalars);
+        let worst = (&back_hi.cube.data - &hi.cube.data).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let peak = hi.cube.data.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(worst <= peak * 1e-6, "float32 storage: {worst} of {peak}");
+        assert_eq!(back.projection, products.projection);
+    }
+
+    #[test]
+    fn an_unconvolved_noiseless_cube_holds_the_galaxy_hi_mass() {
+        let dir = tempfile::tempdir().unwrap();
+        let galaxy = gas_galaxy(dir.path());
+        let mut request = HiRequest::preset("delosrios2023", [0.0, 0.0, 1.0], 1).unwrap();
+        request.params.beam = BeamSize::None;
+        request.params.noise = galmass_mock::hi::noise::NoiseRms::None;
+        // 150 kpc and 800 km/s: every particle inside the field and the band.
+        request.params.npix = 256;
+        request.params.channels = 160;
+        let products = hi_of_galaxy(&galaxy, &request).unwrap();
+        let hi = products.hi.unwrap();
+        let ratio = hi.cube.hi_mass_msun(15.0) / hi.hi_mass_msun;
+        assert!((ratio - 1.0).abs() < 0.01, "{ratio}");
+    }
+}
