@@ -16,11 +16,13 @@
 
 pub mod beam;
 pub mod cube;
+pub mod fits_cube;
 pub mod kernels;
 pub mod line;
 pub mod moments;
 pub mod noise;
 pub mod params;
+pub mod recipe;
 pub mod render;
 pub mod scalars;
 pub mod source;
