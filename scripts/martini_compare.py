@@ -34,7 +34,11 @@ What it does:
   the relative difference over the pixels where both maps reach 1e19.5 cm^-2 (and, second, where both reach 1% of
   galmass's peak); moment 1 (intensity-weighted, every positive voxel, no clip) rms and max difference over the
   same pixels. Moments are computed here the same way for both cubes (galmass's own moment maps are checked
-  against them). Diagnostics: the same without a beam (kernel and line alone), with a fixed 7 km/s line, with h = 0;
+  against them). Diagnostics (at N = --martini-max-n): h = 0; no beam (kernels and lines alone); a fixed 7 km/s
+  line; the two discrete beams (MARTINI integrates the Gaussian over each pixel, galmass samples it at pixel
+  centres) on the same unconvolved cube; the two codes' unconvolved cubes under the same beam (MARTINI's adaptive
+  kernel is a Dirac delta for FWHM <= 0.5 px and a 6-sigma Gaussian below H = 1.16 px, galmass's a pixel-integrated
+  Gaussian below FWHM = 1.16 px); every kernel resolved (H >= 0.7 kpc), where both sample the cubic spline;
 - timings, one core, both warm (one run first): MARTINI (numba, ncpu=1, NUMBA_NUM_THREADS=1) from the particle
   arrays to the convolved cube (SPHSource, Martini(...) with its coordinate set-up and pruning,
   insert_source_in_cube, convolve_beam), median of --repeat; hi_bench (`HiSource::from_gas` + `observe`) with
@@ -244,6 +248,45 @@ def martini_cube(cols, beam=True, line="thermal", hubble_h=0.7):
     return cube, timings
 
 
+def martini_beam_kernel():
+    """MARTINI's discrete beam (GaussianBeam.init_kernel: the Gaussian integrated over each pixel, square cut)."""
+    import astropy.units as U
+    from martini import DataCube
+    from martini.beams import GaussianBeam
+
+    dc = DataCube(n_px_x=NPIX, n_px_y=NPIX, n_channels=1, px_size=PIXEL_ARCSEC * U.arcsec,
+                  channel_width=CHANNEL_KMS * U.km / U.s)
+    beam = GaussianBeam(bmaj=BEAM_ARCSEC * U.arcsec, bmin=BEAM_ARCSEC * U.arcsec, bpa=0 * U.deg,
+                        truncate=TRUNCATE_FWHM)
+    beam.init_kernel(dc)
+    return beam.kernel.to_value(U.dimensionless_unscaled)
+
+
+def galmass_beam_kernel():
+    """galmass's discrete beam (GaussianBeam::kernel: sampled at pixel centres, cut at TRUNCATE_FWHM, sum 1)."""
+    sigma = BEAM_ARCSEC / 2.354820045030949
+    half = int(np.floor(TRUNCATE_FWHM * 2.354820045030949 * sigma / PIXEL_ARCSEC))
+    y, x = np.mgrid[-half : half + 1, -half : half + 1] * PIXEL_ARCSEC
+    k = np.exp(-0.5 * (x**2 + y**2) / sigma**2)
+    k[x**2 + y**2 > (TRUNCATE_FWHM * BEAM_ARCSEC) ** 2] = 0.0
+    return k / k.sum()
+
+
+def convolve_jy_beam(cube_jy_arcsec2, kernel):
+    """Each channel of an unconvolved cube (Jy/arcsec^2) convolved with `kernel`, in Jy/beam (zero padding)."""
+    from scipy.signal import fftconvolve
+
+    area = np.pi * BEAM_ARCSEC**2 / (4 * np.log(2))
+    return np.stack([fftconvolve(plane, kernel, mode="same") for plane in cube_jy_arcsec2]) * area
+
+
+def kernel_variance_px2(kernel):
+    """Second moment along one axis of a discrete beam, in pixels^2."""
+    half = kernel.shape[0] // 2
+    x = np.arange(kernel.shape[0]) - half
+    return float((kernel.sum(axis=0) * x**2).sum() / kernel.sum())
+
+
 def moments(cube):
     """Moment 0 (sum S dv) and moment 1 (every positive voxel) of a (channel, y, x) cube, NaN where mom0 <= 0."""
     v = -0.5 * CHANNELS * CHANNEL_KMS + (np.arange(CHANNELS) + 0.5) * CHANNEL_KMS
@@ -395,6 +438,24 @@ def main():
                 g_7 = run_hi_bench(args.bin, path, work / f"disc_{n_part}_7kms", 1, 1, line="7")
                 m_7, _ = martini_cube(cols, line="7")
                 diag["fixed_7kms"] = compare(g_7["cube"], m_7)
+                # The two beam conventions on the same (galmass) unconvolved cube, and the two codes' unconvolved
+                # cubes under the same (galmass) beam: which part of the difference is the beam, which the kernel.
+                kg, km = galmass_beam_kernel(), martini_beam_kernel()
+                diag["same_cube_galmass_vs_martini_beam"] = compare(convolve_jy_beam(g_nb["cube"], kg),
+                                                                    convolve_jy_beam(g_nb["cube"], km))
+                diag["same_beam_galmass_vs_martini_kernels"] = compare(convolve_jy_beam(g_nb["cube"], kg),
+                                                                       convolve_jy_beam(m_nb, kg))
+                diag["beam_variance_px2_galmass_martini"] = [kernel_variance_px2(kg), kernel_variance_px2(km)]
+                # Every kernel resolved (H >= 0.7 kpc = 1.9 px): both codes sample the cubic spline at pixel centres.
+                smooth = cols.copy()
+                smooth[:, 7] = np.maximum(4 * cols[:, 7], 0.7)
+                spath = work / f"disc_{n_part}_resolved.f64"
+                smooth.astype("<f8").tofile(spath)
+                g_r = run_hi_bench(args.bin, spath, work / f"disc_{n_part}_resolved", 1, 1, beam_arcsec=0)
+                m_r, t_r = martini_cube(smooth, beam=False, hubble_h=0.0)
+                diag["resolved_kernels_no_beam_no_hubble"] = compare(g_r["cube"], m_r, beam=False)
+                diag["resolved_kernels_no_beam_no_hubble"]["kernels_spline_delta_gauss"] = t_r[
+                    "kernels_spline_delta_gauss"]
                 row["diagnostics"] = diag
         rows.append(row)
         print(f"## N = {n_part}: median H = {row['h_median_kpc']:.3f} kpc", flush=True)
@@ -432,7 +493,7 @@ def main():
     for r in rows:
         cases = [("main", r.get("agreement"))] + list(r.get("diagnostics", {}).items())
         for case, a in cases:
-            if a is None:
+            if not isinstance(a, dict):
                 continue
             for mask in ("nhi", "peak1pc"):
                 s = a[mask]
@@ -440,6 +501,13 @@ def main():
                       f"{s['mom0_rel_rms'] * 100:.2f}% ({s['mom0_rel_mean'] * 100:+.2f}%, "
                       f"{s['mom0_rel_max'] * 100:.1f}%) | {s['mom1_rms_kms']:.3f} / {s['mom1_max_kms']:.2f} km/s "
                       f"({s['mom1_mean_kms']:+.3f}) |")
+    for r in rows:
+        d = r.get("diagnostics", {})
+        if "beam_variance_px2_galmass_martini" in d:
+            vg, vm = d["beam_variance_px2_galmass_martini"]
+            print(f"\nbeam variance per axis: galmass {vg:.4f} px^2 (FWHM {2.3548 * np.sqrt(vg) * PIXEL_ARCSEC:.2f}''), "
+                  f"MARTINI {vm:.4f} px^2 (FWHM {2.3548 * np.sqrt(vm) * PIXEL_ARCSEC:.2f}''); resolved-kernel run "
+                  f"kernels spline/delta/Gaussian {d['resolved_kernels_no_beam_no_hubble']['kernels_spline_delta_gauss']}")
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(report, indent=1, default=float))
 
