@@ -21,7 +21,7 @@ pub enum MapsCommand {
     /// the data cube (channel, y, x), moments 0, 1 and 2 and the gas scalars (R_HI, v_cold, sigma_cold), into the
     /// products file (group `hi/`, datasets `cube`, `mom0`, `mom1`, `mom2`, `mask`). A preset sets every value;
     /// the options below override it (the record then says `custom`).
-    Hi(crate::maps_hi::HiArgs),
+    Hi(Box<crate::maps_hi::HiArgs>),
 }
 
 /// Arguments of `galmass maps stars`.

@@ -5,23 +5,39 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 use clap::Args;
+use galmass_core::params::Params;
 use galmass_mock::hi::kernels::SphKernel;
 use galmass_mock::hi::line::LineWidth;
 use galmass_mock::hi::moments::MomentMask;
 use galmass_mock::hi::noise::NoiseRms;
 use galmass_mock::hi::params::{BeamSize, HiParams, PixelScale};
-use galmass_pipeline::hi::{hi_of_galaxy, HiRequest};
+use galmass_mock::hi::recipe::SystemicVelocity;
+use galmass_pipeline::hi::{hi_of_fits, hi_of_galaxy, write_hi_fits, FitsHiRequest, HiRequest};
 use galmass_pipeline::products::write_products;
 
 /// Arguments of `galmass maps hi`.
 #[derive(Debug, Args)]
 pub struct HiArgs {
     /// The galaxy file (its gas needs hi_mass_msun and smoothing_length_kpc, and temperature_k for --thermal).
-    #[arg(long)]
-    galaxy: PathBuf,
+    #[arg(long, required_unless_present = "fits_in", conflicts_with = "fits_in", requires = "los")]
+    galaxy: Option<PathBuf>,
     /// Line of sight X,Y,Z in the box frame, observer to galaxy (normalised for you).
     #[arg(long, value_parser = crate::parse_vec3, allow_hyphen_values = true)]
-    los: [f64; 3],
+    los: Option<[f64; 3]>,
+    /// A real HI cube (FITS) instead of a galaxy: its moments, with the mask options below (the preset's mask
+    /// otherwise); velocity axes VELO/FELO/VOPT/VRAD or FREQ, Stokes axes, per-channel beams, Jy/beam or K.
+    #[arg(long)]
+    fits_in: Option<PathBuf>,
+    /// With --fits-in: first bring the cube to the preset's recipe (beam, channels, pixels; a beam finer than the
+    /// data's is refused). Physical pixels need --distance-mpc (the galaxy's), exposito2026 also --r-hi-kpc.
+    #[arg(long, requires = "fits_in")]
+    to_recipe: bool,
+    /// With --to-recipe and a field of +-k R_HI (exposito2026): the galaxy's R_HI in kpc.
+    #[arg(long, requires = "to_recipe")]
+    r_hi_kpc: Option<f64>,
+    /// With --to-recipe: the systemic velocity in km/s in the cube's frame (default: the flux-weighted mean).
+    #[arg(long, requires = "to_recipe", allow_hyphen_values = true)]
+    vsys_kms: Option<f64>,
     /// Output products file (HDF5).
     #[arg(long)]
     out: PathBuf,
@@ -76,18 +92,38 @@ pub struct HiArgs {
     /// Mask voxels below this intensity in Jy/beam (delosrios2023 writes 0.2).
     #[arg(long, conflicts_with = "no_mask")]
     mask_intensity_jy_beam: Option<f64>,
-    /// No mask: every pixel with a positive moment 0.
+    /// No mask: every pixel (moment 0 is the nan-sum over channels).
     #[arg(long)]
     no_mask: bool,
     /// Seed of the noise.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Also write FITS beside the products file: OUT.cube.fits (the cube with its WCS, beam and RESTFRQ) and
+    /// OUT.moments.fits (MOM0, MOM1, MOM2).
+    #[arg(long)]
+    fits: bool,
     /// Print one JSON object (paths, grid, HI masses, scalars, timing) instead of a line of text.
     #[arg(long)]
     json: bool,
 }
 
 impl HiArgs {
+    /// The request for a real cube: the mask (options over the preset's) and, with --to-recipe, the target.
+    fn fits_request(&self, params: HiParams, preset: String) -> Result<FitsHiRequest> {
+        let recipe = if self.to_recipe {
+            let physical = !matches!(params.pixel, PixelScale::Arcsec(_));
+            if physical && self.distance_mpc.is_none() {
+                bail!("--to-recipe with the {preset} preset's physical pixels needs --distance-mpc (the galaxy's)");
+            }
+            let systemic = self.vsys_kms.map_or(SystemicVelocity::FluxWeightedMean, SystemicVelocity::Kms);
+            let target = params.check()?.recipe_target(self.r_hi_kpc, systemic)?;
+            Some((preset, target))
+        } else {
+            None
+        };
+        Ok(FitsHiRequest { mask: params.mask, clip_rms: params.clip_rms, distance_mpc: self.distance_mpc, recipe })
+    }
+
     /// The preset with the options applied, and whether any option changed it.
     fn params(&self) -> Result<(HiParams, bool)> {
         let Some(preset) = HiParams::preset(&self.preset) else { bail!("unknown HI preset {:?}", self.preset) };
@@ -149,22 +185,36 @@ impl HiArgs {
 pub fn run(args: &HiArgs) -> Result<()> {
     let (params, changed) = args.params()?;
     let preset = if changed { "custom".to_owned() } else { args.preset.clone() };
-    let request = HiRequest { los: args.los, preset, params, seed: args.seed };
     let start = Instant::now();
-    let products = hi_of_galaxy(&args.galaxy, &request)?;
+    let products = match (&args.galaxy, args.los, &args.fits_in) {
+        (Some(galaxy), Some(los), None) => hi_of_galaxy(galaxy, &HiRequest { los, preset, params, seed: args.seed })?,
+        (None, _, Some(cube)) => hi_of_fits(cube, &args.fits_request(params, preset)?)?,
+        _ => bail!("give --galaxy with --los, or --fits-in"),
+    };
     let seconds = start.elapsed().as_secs_f64();
     write_products(&args.out, &products)?;
     tracing::info!(out = %args.out.display(), seconds, "wrote the products file");
     let Some(hi) = &products.hi else { bail!("no HI cube was made") };
-    let distance = params.distance_mpc;
+    let fits = if args.fits {
+        let object = format!("{} galaxy {}", products.projection.suite, products.projection.galaxy_id);
+        let (cube, moments) = write_hi_fits(&args.out, hi, &object)?;
+        tracing::info!(cube = %cube.display(), moments = %moments.display(), "wrote FITS");
+        Some((cube, moments))
+    } else {
+        None
+    };
+    let distance = hi.distance_mpc;
+    let cube_hi_mass = distance.map(|d| hi.cube.hi_mass_msun(d));
     let cube = &hi.cube;
     if args.json {
         let report = serde_json::json!({
             "out": args.out,
+            "fits": fits.as_ref().map(|(c, m)| serde_json::json!({"cube": c, "moments": m})),
             "galaxy": args.galaxy,
+            "fits_in": args.fits_in,
             "los": products.projection.los,
             "preset": hi.preset,
-            "params": params,
+            "params": hi.params,
             "shape": [cube.spectral.n, cube.grid.ny, cube.grid.nx],
             "unit": cube.unit.as_str(),
             "pixel_arcsec": cube.grid.pixel_arcsec,
@@ -172,7 +222,7 @@ pub fn run(args: &HiArgs) -> Result<()> {
             "distance_mpc": distance,
             "n_particles": hi.n_particles,
             "hi_mass_msun": hi.hi_mass_msun,
-            "cube_hi_mass_msun": cube.hi_mass_msun(distance),
+            "cube_hi_mass_msun": cube_hi_mass,
             "noise_rms": hi.noise_rms,
             "masked_fraction": hi.moments.mask.iter().filter(|m| !**m).count() as f64 / hi.moments.mask.len() as f64,
             "r_hi_kpc": hi.scalars.map(|s| s.r_hi_kpc),
@@ -184,7 +234,7 @@ pub fn run(args: &HiArgs) -> Result<()> {
         return Ok(());
     }
     println!(
-        "{}: {} channels x {} x {} pixels of {:.3}'' ({:.4} kpc) in {}, M_HI {:.4e} Msun in the cube of {:.4e} in {} \
+        "{}: {} channels x {} x {} pixels of {:.3}'' ({:.4} kpc) in {}, M_HI {:.4e} Msun in the cube, {:.4e} in {} \
          particles{}",
         args.out.display(),
         cube.spectral.n,
@@ -193,7 +243,7 @@ pub fn run(args: &HiArgs) -> Result<()> {
         cube.grid.pixel_arcsec,
         hi.pixel_kpc(),
         cube.unit.as_str(),
-        cube.hi_mass_msun(distance),
+        cube_hi_mass.unwrap_or(f64::NAN),
         hi.hi_mass_msun,
         hi.n_particles,
         hi.scalars.map_or(String::new(), |s| format!(", R_HI {:.3} kpc, v_cold {:.2} km/s", s.r_hi_kpc, s.v_cold_kms))

@@ -708,7 +708,7 @@ fn maps_hi_observes_a_gas_disc_and_refuses_bad_requests() {
     let galaxy = suite.join("galaxy_000000.h5");
     let out = dir.path().join("hi.h5");
     let run = galmass()
-        .args(["maps", "hi", "--preset", "exposito2026", "--los", "0.1,-0.4,0.9", "--json", "--seed", "2"])
+        .args(["maps", "hi", "--preset", "exposito2026", "--los", "0.1,-0.4,0.9", "--json", "--seed", "2", "--fits"])
         .arg("--galaxy")
         .arg(&galaxy)
         .arg("--out")
@@ -723,6 +723,11 @@ fn maps_hi_observes_a_gas_disc_and_refuses_bad_requests() {
     let r_hi = v["r_hi_kpc"].as_f64().unwrap();
     assert!((v["pixel_kpc"].as_f64().unwrap() * 64.0 / (4.0 * r_hi) - 1.0).abs() < 1e-6, "{v}");
     assert!(out.exists());
+    for name in ["hi.cube.fits", "hi.moments.fits"] {
+        let bytes = std::fs::read(dir.path().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(bytes.starts_with(b"SIMPLE  =") && bytes.len() % 2880 == 0, "{name}");
+    }
+    assert_eq!(v["fits"]["cube"].as_str().unwrap(), dir.path().join("hi.cube.fits").to_str().unwrap());
     // Options override the preset, and the record says so.
     let custom = dir.path().join("custom.h5");
     let run = galmass()
@@ -759,4 +764,57 @@ fn maps_hi_observes_a_gas_disc_and_refuses_bad_requests() {
         .unwrap();
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("no gas"), "{}", String::from_utf8_lossy(&run.stderr));
+}
+
+#[test]
+fn maps_hi_makes_moments_of_a_real_cube() {
+    let Some(cube) = galmass_core::fixtures::fixture("fits/NGC_2903.fits") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ngc2903.h5");
+    let run = galmass()
+        .args(["maps", "hi", "--no-mask", "--json", "--distance-mpc", "8.9", "--fits", "--fits-in"])
+        .arg(&cube)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(v["shape"], serde_json::json!([113, 89, 70]));
+    assert_eq!(v["unit"], "Jy/beam");
+    assert!(dir.path().join("ngc2903.moments.fits").exists());
+    // A recipe with a beam finer than the data's is refused; a coarse one is matched.
+    let run = galmass()
+        .args(["maps", "hi", "--to-recipe", "--preset", "delosrios2023", "--fits-in"])
+        .arg(&cube)
+        .arg("--out")
+        .arg(dir.path().join("fine.h5"))
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("cannot be sharpened"),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let run = galmass()
+        .args(["maps", "hi", "--to-recipe", "--preset", "exposito2026", "--r-hi-kpc", "40", "--json", "--fits-in"])
+        .arg(&cube)
+        .arg("--out")
+        .arg(dir.path().join("matched.h5"))
+        .output()
+        .unwrap();
+    assert!(!run.status.success(), "physical pixels need the galaxy's distance");
+    assert!(String::from_utf8_lossy(&run.stderr).contains("--distance-mpc"));
+    let run = galmass()
+        .args(["maps", "hi", "--to-recipe", "--preset", "exposito2026", "--r-hi-kpc", "40", "--distance-mpc", "8.9"])
+        .args(["--json", "--fits-in"])
+        .arg(&cube)
+        .arg("--out")
+        .arg(dir.path().join("matched.h5"))
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(v["shape"], serde_json::json!([64, 64, 64]));
 }

@@ -16,14 +16,19 @@
 //! println!("M_HI from the cube: {:.3e} Msun", hi.cube.hi_mass_msun(hi.distance_mpc.unwrap()));
 //! ```
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use galmass_core::cosmology::Cosmology;
+use galmass_mock::hi::fits_cube::{write_cube, write_sky_maps, CubeHeader, SkyMap, SkyPosition};
 
 use galmass_core::params::Params;
 use galmass_core::particles::Species;
 use galmass_core::projection::{Aperture, ProjectedStars};
 use galmass_core::{Galaxy, LineOfSight};
-use galmass_mock::hi::moments::moments;
+use galmass_mock::hi::fits_cube::read_cube;
+use galmass_mock::hi::moments::{moments, MomentMask};
 use galmass_mock::hi::params::HiParams;
+use galmass_mock::hi::recipe::{match_recipe, RecipeTarget};
 use galmass_mock::hi::render::observe;
 use galmass_mock::hi::scalars::{gas_scalars, GasScalars};
 use galmass_mock::hi::source::HiSource;
@@ -115,6 +120,104 @@ pub fn hi_of_galaxy(path: &Path, request: &HiRequest) -> Result<Products, Pipeli
     })
 }
 
+/// How to make moments of a real cube.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitsHiRequest {
+    /// The moment mask.
+    pub mask: MomentMask,
+    /// Velocity moments use voxels above this many times the cube's noise rms (estimated from the data: 1.4826
+    /// times the median absolute deviation of the finite voxels, which emission-free voxels dominate).
+    pub clip_rms: f64,
+    /// The galaxy's distance, Mpc (recorded; needed for physical pixels).
+    pub distance_mpc: Option<f64>,
+    /// Bring the cube to this recipe first (beam, channels, pixels), with its preset's name.
+    pub recipe: Option<(String, RecipeTarget)>,
+}
+
+/// Moments of the real cube at `path` (FITS), optionally brought to a training recipe first.
+pub fn hi_of_fits(path: &Path, request: &FitsHiRequest) -> Result<Products, PipelineError> {
+    let real = read_cube(path)?;
+    let (cube, preset) = match &request.recipe {
+        Some((name, target)) => {
+            let matched = match_recipe(&real, target)?;
+            tracing::info!(systemic_kms = matched.systemic_velocity_kms, "brought the cube to the {name} recipe");
+            (matched.cube, name.clone())
+        }
+        None => (real.cube.clone(), "fits".to_owned()),
+    };
+    let noise_rms = robust_rms(cube.data.iter().copied());
+    let clip = request.clip_rms * noise_rms;
+    let moment_maps = moments(&cube, request.mask, clip)?;
+    let product = HiProduct {
+        source: "fits".into(),
+        input: path.display().to_string(),
+        preset,
+        params: None,
+        distance_mpc: request.distance_mpc,
+        seed: 0,
+        n_particles: 0,
+        hi_mass_msun: f64::NAN,
+        noise_rms,
+        clip,
+        mask: request.mask,
+        scalars: None,
+        cube,
+        moments: moment_maps,
+    };
+    let projection = ProjectionInfo {
+        galaxy: path.display().to_string(),
+        galaxy_id: 0,
+        suite: real.object.clone().unwrap_or_else(|| "observed".into()),
+        los: [0.0, 0.0, 1.0],
+        seed: 0,
+        n_stars: 0,
+        r_h_kpc: f64::NAN,
+        sigma_los_kms: f64::NAN,
+    };
+    Ok(Products { version: VERSION, projection, stars: None, hi: Some(product) })
+}
+
+/// 1.4826 times the median absolute deviation of the finite values (the rms of Gaussian noise; 0 when none).
+pub fn robust_rms(values: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return 0.0;
+    }
+    let mid = v.len() / 2;
+    let median = *v.select_nth_unstable_by(mid, f64::total_cmp).1;
+    let mut dev: Vec<f64> = v.iter().map(|x| (x - median).abs()).collect();
+    1.4826 * *dev.select_nth_unstable_by(mid, f64::total_cmp).1
+}
+
+/// Where the FITS files of [`write_hi_fits`] go for a products file `out`: `<out>.cube.fits` and
+/// `<out>.moments.fits` (the extension of `out` replaced).
+pub fn hi_fits_paths(out: &Path) -> (PathBuf, PathBuf) {
+    (out.with_extension("cube.fits"), out.with_extension("moments.fits"))
+}
+
+/// Writes the cube and its moments as FITS (for DS9 and astropy): the cube with a `RA---SIN`/`DEC--SIN`/`VRAD` WCS
+/// centred on RA = Dec = 0 (a mock has no position on the sky), the beam, `RESTFRQ`, `SPECSYS`, and the systemic
+/// velocity `CRVAL3` of the Hubble flow at the distance (Planck 2018 H0) for a mock, the file's own velocities for a
+/// real cube; the moments as `MOM0`/`MOM1`/`MOM2` images with the same celestial WCS.
+pub fn write_hi_fits(out: &Path, product: &HiProduct, object: &str) -> Result<(PathBuf, PathBuf), PipelineError> {
+    let systemic_kms = match (product.source.as_str(), product.distance_mpc) {
+        ("galaxy", Some(d)) => Cosmology::PLANCK2018.h * 100.0 * d,
+        _ => 0.0,
+    };
+    let object: String = object.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').take(68).collect();
+    let header = CubeHeader::new(object, SkyPosition { ra_deg: 0.0, dec_deg: 0.0 }, systemic_kms);
+    let (cube_path, moments_path) = hi_fits_paths(out);
+    write_cube(&cube_path, &product.cube, &header)?;
+    let m = &product.moments;
+    let maps = [
+        SkyMap::moment0(m.mom0.view(), product.cube.unit),
+        SkyMap::moment1(m.mom1.view()),
+        SkyMap::moment2(m.mom2.view()),
+    ];
+    write_sky_maps(&moments_path, &maps, &product.cube.grid, product.cube.beam.as_ref(), &header)?;
+    Ok((cube_path, moments_path))
+}
+
 /// The root attributes: the galaxy and, when it has stars, their R_h and sigma_los along `los` (every star).
 fn projection_info(
     path: &Path,
@@ -145,6 +248,8 @@ fn projection_info(
 mod tests {
     use galmass_mock::hi::cube::CubeUnit;
     use galmass_mock::hi::params::BeamSize;
+
+    use galmass_mock::hi::recipe::SystemicVelocity;
 
     use super::*;
     use crate::products::{read_products, write_products};
@@ -200,5 +305,35 @@ mod tests {
         let hi = products.hi.unwrap();
         let ratio = hi.cube.hi_mass_msun(15.0) / hi.hi_mass_msun;
         assert!((ratio - 1.0).abs() < 0.01, "{ratio}");
+    }
+
+    #[test]
+    fn a_real_cube_gives_its_unmasked_moment_zero_and_comes_to_a_recipe() {
+        let Some(path) = galmass_core::fixtures::fixture("fits/NGC_2903.fits") else { return };
+        let request = FitsHiRequest { mask: MomentMask::None, clip_rms: 5.0, distance_mpc: Some(8.9), recipe: None };
+        let products = hi_of_fits(&path, &request).unwrap();
+        let hi = products.hi.unwrap();
+        // expected_by_peers.json: nansum over channels x |CDELT3| in km/s, summed over the map (astropy).
+        let total: f64 = hi.moments.mom0.iter().filter(|v| v.is_finite()).sum();
+        assert!((total / 1993.3987776591418 - 1.0).abs() < 1e-6, "{total}");
+        assert!(hi.noise_rms > 0.0 && hi.noise_rms < 0.01, "{}", hi.noise_rms);
+        // delosrios2023's 10'' beam is finer than the data's (57'' x 48''): refused.
+        let fine = HiParams::DELOSRIOS2023.check().unwrap();
+        let target = fine.recipe_target(None, SystemicVelocity::FluxWeightedMean).unwrap();
+        let refused = FitsHiRequest { recipe: Some(("delosrios2023".into(), target)), ..request.clone() };
+        assert!(hi_of_fits(&path, &refused).unwrap_err().to_string().contains("cannot be sharpened"));
+        // exposito2026 at 8.9 Mpc: R_HI = 30 kpc would give 64 pixels of 0.94 kpc (21.7'') and a 2-pixel beam of
+        // 43'', still finer than the data's; R_HI = 40 kpc gives a 58'' beam and works.
+        let coarse = HiParams { distance_mpc: 8.9, ..HiParams::EXPOSITO2026 }.check().unwrap();
+        let target = coarse.recipe_target(Some(40.0), SystemicVelocity::FluxWeightedMean).unwrap();
+        let matched = FitsHiRequest {
+            mask: MomentMask::ColumnDensityCm2(3.16e19),
+            recipe: Some(("exposito2026".into(), target)),
+            ..request
+        };
+        let hi = hi_of_fits(&path, &matched).unwrap().hi.unwrap();
+        assert_eq!(hi.cube.data.dim(), (64, 64, 64));
+        assert_eq!(hi.preset, "exposito2026");
+        assert!(hi.moments.mask.iter().any(|m| *m));
     }
 }

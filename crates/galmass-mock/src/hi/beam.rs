@@ -95,7 +95,7 @@ impl GaussianBeam {
         let mean = 0.5 * (xx + yy);
         let half_diff = (0.25 * (xx - yy) * (xx - yy) + xy * xy).sqrt();
         let (l_max, l_min) = (mean + half_diff, mean - half_diff);
-        if !(l_min > 0.0) {
+        if l_min.is_nan() || l_min <= 0.0 {
             return Err(MockError::invalid("beam", format!("covariance {c:?} is not positive definite")));
         }
         // Eigenvector of l_max: (xy, l_max - xx) or (l_max - yy, xy); the major axis is (-sin pa, cos pa).

@@ -176,7 +176,7 @@ fn phi(x: f64) -> f64 {
 /// A Gaussian of standard deviation `sigma_px` integrated exactly over each pixel (separable), cut at
 /// [`GAUSSIAN_TRUNCATE_SIGMA`] and renormalised; a delta function in the particle's pixel when `sigma_px` is 0.
 fn gaussian_integrated(x_px: f64, y_px: f64, sigma_px: f64, out: &mut Footprint) {
-    if !(sigma_px > 0.0) {
+    if sigma_px.is_nan() || sigma_px <= 0.0 {
         out.reset(x_px.floor() as i64, y_px.floor() as i64, 1, 1);
         out.weights[0] = 1.0;
         return;

@@ -74,7 +74,7 @@ pub fn line_channels(v_kms: f64, sigma_kms: f64, axis: &SpectralAxis) -> Range<u
 pub fn channel_fractions(v_kms: f64, sigma_kms: f64, axis: &SpectralAxis, range: Range<usize>, out: &mut [f64]) {
     let first = axis.first_edge_kms();
     let width = axis.width_kms;
-    if !(sigma_kms > 0.0) {
+    if sigma_kms.is_nan() || sigma_kms <= 0.0 {
         let k = ((v_kms - first) / width).floor();
         for (slot, kk) in out.iter_mut().zip(range) {
             *slot = if kk as f64 == k { 1.0 } else { 0.0 };

@@ -12,7 +12,8 @@
 //! - `IntensityJyPerBeam(S)`: only voxels of at least `S` Jy/beam count, in all three moments; a pixel with no such
 //!   voxel is masked (delosrios2023's 0.2 Jy/beam, which it equates with 1e19.5 cm^-2; for a 10'' beam 1e19.5 cm^-2
 //!   is about 2.9 mJy/beam km/s of moment 0, methods.md, so the two are not the same mask);
-//! - `None`: every pixel with a positive moment 0 is kept (the unmasked moment 0 is the nan-sum over channels).
+//! - `None`: no mask; every pixel with a finite voxel is kept (moment 0 is then the nan-sum over channels, negative
+//!   where noise makes it so; the velocity moments are NaN where no voxel passes `clip`).
 //!
 //! In a noisy cube the velocity moments use only the voxels above `clip` (MARTINI clips at 5 rms), so noise
 //! neither drags `mom1` nor makes `sum S (v - mom1)^2` negative; `mom0` sums every channel (noise averages out).
@@ -25,7 +26,7 @@
 //! cube.data[[2, 0, 0]] = 1.0;
 //! let m = moments(&cube, MomentMask::None, 0.0).unwrap();
 //! assert_eq!((m.mom0[[0, 0]], m.mom1[[0, 0]], m.mom2[[0, 0]]), (20.0, 0.0, 10.0));
-//! assert!(m.mom0[[1, 1]].is_nan() && !m.mask[[1, 1]]);
+//! assert!(m.mom0[[1, 1]] == 0.0 && m.mom1[[1, 1]].is_nan() && m.mask[[1, 1]]);
 //! ```
 
 use ndarray::Array2;
@@ -41,7 +42,7 @@ pub const EXPOSITO2026_COLUMN_DENSITY_CM2: f64 = 3.162_277_660_168_379_5e19;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub enum MomentMask {
-    /// Every pixel with a positive moment 0 (TOML `mask = "none"`).
+    /// No mask: every pixel with a finite voxel (TOML `mask = "none"`).
     None,
     /// Pixels whose moment-0 column density reaches this many cm^-2 (TOML `mask = { column-density-cm2 = 3.16e19 }`).
     ColumnDensityCm2(f64),
@@ -121,7 +122,8 @@ pub fn moments(cube: &DataCube, mask: MomentMask, clip: f64) -> Result<Moments, 
             let mom0: f64 = spectrum.iter().filter(|s| passes(**s)).sum::<f64>() * dv;
             let keep = match mask {
                 MomentMask::ColumnDensityCm2(n) => mom0 * n_per_mom0 >= n,
-                MomentMask::IntensityJyPerBeam(_) | MomentMask::None => mom0 > 0.0,
+                MomentMask::IntensityJyPerBeam(_) => mom0 > 0.0,
+                MomentMask::None => spectrum.iter().any(|s| s.is_finite()),
             };
             if !keep {
                 continue;

@@ -224,6 +224,45 @@ impl HiValidParams {
         }
     }
 
+    /// The target that brings a real cube to this recipe ([`crate::hi::recipe::match_recipe`]): the same beam,
+    /// channels and pixels (physical pixels at `distance_mpc` of the parameters, which must then be the real galaxy's
+    /// distance), centred on the cube's centre, NaN outside the data.
+    pub fn recipe_target(
+        &self,
+        r_hi_kpc: Option<f64>,
+        systemic: crate::hi::recipe::SystemicVelocity,
+    ) -> Result<crate::hi::recipe::RecipeTarget, MockError> {
+        use crate::hi::recipe::{FieldCentre, OutsideData, PixelScale as TargetPixel, RecipeTarget};
+        let p = &self.params;
+        let pixel_arcsec = self.pixel_arcsec(r_hi_kpc)?;
+        let pixel_scale = match p.pixel {
+            PixelScale::Arcsec(v) => TargetPixel::Arcsec(v),
+            PixelScale::Kpc(v) => TargetPixel::Kpc { pixel_kpc: v, distance_mpc: p.distance_mpc },
+            PixelScale::FieldHalfWidthRHi(k) => TargetPixel::Kpc {
+                pixel_kpc: 2.0 * k * r_hi_kpc.unwrap_or(f64::NAN) / p.npix as f64,
+                distance_mpc: p.distance_mpc,
+            },
+        };
+        let beam = match p.beam {
+            BeamSize::None => None,
+            BeamSize::Arcsec(f) => Some(GaussianBeam::circular(f, p.beam_truncate_fwhm)?),
+            BeamSize::Pixels(f) => Some(GaussianBeam::circular(f * pixel_arcsec, p.beam_truncate_fwhm)?),
+        };
+        let target = RecipeTarget {
+            beam,
+            channel_width_kms: p.channel_kms,
+            n_channels: p.channels,
+            centre_kms: p.centre_kms,
+            systemic,
+            pixel_scale,
+            npix: p.npix,
+            centre: FieldCentre::CubeCentre,
+            outside: OutsideData::Nan,
+        };
+        target.check()?;
+        Ok(target)
+    }
+
     /// The observation: grids, beam, kernel, noise and `seed`.
     pub fn observation(&self, r_hi_kpc: Option<f64>, seed: u64) -> Result<Observation, MockError> {
         let p = &self.params;

@@ -224,7 +224,7 @@ mod tests {
         // A noiseless, unconvolved cube holds M_HI = 2.36e5 D^2 sum S dv (the disc seen at 45 degrees from 10 Mpc,
         // every particle inside the field and the band), for each kernel.
         let gas = disc(3000, 1);
-        let los = LineOfSight::new([0.0, 0.70710678, 0.70710678]).unwrap();
+        let los = LineOfSight::new([0.0, std::f64::consts::FRAC_1_SQRT_2, std::f64::consts::FRAC_1_SQRT_2]).unwrap();
         let source = HiSource::from_gas(&gas, &los, 10.0, LineWidth::Thermal).unwrap();
         let m_hi = gas.field(ScalarField::HiMassMsun).unwrap().sum();
         for kernel in [SphKernel::CubicSpline, SphKernel::WendlandC2, SphKernel::Gaussian] {

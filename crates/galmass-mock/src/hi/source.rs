@@ -120,7 +120,7 @@ impl HiSource {
             let v = [vel[[i, 0]], vel[[i, 1]], vel[[i, 2]]];
             let dot = |a: [f64; 3], b: [f64; 3]| a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
             let depth = d_kpc + dot(p, direction);
-            if !(depth > 0.0) {
+            if depth.is_nan() || depth <= 0.0 {
                 return Err(MockError::BadInput {
                     name: "gas",
                     expected: format!("particles in front of the observer at {distance_mpc} Mpc"),
