@@ -70,13 +70,12 @@ pub fn write_images(path: &Path, images: &[FitsImage<'_>]) -> Result<(), MockErr
 /// Writes the images to the temporary file `tmp`; errors name the destination `path`.
 fn write_to(tmp: &Path, path: &Path, first: &FitsImage<'_>, rest: &[FitsImage<'_>]) -> Result<(), MockError> {
     let shape = [first.data.nrows(), first.data.ncols()];
-    let description = ImageDescription { data_type: ImageType::Double, dimensions: &shape };
-    let mut file = FitsFile::create(tmp)
-        .with_custom_primary(&description)
-        .overwrite()
-        .open()
-        .map_err(|e| fits_err(path, "creating", e))?;
-    let hdu = file.primary_hdu().map_err(|e| fits_err(path, "opening the primary HDU", e))?;
+    // An empty primary resized to the image: `with_custom_primary` would write `EXTNAME = '_PRIMARY'`, which a
+    // second EXTNAME card cannot override for readers (astropy reads the first).
+    let mut file = FitsFile::create(tmp).overwrite().open().map_err(|e| fits_err(path, "creating", e))?;
+    let mut hdu = file.primary_hdu().map_err(|e| fits_err(path, "opening the primary HDU", e))?;
+    hdu.info = HduInfo::ImageInfo { shape: Vec::new(), image_type: ImageType::Double };
+    let hdu = hdu.resize(&mut file, &shape).map_err(|e| fits_err(path, "sizing the primary HDU", e))?;
     write_hdu(path, &mut file, &hdu, first)?;
     for image in rest {
         let shape = [image.data.nrows(), image.data.ncols()];
@@ -153,4 +152,33 @@ pub fn read_image(path: &Path, hdu_index: usize) -> Result<(Array2<f64>, Option<
     })?;
     let unit = hdu.read_key::<String>(&mut file, "BUNIT").ok();
     Ok((image, unit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_primary_hdu_carries_its_own_name_and_the_grid() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("maps.fits");
+        let a = Array2::from_shape_fn((4, 5), |(j, i)| (j * 5 + i) as f64);
+        let axis = AxisWcs { ctype: "X_RH".into(), unit: "".into(), first: -0.5, step: 0.25 };
+        let image = |name: &str| FitsImage {
+            extname: name.into(),
+            data: a.view(),
+            x: axis.clone(),
+            y: axis.clone(),
+            keys: vec![("RH_KPC".into(), 1.5, "radius".into())],
+        };
+        write_images(&path, &[image("STAR_XY"), image("STAR_RV")]).unwrap();
+        let (back, _) = read_image(&path, 0).unwrap();
+        assert_eq!(back, a);
+        let mut file = FitsFile::open(&path).unwrap();
+        let primary = file.primary_hdu().unwrap();
+        assert_eq!(primary.read_key::<String>(&mut file, "EXTNAME").unwrap(), "STAR_XY");
+        assert_eq!(primary.read_key::<f64>(&mut file, "CDELT1").unwrap(), 0.25);
+        let second = file.hdu(1).unwrap();
+        assert_eq!(second.read_key::<String>(&mut file, "EXTNAME").unwrap(), "STAR_RV");
+    }
 }

@@ -6,9 +6,11 @@
 //! - [`star_maps`]: the two stellar kinematic maps of sarrato2025 and exposito2026;
 //! - [`sampling`]: the star sample of each projection (one sample per galaxy, or disjoint subsets) and optional
 //!   observational realism (velocity errors, contaminants, binary jitter);
-//! - [`fits`]: FITS images with their grid in the header.
+//! - [`fits`]: FITS images with their grid in the header;
+//! - [`hi`]: synthetic HI data cubes of a galaxy's gas and their moment maps (MARTINI's physics, one module per
+//!   concept), and real survey cubes read from FITS and brought to a training recipe.
 //!
-//! HI data cubes and multi-band images arrive with their own issues. Every per-projection quantity (star subsample,
+//! Multi-band images arrive with their own issue. Every per-projection quantity (star subsample,
 //! R_h, sigma_los, v_p98, apertures) comes from `galmass_core::projection` and is never re-implemented here.
 
 pub mod error;
