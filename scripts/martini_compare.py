@@ -25,7 +25,9 @@ What it does:
   observer to the galaxy) and velocity growing with the channel index. The script gives MARTINI the particles
   rotated to (p.n, p.e1, p.e2) (a proper rotation, since (n, e1, e2) is right-handed), so MARTINI's east is galmass's
   +x: MARTINI's array is flipped along axis 0 (RA) and the channel axis and transposed to (channel, y, x). An
-  asymmetric two-clump source checks this first (centroids of each clump in both cubes);
+  asymmetric two-clump source checks this first (centroids of each clump in both cubes). (So galmass's +x runs east
+  when +y is north, while its FITS writer and beam module take east = -x, CDELT1 < 0: for the same particles its
+  cubes are the mirror image, about the north-south axis, of what MARTINI and the sky show);
 - MARTINI's source is at the distance with a Hubble-flow systemic velocity (h = 0.7, vpeculiar = 0) and its band
   is centred on `source.vsys`; galmass's band is centred on the systemic velocity (centre_kms = 0). MARTINI also
   adds the Hubble flow across the galaxy's depth (H0 * depth, 0.07 km/s per kpc), which galmass does not; a
@@ -41,7 +43,7 @@ What it does:
   Gaussian below FWHM = 1.16 px); every kernel resolved (H >= 0.7 kpc), where both sample the cubic spline;
 - timings, one core, both warm (one run first): MARTINI (numba, ncpu=1, NUMBA_NUM_THREADS=1) from the particle
   arrays to the convolved cube (SPHSource, Martini(...) with its coordinate set-up and pruning,
-  insert_source_in_cube, convolve_beam), median of --repeat; hi_bench (`HiSource::from_gas` + `observe`) with
+  insert_source_in_cube, convolve_beam), median of --martini-repeat; hi_bench (`HiSource::from_gas` + `observe`) with
   RAYON_NUM_THREADS=1 and 2, median of --repeat, and its peak memory (`/usr/bin/time -v` maximum resident set size
   and VmHWM, after loading the particles and at the end). Prints Markdown tables for BENCHMARKS.md.
 """
