@@ -21,13 +21,12 @@ What it does:
 - geometry: MARTINI looks along +x from the origin at RA = Dec = 0, puts y (east, RA increasing) on the sky's
   horizontal axis with CDELT1 < 0 (array axis 0 grows westwards, towards -y), z (north) on array axis 1, and its
   velocity channels in VRAD with CDELT3 < 0 (channel 0 is the highest velocity); its array is (x, y, channel).
-  galmass's cube is (channel, y, x) with x along the line of sight's e1 and y along e2 (e1 x e2 = n, n from the
-  observer to the galaxy) and velocity growing with the channel index. The script gives MARTINI the particles
-  rotated to (p.n, p.e1, p.e2) (a proper rotation, since (n, e1, e2) is right-handed), so MARTINI's east is galmass's
-  +x: MARTINI's array is flipped along axis 0 (RA) and the channel axis and transposed to (channel, y, x). An
-  asymmetric two-clump source checks this first (centroids of each clump in both cubes). (So galmass's +x runs east
-  when +y is north, while its FITS writer and beam module take east = -x, CDELT1 < 0: for the same particles its
-  cubes are the mirror image, about the north-south axis, of what MARTINI and the sky show);
+  galmass's cube is (channel, y, x) with x along -e1 (west) and y along e2 (north), e1 x e2 = n, n from the
+  observer to the galaxy, so east is to the left as on the sky and in FITS (CDELT1 < 0), and velocity grows with
+  the channel index. The script gives MARTINI the particles rotated to (p.n, p.e1, p.e2) (a proper rotation, since
+  (n, e1, e2) is right-handed), so MARTINI's east is galmass's -x: MARTINI's array keeps its RA axis, has its
+  channel axis reversed and is transposed to (channel, y, x). An asymmetric two-clump source checks this first
+  (centroids of each clump in both cubes);
 - MARTINI's source is at the distance with a Hubble-flow systemic velocity (h = 0.7, vpeculiar = 0) and its band
   is centred on `source.vsys`; galmass's band is centred on the systemic velocity (centre_kms = 0). MARTINI also
   adds the Hubble flow across the galaxy's depth (H0 * depth, 0.07 km/s per kpc), which galmass does not; a
@@ -163,6 +162,7 @@ def run_hi_bench(binary, particles, out, threads, repeat, beam_arcsec=BEAM_ARCSE
         "--distance-mpc", str(DISTANCE_MPC), "--npix", str(NPIX), "--pixel-arcsec", str(PIXEL_ARCSEC),
         "--channels", str(CHANNELS), "--channel-kms", str(CHANNEL_KMS), "--beam-arcsec", str(beam_arcsec),
         "--truncate", str(TRUNCATE_FWHM), "--kernel", "cubic-spline", "--line", line, "--repeat", str(repeat),
+        "--streamed",  # what `galmass maps hi` runs: the source made and rendered in chunks
     ]
     timer = ["/usr/bin/time", "-v"] if os.path.exists("/usr/bin/time") else []
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
@@ -237,7 +237,7 @@ def martini_cube(cols, beam=True, line="thermal", hubble_h=0.7):
         t4 = time.perf_counter()
     unit = U.Jy / U.beam if beam else U.Jy / U.arcsec**2
     arr = m.datacube._array.to_value(unit)  # (x: RA pixel, y: Dec pixel, channel), padding dropped
-    arr = arr[::-1, :, ::-1]  # x towards east (galmass +x = +e1), velocity growing with the channel
+    arr = arr[:, :, ::-1]  # RA pixels grow westwards as galmass's x (-e1); velocity growing with the channel
     cube = np.ascontiguousarray(np.transpose(arr, (2, 1, 0)))
     kernel_counts = np.bincount(m.sph_kernel.kernel_indices + 1, minlength=4)  # -1 none, 0 spline, 1 delta, 2 gauss
     timings = {

@@ -29,13 +29,17 @@ use galmass_mock::hi::fits_cube::read_cube;
 use galmass_mock::hi::moments::{moments, MomentMask};
 use galmass_mock::hi::params::HiParams;
 use galmass_mock::hi::recipe::{match_recipe, RecipeTarget};
-use galmass_mock::hi::render::observe;
+use galmass_mock::hi::render::observe_streamed;
 use galmass_mock::hi::scalars::{gas_scalars, GasScalars};
 use galmass_mock::hi::source::HiSource;
 use galmass_snapshot::galaxy_file;
 
 use crate::products::{HiProduct, Products, ProjectionInfo, VERSION};
 use crate::PipelineError;
+
+/// Gas particles turned into sky coordinates at a time (the renderer is fed chunk by chunk, so memory does not
+/// grow with the particle count beyond the galaxy itself).
+pub const SOURCE_CHUNK: usize = 1 << 16;
 
 /// Which HI observation to make of a galaxy file.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,15 +86,17 @@ pub fn hi_of_galaxy(path: &Path, request: &HiRequest) -> Result<Products, Pipeli
         }
     };
     let p = valid.params();
-    let source = HiSource::from_gas(gas, &los, p.distance_mpc, p.line).map_err(maps_error)?;
     let observation = valid.observation(scalars.as_ref().map(|s: &GasScalars| s.r_hi_kpc), request.seed)?;
-    let cube = observe(&source, &observation).map_err(maps_error)?;
+    let chunks = HiSource::gas_chunks(gas, &los, p.distance_mpc, p.line, SOURCE_CHUNK);
+    let cube = observe_streamed(&observation, chunks).map_err(maps_error)?;
+    let hi_field = gas.field(galmass_core::particles::ScalarField::HiMassMsun);
+    let n_emitting = hi_field.map_or(0, |m| m.iter().filter(|v| **v != 0.0).count());
     let noise_rms = observation.noise_rms_in_cube_unit()?;
     let clip = p.clip_rms * noise_rms;
     let moment_maps = moments(&cube, p.mask, clip).map_err(maps_error)?;
     let hi_mass_msun = gas.field(galmass_core::particles::ScalarField::HiMassMsun).map_or(0.0, |m| m.sum());
     tracing::info!(
-        particles = source.len(),
+        particles = n_emitting,
         pixel_arcsec = observation.grid.pixel_arcsec,
         cube_hi_mass = cube.hi_mass_msun(p.distance_mpc),
         particle_hi_mass = hi_mass_msun,
@@ -103,7 +109,7 @@ pub fn hi_of_galaxy(path: &Path, request: &HiRequest) -> Result<Products, Pipeli
         params: Some(request.params),
         distance_mpc: Some(p.distance_mpc),
         seed: request.seed,
-        n_particles: source.len() as u64,
+        n_particles: n_emitting as u64,
         hi_mass_msun,
         noise_rms,
         clip,

@@ -11,9 +11,12 @@
 //!   from the 3-D kernel by quadrature, 2049 points uniform in `(R / H)^2`, linear interpolation) evaluated at pixel
 //!   centres and normalised so that the particle's weights sum to one over its whole footprint (pixels outside the
 //!   field included, so flux that falls outside the field is lost, as it should be). Sampling at pixel centres is
-//!   valid for kernels resolved by the pixels; below [`ADAPTIVE_MIN_FWHM_PX`] (MARTINI's limit, a FWHM of 1.16
-//!   pixels) the weights fall back to a Gaussian of the same FWHM integrated exactly over each pixel, which conserves
-//!   the flux of arbitrarily small kernels and tends to a delta function in the particle's pixel.
+//!   valid for kernels resolved by the pixels; below [`ADAPTIVE_MIN_FWHM_PX`] (a FWHM of 1.16 pixels, a compact
+//!   support of 1.6 pixels for the cubic spline) the weights fall back to a Gaussian of the same FWHM integrated
+//!   exactly over each pixel, which conserves the flux of arbitrarily small kernels and tends to a delta function in
+//!   the particle's pixel. MARTINI 3 draws the line differently: it samples the spline down to a compact support of
+//!   1.16 pixels (FWHM 0.84), then uses a 6-sigma Gaussian and, for the smallest kernels, a delta function in one
+//!   pixel; `scripts/martini_compare.py` measures what the difference does to the maps (BENCHMARKS.md).
 //! - [`SphKernel::Gaussian`]: a Gaussian of the FWHM of the cubic spline of the same compact support
 //!   (`FWHM = H / 1.384`), integrated exactly over each pixel (differences of `erf`), cut at 4 sigma and normalised.
 //!
@@ -29,7 +32,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-/// Kernels whose FWHM is below this many pixels fall back to a Gaussian integrated over pixels (MARTINI's limit).
+/// Kernels whose FWHM is below this many pixels fall back to a Gaussian integrated over pixels.
 pub const ADAPTIVE_MIN_FWHM_PX: f64 = 1.16;
 
 /// Gaussian kernels are cut at this many standard deviations (and renormalised).
@@ -155,6 +158,8 @@ pub struct Footprint {
     pub height: usize,
     /// `height * width` weights, row-major, summing to one.
     pub weights: Vec<f64>,
+    /// Work space of the separable Gaussian (the x then the y weights).
+    axis: Vec<f64>,
 }
 
 impl Footprint {
@@ -168,10 +173,7 @@ impl Footprint {
     }
 }
 
-/// Standard normal CDF.
-fn phi(x: f64) -> f64 {
-    0.5 * libm::erfc(-x * std::f64::consts::FRAC_1_SQRT_2)
-}
+use crate::hi::line::normal_cdf as phi;
 
 /// A Gaussian of standard deviation `sigma_px` integrated exactly over each pixel (separable), cut at
 /// [`GAUSSIAN_TRUNCATE_SIGMA`] and renormalised; a delta function in the particle's pixel when `sigma_px` is 0.
@@ -187,27 +189,26 @@ fn gaussian_integrated(x_px: f64, y_px: f64, sigma_px: f64, out: &mut Footprint)
     let j0 = (y_px - reach).floor() as i64;
     let j1 = (y_px + reach).floor() as i64;
     let (w, h) = ((i1 - i0 + 1) as usize, (j1 - j0 + 1) as usize);
-    let axis = |start: i64, n: usize, centre: f64| -> Vec<f64> {
-        let lo = centre - reach;
-        let hi = centre + reach;
-        let mut prev = phi(((start as f64).max(lo) - centre) / sigma_px);
-        (0..n)
-            .map(|k| {
-                let edge = ((start + k as i64 + 1) as f64).min(hi);
-                let next = phi((edge - centre) / sigma_px);
-                let v = (next - prev).max(0.0);
-                prev = next;
-                v
-            })
-            .collect()
-    };
-    let wx = axis(i0, w, x_px);
-    let wy = axis(j0, h, y_px);
-    let norm = wx.iter().sum::<f64>() * wy.iter().sum::<f64>();
+    // The separable weights, x first then y, in a reused buffer (no allocation per particle).
     out.reset(i0, j0, w, h);
+    out.axis.clear();
+    let inv_sigma = 1.0 / sigma_px;
+    for (start, n, centre) in [(i0, w, x_px), (j0, h, y_px)] {
+        let (lo, hi) = (centre - reach, centre + reach);
+        let mut prev = phi(((start as f64).max(lo) - centre) * inv_sigma);
+        for k in 0..n {
+            let edge = ((start + k as i64 + 1) as f64).min(hi);
+            let next = phi((edge - centre) * inv_sigma);
+            out.axis.push((next - prev).max(0.0));
+            prev = next;
+        }
+    }
+    let (wx, wy) = out.axis.split_at(w);
+    let norm = 1.0 / (wx.iter().sum::<f64>() * wy.iter().sum::<f64>());
     for (j, &b) in wy.iter().enumerate() {
+        let bn = b * norm;
         for (i, &a) in wx.iter().enumerate() {
-            out.weights[j * w + i] = a * b / norm;
+            out.weights[j * w + i] = a * bn;
         }
     }
 }

