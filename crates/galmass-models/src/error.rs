@@ -23,4 +23,29 @@ pub enum ModelError {
         /// What is wrong, with the value found.
         reason: String,
     },
+    /// Training or prediction data is inconsistent (shapes, non-finite values, indices).
+    #[error("invalid data `{field}`: {reason}")]
+    InvalidData {
+        /// What is wrong: the array or argument.
+        field: &'static str,
+        /// What is wrong, with the value found.
+        reason: String,
+    },
+    /// A checkpoint could not be written or read, or does not match what loads it.
+    #[error("checkpoint {path}: {reason}")]
+    Checkpoint {
+        /// The checkpoint folder or file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// libtorch refused an operation.
+    #[error("libtorch: {0}")]
+    Torch(String),
+}
+
+impl From<tch::TchError> for ModelError {
+    fn from(e: tch::TchError) -> Self {
+        ModelError::Torch(e.to_string())
+    }
 }

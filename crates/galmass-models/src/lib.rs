@@ -17,9 +17,13 @@
 //! println!("training on {device}");
 //! ```
 
+pub mod checkpoint;
+pub mod data;
 pub mod device;
 pub mod error;
 pub mod mlp;
+pub mod normalise;
+pub mod train;
 
 pub use device::ComputeDevice;
 pub use error::ModelError;

@@ -159,6 +159,7 @@ mod tests {
         let vs = nn::VarStore::new(ComputeDevice::Cpu.to_tch());
         let field = |config: MlpConfig| match config.build(&(vs.root() / "bad")) {
             Err(ModelError::InvalidConfig { field, .. }) => field,
+            Err(other) => panic!("{config:?}: {other}"),
             Ok(_) => panic!("{config:?} built"),
         };
         let good = MlpConfig { n_inputs: 2, hidden: vec![8, 4], n_outputs: 1 };

@@ -1,0 +1,207 @@
+//! Batches for training: plain arrays in, tensors inside the crate only.
+//!
+//! A [`BatchSource`] hands out the rows it is asked for as a [`Batch`] of named input maps
+//! (`(batch, channels, height, width)`), optional scalars `(batch, n_scalars)` and targets `(batch, n_targets)`, all
+//! float32. [`ArraySource`] holds them in memory; the pipeline supplies sources that stream from HDF5 datasets (this
+//! crate does no file I/O beyond checkpoints). A flow trains on batches whose `scalars` are its context and whose
+//! `targets` are its parameters.
+//!
+//! ```
+//! use galmass_models::data::{ArraySource, BatchSource};
+//! use ndarray::Array2;
+//! let source = ArraySource::tabular(Array2::zeros((10, 3)), Array2::zeros((10, 1))).unwrap();
+//! let batch = source.batch(&[0, 4, 9]).unwrap();
+//! assert_eq!(batch.targets.dim(), (3, 1));
+//! ```
+
+use std::collections::BTreeMap;
+
+use ndarray::{Array2, ArrayD, Axis};
+use tch::{Device, Tensor};
+
+use crate::error::ModelError;
+
+/// One batch: named input maps, scalars and targets, rows in the same order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    /// Input maps by name, each `(batch, channels, height, width)`.
+    pub inputs: BTreeMap<String, ArrayD<f32>>,
+    /// Scalar inputs `(batch, n_scalars)` (a flow's context), if any.
+    pub scalars: Option<Array2<f32>>,
+    /// Targets `(batch, n_targets)`.
+    pub targets: Array2<f32>,
+}
+
+impl Batch {
+    /// Rows in the batch.
+    pub fn len(&self) -> usize {
+        self.targets.nrows()
+    }
+
+    /// Whether the batch is empty.
+    pub fn is_empty(&self) -> bool {
+        self.targets.nrows() == 0
+    }
+}
+
+/// Where training rows come from.
+pub trait BatchSource: Sync {
+    /// Number of rows.
+    fn len(&self) -> usize;
+
+    /// Whether there are no rows.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The rows `indices`, in that order.
+    fn batch(&self, indices: &[usize]) -> Result<Batch, ModelError>;
+}
+
+/// Rows held in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArraySource {
+    inputs: BTreeMap<String, ArrayD<f32>>,
+    scalars: Option<Array2<f32>>,
+    targets: Array2<f32>,
+}
+
+impl ArraySource {
+    /// A source of maps, optional scalars and targets; every array has the same number of rows and finite values.
+    pub fn new(
+        inputs: BTreeMap<String, ArrayD<f32>>,
+        scalars: Option<Array2<f32>>,
+        targets: Array2<f32>,
+    ) -> Result<Self, ModelError> {
+        let n = targets.nrows();
+        let bad = |field: &'static str, reason: String| ModelError::InvalidData { field, reason };
+        for (name, map) in &inputs {
+            if map.ndim() != 4 || map.shape()[0] != n {
+                return Err(bad(
+                    "inputs",
+                    format!("map {name:?} has shape {:?}, expected ({n}, C, H, W)", map.shape()),
+                ));
+            }
+        }
+        if let Some(s) = &scalars {
+            if s.nrows() != n {
+                return Err(bad("scalars", format!("{} rows, expected {n}", s.nrows())));
+            }
+        }
+        let finite = |name: &str, mut values: Box<dyn Iterator<Item = &f32> + '_>| -> Result<(), ModelError> {
+            match values.position(|v| !v.is_finite()) {
+                Some(i) => Err(bad("values", format!("{name} holds a non-finite value at flat index {i}"))),
+                None => Ok(()),
+            }
+        };
+        finite("targets", Box::new(targets.iter()))?;
+        if let Some(s) = &scalars {
+            finite("scalars", Box::new(s.iter()))?;
+        }
+        for (name, map) in &inputs {
+            finite(name, Box::new(map.iter()))?;
+        }
+        Ok(Self { inputs, scalars, targets })
+    }
+
+    /// A table: `context` (or features) as scalars, `targets` as targets, no maps.
+    pub fn tabular(context: Array2<f32>, targets: Array2<f32>) -> Result<Self, ModelError> {
+        Self::new(BTreeMap::new(), Some(context), targets)
+    }
+
+    /// The rows `indices` as a new in-memory source (a split or a bootstrap resample).
+    pub fn subset(&self, indices: &[usize]) -> Result<Self, ModelError> {
+        let b = self.batch(indices)?;
+        Ok(Self { inputs: b.inputs, scalars: b.scalars, targets: b.targets })
+    }
+}
+
+impl BatchSource for ArraySource {
+    fn len(&self) -> usize {
+        self.targets.nrows()
+    }
+
+    fn batch(&self, indices: &[usize]) -> Result<Batch, ModelError> {
+        if let Some(&i) = indices.iter().find(|&&i| i >= self.len()) {
+            return Err(ModelError::InvalidData {
+                field: "indices",
+                reason: format!("row {i} of a source of {} rows", self.len()),
+            });
+        }
+        Ok(Batch {
+            inputs: self.inputs.iter().map(|(k, v)| (k.clone(), v.select(Axis(0), indices))).collect(),
+            scalars: self.scalars.as_ref().map(|s| s.select(Axis(0), indices)),
+            targets: self.targets.select(Axis(0), indices),
+        })
+    }
+}
+
+/// A batch on a device (crate-internal: tch stays inside this crate).
+#[derive(Debug)]
+pub(crate) struct TensorBatch {
+    #[allow(dead_code)] // read by the CNNs' losses
+    pub(crate) inputs: BTreeMap<String, Tensor>,
+    pub(crate) scalars: Option<Tensor>,
+    pub(crate) targets: Tensor,
+}
+
+/// A float32 tensor of `values` with `shape` on `device`.
+pub(crate) fn tensor(values: &[f32], shape: &[usize], device: Device) -> Tensor {
+    let shape: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+    Tensor::from_slice(values).reshape(shape.as_slice()).to_device(device)
+}
+
+/// The rows of a tensor `(n, k)` as an ndarray.
+pub(crate) fn to_array2(t: &Tensor) -> Result<Array2<f32>, ModelError> {
+    let t = t.to_device(Device::Cpu).to_kind(tch::Kind::Float).contiguous();
+    let size = t.size();
+    let (n, k) = match size.as_slice() {
+        [n, k] => (*n as usize, *k as usize),
+        other => {
+            return Err(ModelError::InvalidData {
+                field: "tensor",
+                reason: format!("expected 2 dimensions, got {other:?}"),
+            })
+        }
+    };
+    let mut out = vec![0f32; n * k];
+    t.copy_data(&mut out, n * k);
+    Array2::from_shape_vec((n, k), out).map_err(|e| ModelError::InvalidData { field: "tensor", reason: e.to_string() })
+}
+
+impl Batch {
+    /// The batch on `device`.
+    pub(crate) fn to_tensors(&self, device: Device) -> TensorBatch {
+        let owned = |a: &ArrayD<f32>| {
+            let c = a.as_standard_layout();
+            tensor(c.as_slice().unwrap_or(&[]), a.shape(), device)
+        };
+        TensorBatch {
+            inputs: self.inputs.iter().map(|(k, v)| (k.clone(), owned(v))).collect(),
+            scalars: self.scalars.as_ref().map(|s| owned(&s.clone().into_dyn())),
+            targets: owned(&self.targets.clone().into_dyn()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_check_shapes_and_values_and_select_rows() {
+        let x = Array2::from_shape_fn((5, 2), |(i, j)| (i * 2 + j) as f32);
+        let y = Array2::from_shape_fn((5, 1), |(i, _)| i as f32);
+        let s = ArraySource::tabular(x.clone(), y.clone()).unwrap();
+        let b = s.batch(&[4, 1]).unwrap();
+        assert_eq!(b.scalars.as_ref().unwrap().row(0).to_vec(), vec![8.0, 9.0]);
+        assert!(s.batch(&[5]).is_err());
+        let mut bad = x.clone();
+        bad[[2, 1]] = f32::NAN;
+        assert!(ArraySource::tabular(bad, y.clone()).unwrap_err().to_string().contains("non-finite"));
+        assert!(ArraySource::tabular(x, Array2::zeros((4, 1))).is_err());
+        let t = b.targets.clone();
+        let back = to_array2(&b.to_tensors(Device::Cpu).targets).unwrap();
+        assert_eq!(back, t);
+    }
+}
