@@ -12,7 +12,7 @@ use galmass_mock::hi::moments::MomentMask;
 use galmass_mock::hi::noise::NoiseRms;
 use galmass_mock::hi::params::{BeamSize, HiParams, PixelScale};
 use galmass_mock::hi::recipe::SystemicVelocity;
-use galmass_pipeline::hi::{hi_of_fits, hi_of_galaxy, write_hi_fits, FitsHiRequest, HiRequest};
+use galmass_pipeline::hi::{hi_of_fits, hi_of_galaxy, save_hi_figure, write_hi_fits, FitsHiRequest, HiRequest};
 use galmass_pipeline::products::write_products;
 
 /// Arguments of `galmass maps hi`.
@@ -102,6 +102,9 @@ pub struct HiArgs {
     /// OUT.moments.fits (MOM0, MOM1, MOM2).
     #[arg(long)]
     fits: bool,
+    /// Also draw the moment maps as a PNG beside the products file (OUT.png).
+    #[arg(long)]
+    png: bool,
     /// Print one JSON object (paths, grid, HI masses, scalars, timing) instead of a line of text.
     #[arg(long)]
     json: bool,
@@ -203,6 +206,22 @@ pub fn run(args: &HiArgs) -> Result<()> {
     } else {
         None
     };
+    let png = if args.png {
+        let path = args.out.with_extension("png");
+        let title = if hi.source == "fits" {
+            let file =
+                std::path::Path::new(&hi.input).file_name().map_or(hi.input.clone(), |f| f.to_string_lossy().into());
+            // `_` and `^` start sub- and superscripts in figure text: escape them.
+            let file = file.replace('_', "\\_").replace('^', "\\^");
+            format!("{} ({file}): HI moments", products.projection.suite)
+        } else {
+            format!("{} galaxy {}: HI ({})", products.projection.suite, products.projection.galaxy_id, hi.preset)
+        };
+        save_hi_figure(&path, hi, &title)?;
+        Some(path)
+    } else {
+        None
+    };
     let distance = hi.distance_mpc;
     let cube_hi_mass = distance.map(|d| hi.cube.hi_mass_msun(d));
     let cube = &hi.cube;
@@ -212,6 +231,7 @@ pub fn run(args: &HiArgs) -> Result<()> {
             "fits": fits.as_ref().map(|(c, m)| serde_json::json!({"cube": c, "moments": m})),
             "galaxy": args.galaxy,
             "fits_in": args.fits_in,
+            "png": png,
             "los": products.projection.los,
             "preset": hi.preset,
             "params": hi.params,

@@ -772,7 +772,7 @@ fn maps_hi_makes_moments_of_a_real_cube() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("ngc2903.h5");
     let run = galmass()
-        .args(["maps", "hi", "--no-mask", "--json", "--distance-mpc", "8.9", "--fits", "--fits-in"])
+        .args(["maps", "hi", "--no-mask", "--json", "--distance-mpc", "8.9", "--fits", "--png", "--fits-in"])
         .arg(&cube)
         .arg("--out")
         .arg(&out)
@@ -783,6 +783,7 @@ fn maps_hi_makes_moments_of_a_real_cube() {
     assert_eq!(v["shape"], serde_json::json!([113, 89, 70]));
     assert_eq!(v["unit"], "Jy/beam");
     assert!(dir.path().join("ngc2903.moments.fits").exists());
+    assert!(std::fs::read(dir.path().join("ngc2903.png")).unwrap().starts_with(b"\x89PNG"));
     // A recipe with a beam finer than the data's is refused; a coarse one is matched.
     let run = galmass()
         .args(["maps", "hi", "--to-recipe", "--preset", "delosrios2023", "--fits-in"])

@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 
 use galmass_core::cosmology::Cosmology;
 use galmass_mock::hi::fits_cube::{write_cube, write_sky_maps, CubeHeader, SkyMap, SkyPosition};
+use galmass_plot::series::HeatMap;
+use galmass_plot::{Colormap, Figure, Plot, Scale};
 
 use galmass_core::params::Params;
 use galmass_core::particles::Species;
@@ -222,6 +224,37 @@ pub fn write_hi_fits(out: &Path, product: &HiProduct, object: &str) -> Result<(P
     ];
     write_sky_maps(&moments_path, &maps, &product.cube.grid, product.cube.beam.as_ref(), &header)?;
     Ok((cube_path, moments_path))
+}
+
+/// The moment maps as a figure: moment 0 (log10 colour scale), moment 1 and moment 2 side by side, on the sky
+/// offsets in arcsec from the field centre (x grows westwards, north up), masked pixels blank.
+pub fn hi_figure(product: &HiProduct, title: &str) -> Result<Figure, PipelineError> {
+    let grid = product.cube.grid;
+    let (x0, x1) = (grid.x_edge_arcsec(), -grid.x_edge_arcsec());
+    let (y0, y1) = (grid.y_edge_arcsec(), -grid.y_edge_arcsec());
+    let m = &product.moments;
+    let panel =
+        |name: &str, values: &ndarray::Array2<f64>, label: String, scale: Scale| -> Result<Plot, PipelineError> {
+            let flat: Vec<f64> = values.iter().copied().collect();
+            Ok(Plot::new().title(name).x_label("x (west) ['']").y_label("y (north) ['']").with(
+                HeatMap::new(&flat, grid.ny, grid.nx)
+                    .extent(x0, x1, y0, y1)
+                    .colormap(Colormap::Viridis)
+                    .color_scale(scale)
+                    .colorbar(label),
+            )?)
+        };
+    Ok(Figure::new(1650, 520)
+        .grid(1, 3)
+        .title(title)
+        .with(panel("moment 0", &m.mom0, m.mom0_unit.clone(), Scale::Log10)?)
+        .with(panel("moment 1", &m.mom1, "v [km/s]".into(), Scale::Linear)?)
+        .with(panel("moment 2", &m.mom2, "σ [km/s]".into(), Scale::Linear)?))
+}
+
+/// Saves [`hi_figure`] as a PNG.
+pub fn save_hi_figure(path: &Path, product: &HiProduct, title: &str) -> Result<(), PipelineError> {
+    hi_figure(product, title)?.save_png(path).map_err(|source| PipelineError::Plot { path: path.to_owned(), source })
 }
 
 /// The root attributes: the galaxy and, when it has stars, their R_h and sigma_los along `los` (every star).

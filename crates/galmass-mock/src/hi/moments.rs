@@ -7,7 +7,7 @@
 //!
 //! Masks ([`MomentMask`]):
 //! - `ColumnDensityCm2(N)` (the default, 1e19.5 cm^-2 as exposito2026): a pixel is kept when the column density of
-//!   its moment 0 over all channels reaches `N` (`N_HI = 1.2525e24 sum S dv` for S in Jy/arcsec^2, the same per beam
+//!   its voxels above `clip` reaches `N` (its moment 0 itself sums every channel) (`N_HI = 1.2525e24 sum S dv` for S in Jy/arcsec^2, the same per beam
 //!   area for Jy/beam: [`crate::hi::cube::column_density_cm2_per_jy_arcsec2_kms`]);
 //! - `IntensityJyPerBeam(S)`: only voxels of at least `S` Jy/beam count, in all three moments; a pixel with no such
 //!   voxel is masked (delosrios2023's 0.2 Jy/beam, which it equates with 1e19.5 cm^-2; for a 10'' beam 1e19.5 cm^-2
@@ -121,7 +121,11 @@ pub fn moments(cube: &DataCube, mask: MomentMask, clip: f64) -> Result<Moments, 
             let passes = |s: f64| s.is_finite() && voxel_threshold.is_none_or(|t| s >= t);
             let mom0: f64 = spectrum.iter().filter(|s| passes(**s)).sum::<f64>() * dv;
             let keep = match mask {
-                MomentMask::ColumnDensityCm2(n) => mom0 * n_per_mom0 >= n,
+                MomentMask::ColumnDensityCm2(n) => {
+                    // The column density of the voxels above the clip, so noise does not fill the mask.
+                    let clipped: f64 = spectrum.iter().filter(|s| passes(**s) && **s > clip).sum::<f64>() * dv;
+                    clipped * n_per_mom0 >= n
+                }
                 MomentMask::IntensityJyPerBeam(_) => mom0 > 0.0,
                 MomentMask::None => spectrum.iter().any(|s| s.is_finite()),
             };
