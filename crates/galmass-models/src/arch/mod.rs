@@ -57,7 +57,7 @@ use tch::{nn, Device, Kind, Tensor};
 
 use crate::error::ModelError;
 
-pub use branched::{BranchedCnn, BranchedCnnConfig};
+pub use branched::{BranchConfig, BranchedCnn, BranchedCnnConfig, HeadConfig, Padding};
 pub use delosrios::{DelosRiosConfig, DelosRiosNet, DelosRiosNetwork};
 pub use multi_resnet::{MultiResNet, MultiResNetConfig};
 pub use resnet::ResNetDepth;
