@@ -216,6 +216,7 @@ mod tests {
 
     #[test]
     fn checkpoints_round_trip_and_refuse_mismatches() {
+        let _lock = crate::torch_lock();
         let dir = tempfile::tempdir().unwrap();
         let config = MlpConfig { n_inputs: 3, hidden: vec![8], n_outputs: 2 };
         let json = serde_json::to_value(&config).unwrap();

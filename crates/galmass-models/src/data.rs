@@ -190,6 +190,7 @@ mod tests {
 
     #[test]
     fn sources_check_shapes_and_values_and_select_rows() {
+        let _lock = crate::torch_lock();
         let x = Array2::from_shape_fn((5, 2), |(i, j)| (i * 2 + j) as f32);
         let y = Array2::from_shape_fn((5, 1), |(i, _)| i as f32);
         let s = ArraySource::tabular(x.clone(), y.clone()).unwrap();

@@ -59,6 +59,7 @@ mod tests {
 
     #[test]
     fn preferred_device_matches_cuda_availability() {
+        let _lock = crate::torch_lock();
         let device = ComputeDevice::preferred();
         if ComputeDevice::cuda_device_count() > 0 {
             assert_eq!(device, ComputeDevice::Cuda(0));

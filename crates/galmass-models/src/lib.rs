@@ -17,12 +17,14 @@
 //! println!("training on {device}");
 //! ```
 
+pub mod arch;
 pub mod checkpoint;
 pub mod data;
 pub mod device;
 pub mod error;
 pub mod mlp;
 pub mod normalise;
+pub mod regressor;
 pub mod train;
 
 pub use device::ComputeDevice;
@@ -31,3 +33,12 @@ pub use error::ModelError;
 // torch-sys is a direct dependency only so that build.rs receives its links metadata (DEP_TCH_LIBTORCH_LIB: cargo
 // passes it to direct dependents alone); tch itself links the same crate.
 use torch_sys as _;
+
+/// Serialises the tests that draw from libtorch's global generator (initialisation, dropout, random tensors) or
+/// depend on it: `tch::manual_seed` is process-wide, so two tests running at once would disturb each other's
+/// "same seed, same weights" checks. Every test of this crate takes it.
+#[cfg(test)]
+pub(crate) fn torch_lock() -> std::sync::MutexGuard<'static, ()> {
+    static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -132,6 +132,7 @@ mod tests {
     /// The libtorch smoke test: a tiny network fits y = sin(3x) + x on CPU and its loss falls.
     #[test]
     fn tiny_network_trains_on_cpu() {
+        let _lock = crate::torch_lock();
         tch::manual_seed(0);
         let device = ComputeDevice::Cpu.to_tch();
         let vs = nn::VarStore::new(device);
@@ -156,6 +157,7 @@ mod tests {
 
     #[test]
     fn bad_layer_sizes_are_typed_errors_before_libtorch() {
+        let _lock = crate::torch_lock();
         let vs = nn::VarStore::new(ComputeDevice::Cpu.to_tch());
         let field = |config: MlpConfig| match config.build(&(vs.root() / "bad")) {
             Err(ModelError::InvalidConfig { field, .. }) => field,

@@ -1,7 +1,7 @@
 //! The training loop shared by every network and flow: Adam, learning-rate schedules, gradient clipping,
 //! validation every epoch, early stopping with the best state restored, loss curves, progress with rate and ETA.
 //!
-//! A model takes part through the crate-internal [`Trainable`] trait (its variables and its loss on a batch); the
+//! A model takes part through the crate-internal `Trainable` trait (its variables and its loss on a batch); the
 //! public side is [`TrainConfig`] (serde, the papers' defaults named) and the [`TrainHistory`] it returns. Batches
 //! are drawn from a [`BatchSource`] in an order shuffled by the seed (ChaCha8, one permutation per epoch), so a
 //! fixed seed on the CPU gives the same weights after training.
@@ -353,6 +353,7 @@ mod tests {
 
     #[test]
     fn training_lowers_the_loss_and_is_reproducible() {
+        let _lock = crate::torch_lock();
         let config = TrainConfig { epochs: 30, learning_rate: 1e-2, seed: 3, ..TrainConfig::sarrato2025() };
         let (train, valid) = (data(256, 0), data(64, 1000));
         let a = model(1);
@@ -385,6 +386,7 @@ mod tests {
 
     #[test]
     fn early_stopping_and_schedules() {
+        let _lock = crate::torch_lock();
         let config = TrainConfig {
             epochs: 200,
             learning_rate: 0.5,

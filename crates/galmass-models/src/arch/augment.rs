@@ -88,6 +88,7 @@ mod tests {
 
     #[test]
     fn every_sample_gets_one_of_the_eight_symmetries() {
+        let _lock = crate::torch_lock();
         let maps = Tensor::rand([64, 2, 5, 5], (Kind::Float, Device::Cpu));
         let out = dihedral(&maps, 7).unwrap();
         let choices = dihedral_choices(64, 7);
@@ -118,6 +119,7 @@ mod tests {
 
     #[test]
     fn quarter_turn_matches_rot90_convention() {
+        let _lock = crate::torch_lock();
         // [[0, 1], [2, 3]] turned once counter-clockwise is [[1, 3], [0, 2]].
         let m = long_index(&[0, 1, 2, 3]).view([1, 1, 2, 2]);
         assert_eq!(apply_symmetry(&m, 1), long_index(&[1, 3, 0, 2]).view([1, 1, 2, 2]));
@@ -126,6 +128,7 @@ mod tests {
 
     #[test]
     fn non_square_maps_are_refused() {
+        let _lock = crate::torch_lock();
         let maps = Tensor::zeros([2, 1, 4, 5], (Kind::Float, Device::Cpu));
         assert!(matches!(dihedral(&maps, 0), Err(ModelError::InvalidData { field: "inputs", .. })));
         assert!(dihedral(&Tensor::zeros([4, 4], (Kind::Float, Device::Cpu)), 0).is_err());

@@ -563,6 +563,7 @@ mod tests {
 
     #[test]
     fn bad_configurations_are_typed_errors() {
+        let _lock = crate::torch_lock();
         let good = BranchedCnnConfig::preset("sarrato2025").unwrap();
         let field = |c: BranchedCnnConfig| match c.check() {
             Err(ModelError::InvalidConfig { field, .. }) => field,

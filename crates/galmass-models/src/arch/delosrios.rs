@@ -493,6 +493,7 @@ mod tests {
 
     #[test]
     fn bad_configurations_are_typed_errors() {
+        let _lock = crate::torch_lock();
         let field = |c: DelosRiosConfig| match c.check() {
             Err(ModelError::InvalidConfig { field, .. }) => field,
             Err(other) => panic!("{other}"),

@@ -123,6 +123,7 @@ mod tests {
 
     #[test]
     fn sizes_follow_the_floor_conventions() {
+        let _lock = crate::torch_lock();
         assert_eq!(conv_out(128, 5, 2, 0), Some(62));
         assert_eq!(conv_out(64, 3, 1, 0), Some(62));
         assert_eq!(conv_out(64, 3, 1, 1), Some(64));

@@ -540,17 +540,15 @@ impl InputContract {
 
 #[cfg(test)]
 pub(crate) mod test_support {
-    use std::sync::{Mutex, MutexGuard};
+    use std::sync::MutexGuard;
 
     use tch::{nn, Device, Kind, Tensor};
 
     use super::{InputSpec, NetInputs};
 
-    static TORCH_RNG: Mutex<()> = Mutex::new(());
-
-    /// Serialises the tests of this module that draw from libtorch's global generator.
+    /// Serialises the tests that draw from libtorch's global generator (the crate's one lock).
     pub(crate) fn rng_lock() -> MutexGuard<'static, ()> {
-        TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner())
+        crate::torch_lock()
     }
 
     pub(crate) fn n_trainable(vs: &nn::VarStore) -> usize {
@@ -577,6 +575,7 @@ mod tests {
 
     #[test]
     fn every_preset_checks_and_counts_parameters() {
+        let _lock = crate::torch_lock();
         for name in ArchConfig::PRESETS {
             let config = ArchConfig::preset(name).unwrap();
             config.check().unwrap();
@@ -591,6 +590,7 @@ mod tests {
 
     #[test]
     fn configurations_round_trip_through_serde_and_refuse_unknown_fields() {
+        let _lock = crate::torch_lock();
         for name in ArchConfig::PRESETS {
             let config = ArchConfig::preset(name).unwrap();
             let json = serde_json::to_value(&config).unwrap();
@@ -617,6 +617,7 @@ mod tests {
 
     #[test]
     fn switching_an_unknown_name_is_a_typed_error() {
+        let _lock = crate::torch_lock();
         let mut config = ArchConfig::preset("sarrato2025").unwrap();
         let err = config.set_enabled("hi_mom0", true).unwrap_err();
         assert!(err.to_string().contains("unknown input `hi_mom0`"), "{err}");
@@ -626,6 +627,7 @@ mod tests {
 
     #[test]
     fn bad_names_and_sizes_are_typed_errors() {
+        let _lock = crate::torch_lock();
         let ok = [InputSpec::new("a", 1, 8, 8)];
         assert!(check_specs(&ok, &[]).is_ok());
         let field = |inputs: &[InputSpec], scalars: &[ScalarSpec]| match check_specs(inputs, scalars) {
@@ -645,6 +647,7 @@ mod tests {
 
     #[test]
     fn forward_accepts_exactly_the_enabled_inputs() {
+        let _lock = crate::torch_lock();
         let contract = InputContract {
             inputs: vec![InputSpec::new("a", 1, 4, 4), InputSpec::new("b", 2, 3, 3).with_enabled(false)],
             scalars: vec![ScalarSpec::new("s"), ScalarSpec::new("t").with_enabled(false)],

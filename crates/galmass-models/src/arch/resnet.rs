@@ -226,6 +226,7 @@ mod tests {
 
     #[test]
     fn parameter_counts_are_torchvisions() {
+        let _lock = crate::torch_lock();
         let head = |d: ResNetDepth| d.n_features() * 1000 + 1000;
         let total = |d: ResNetDepth| d.backbone_parameters(3) + head(d);
         assert_eq!(total(ResNetDepth::ResNet18), 11_689_512);
