@@ -22,6 +22,7 @@ pub mod checkpoint;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod flow;
 pub mod mlp;
 pub mod normalise;
 pub mod regressor;
