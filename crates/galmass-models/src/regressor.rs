@@ -189,7 +189,7 @@ impl Regressor {
         noise_fraction: f64,
         seed: u64,
     ) -> Result<BTreeMap<String, ArrayD<f32>>, ModelError> {
-        if output >= self.target_names.len() || n_samples == 0 || !(noise_fraction >= 0.0) {
+        if output >= self.target_names.len() || n_samples == 0 || noise_fraction.is_nan() || noise_fraction < 0.0 {
             return Err(ModelError::InvalidData {
                 field: "smoothgrad",
                 reason: format!(

@@ -230,6 +230,7 @@ mod tests {
     /// (with a context) every output depends on the context, also for one dimension.
     #[test]
     fn outputs_are_autoregressive_and_see_the_context() {
+        let _lock = crate::torch_lock();
         for (n_dims, degrees) in [(1, HiddenDegrees::Cycle), (3, HiddenDegrees::Cycle), (4, HiddenDegrees::Random)] {
             let (_vs, made) = made(n_dims, 2, degrees);
             let x = Tensor::randn([1, n_dims as i64], (Kind::Float, Device::Cpu)).set_requires_grad(true);
@@ -257,6 +258,7 @@ mod tests {
 
     #[test]
     fn degrees_follow_nflows_without_a_context() {
+        let _lock = crate::torch_lock();
         assert_eq!(hidden_degrees(3, 1, false, HiddenDegrees::Cycle, &mut None), vec![0, 0, 0]);
         assert_eq!(hidden_degrees(3, 1, true, HiddenDegrees::Cycle, &mut None), vec![0, 0, 0]);
         assert_eq!(hidden_degrees(5, 4, false, HiddenDegrees::Cycle, &mut None), vec![1, 2, 3, 1, 2]);

@@ -272,6 +272,7 @@ mod tests {
     /// minus the log-determinant, checked through the exact inverse on random weights.
     #[test]
     fn sampling_inverts_the_forward_pass_and_densities_normalise() {
+        let _lock = crate::torch_lock();
         for (n_dims, permutation) in [(1, Permutation::Reverse), (3, Permutation::Random), (2, Permutation::Reverse)] {
             let vs = nn::VarStore::new(Device::Cpu);
             let config = MafConfig { hidden: 8, n_blocks: 1, permutation, ..MafConfig::sarrato2025(n_dims, 2) };
@@ -311,6 +312,7 @@ mod tests {
 
     #[test]
     fn configurations_are_checked() {
+        let _lock = crate::torch_lock();
         let good = MafConfig::sarrato2025(2, 3);
         let field = |c: MafConfig| match c.check() {
             Err(ModelError::InvalidConfig { field, .. }) => field,

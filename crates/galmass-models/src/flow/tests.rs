@@ -93,6 +93,7 @@ fn moments(samples: &Array2<f32>) -> (Vec<f64>, Array2<f64>) {
 
 #[test]
 fn a_correlated_gaussian_is_recovered() {
+    let _lock = crate::torch_lock();
     let (mean, std, rho) = ([1.0, -2.0], [1.0, 2.0], 0.8);
     let draw = |n: usize, seed: u64| {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -133,6 +134,7 @@ fn a_correlated_gaussian_is_recovered() {
 
 #[test]
 fn a_banana_is_recovered() {
+    let _lock = crate::torch_lock();
     let draw = |n: usize, seed: u64| {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut x = Array2::zeros((n, 2));
@@ -171,6 +173,7 @@ fn a_banana_is_recovered() {
 /// samples must follow the context, and calibrated 68% and 95% intervals on held-out rows.
 #[test]
 fn a_conditional_one_dimensional_flow_is_calibrated_and_follows_the_context() {
+    let _lock = crate::torch_lock();
     let f = |x: f64| (1.5 * x).sin();
     let sigma = |x: f64| 0.1 + 0.15 * (x + 2.0);
     let draw = |n: usize, seed: u64| {
@@ -227,6 +230,7 @@ fn tiny_data(n: usize) -> (Array2<f32>, Array2<f32>) {
 
 #[test]
 fn checkpoints_round_trip_and_refuse_another_configuration() {
+    let _lock = crate::torch_lock();
     let (x, y) = tiny_data(300);
     let mut config = small_config(2, 3, 2, 8);
     config.ensemble = 2;
@@ -262,6 +266,7 @@ fn checkpoints_round_trip_and_refuse_another_configuration() {
 
 #[test]
 fn a_fixed_seed_gives_identical_weights() {
+    let _lock = crate::torch_lock();
     let (x, y) = tiny_data(200);
     let config = small_config(2, 3, 2, 8);
     let a = train(&x, &y, &config, &quick_train(4));
@@ -275,6 +280,7 @@ fn a_fixed_seed_gives_identical_weights() {
 
 #[test]
 fn an_ensemble_is_an_equal_weight_mixture() {
+    let _lock = crate::torch_lock();
     let (x, y) = tiny_data(300);
     let config = PosteriorConfig { ensemble: 3, ..small_config(2, 3, 2, 8) };
     let (posterior, histories) =
@@ -295,6 +301,7 @@ fn an_ensemble_is_an_equal_weight_mixture() {
 
 #[test]
 fn bad_data_is_a_typed_error() {
+    let _lock = crate::torch_lock();
     let (x, y) = tiny_data(20);
     let config = small_config(2, 3, 1, 4);
     let names = names(3, 2);
