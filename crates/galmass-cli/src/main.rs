@@ -2,6 +2,7 @@
 //!
 //! Run `galmass --help` for the subcommands. Logs go to stderr through `tracing` (`-v`, `-vv`, or `RUST_LOG`).
 
+mod flow_cmd;
 mod gbdt_cmd;
 mod maps_cmd;
 mod maps_hi;
@@ -64,6 +65,14 @@ enum Command {
         /// Train or predict.
         #[command(subcommand)]
         cmd: gbdt_cmd::GbdtCommand,
+    },
+    /// Masked autoregressive flow posteriors (sarrato2025's MAF): `galmass flow train` fits q(targets | context)
+    /// on a CSV table, `galmass flow sample` draws from it for each row of contexts, `galmass flow log-prob`
+    /// evaluates its log-density.
+    Flow {
+        /// Train, sample or evaluate.
+        #[command(subcommand)]
+        cmd: flow_cmd::FlowCommand,
     },
     /// Mock observations as maps: `galmass maps stars` makes the stellar kinematic maps of one projection.
     Maps {
@@ -188,6 +197,7 @@ fn run() -> Result<()> {
         Command::Estimate(args) => estimate(&args),
         Command::Maps { command } => maps_cmd::run(&command),
         Command::Gbdt { cmd } => gbdt_cmd::run(&cmd),
+        Command::Flow { cmd } => flow_cmd::run(&cmd),
         Command::Synth(args) => synth_cmd::run(&args),
         Command::Inspect(args) => snapshot_cmd::run_inspect(&args),
         Command::Extract(args) => snapshot_cmd::extract(&args),
