@@ -151,22 +151,22 @@ pub(crate) fn tensor(values: &[f32], shape: &[usize], device: Device) -> Tensor 
     Tensor::from_slice(values).reshape(shape.as_slice()).to_device(device)
 }
 
+/// A tensor as an ndarray of its shape (float32, on the CPU).
+pub(crate) fn to_arrayd(t: &Tensor) -> Result<ArrayD<f32>, ModelError> {
+    let t = t.to_device(Device::Cpu).to_kind(tch::Kind::Float).contiguous();
+    let shape: Vec<usize> = t.size().iter().map(|&d| d as usize).collect();
+    let n = t.numel();
+    let mut out = vec![0f32; n];
+    t.copy_data(&mut out, n);
+    ArrayD::from_shape_vec(shape, out).map_err(|e| ModelError::InvalidData { field: "tensor", reason: e.to_string() })
+}
+
 /// The rows of a tensor `(n, k)` as an ndarray.
 pub(crate) fn to_array2(t: &Tensor) -> Result<Array2<f32>, ModelError> {
-    let t = t.to_device(Device::Cpu).to_kind(tch::Kind::Float).contiguous();
-    let size = t.size();
-    let (n, k) = match size.as_slice() {
-        [n, k] => (*n as usize, *k as usize),
-        other => {
-            return Err(ModelError::InvalidData {
-                field: "tensor",
-                reason: format!("expected 2 dimensions, got {other:?}"),
-            })
-        }
-    };
-    let mut out = vec![0f32; n * k];
-    t.copy_data(&mut out, n * k);
-    Array2::from_shape_vec((n, k), out).map_err(|e| ModelError::InvalidData { field: "tensor", reason: e.to_string() })
+    to_arrayd(t)?.into_dimensionality().map_err(|e| ModelError::InvalidData {
+        field: "tensor",
+        reason: format!("expected 2 dimensions, got {:?}: {e}", t.size()),
+    })
 }
 
 impl Batch {

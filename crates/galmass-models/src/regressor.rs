@@ -29,7 +29,7 @@ use tch::{nn, Kind, Tensor};
 
 use crate::arch::{ArchConfig, MultiInputNet, NetInputs, Network};
 use crate::checkpoint::{self, CheckpointMeta, InputRecipe};
-use crate::data::{tensor, to_array2, ArraySource, Batch, BatchSource, TensorBatch};
+use crate::data::{tensor, to_array2, to_arrayd, ArraySource, Batch, BatchSource, TensorBatch};
 use crate::error::ModelError;
 use crate::normalise::ZScore;
 use crate::train::{fit, TrainConfig, TrainHistory, Trainable};
@@ -229,13 +229,7 @@ impl Regressor {
         }
         let mut out = BTreeMap::new();
         for (name, sum) in sums {
-            let mean = (sum / n_samples as f64).to_device(tch::Device::Cpu).contiguous();
-            let shape: Vec<usize> = mean.size().iter().map(|&d| d as usize).collect();
-            let mut values = vec![0f32; mean.numel()];
-            let n = values.len();
-            mean.copy_data(&mut values, n);
-            let array = ArrayD::from_shape_vec(shape, values)
-                .map_err(|e| ModelError::InvalidData { field: "smoothgrad", reason: e.to_string() })?;
+            let array = to_arrayd(&(sum / n_samples as f64))?;
             out.insert(name, array);
         }
         Ok(out)

@@ -63,8 +63,8 @@ use crate::error::MockError;
 use crate::hi::beam::GaussianBeam;
 use crate::hi::cube::{CubeUnit, DataCube, SkyGrid, SpectralAxis};
 
-/// The speed of light in km/s.
-pub const SPEED_OF_LIGHT_KMS: f64 = 299_792.458;
+/// The speed of light in km/s (the core's constant, re-exported for the velocity conventions here).
+pub use galmass_core::units::SPEED_OF_LIGHT_KMS;
 
 /// The rest frequency of the HI 21-cm line in Hz (`RESTFRQ` of written cubes).
 pub const HI_REST_FREQUENCY_HZ: f64 = 1.420_405_751_768e9;
