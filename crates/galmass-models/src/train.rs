@@ -65,6 +65,11 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Show a progress bar (on stderr).
     pub progress: bool,
+    /// CUDA automatic mixed precision: the forward pass autocast to float16 where libtorch deems it safe, the loss
+    /// scaled dynamically so that float16 gradients do not underflow (steps whose gradients overflow are skipped and
+    /// the scale halved, as PyTorch's `GradScaler`). The weights stay float32. Ignored, with a warning, on the CPU.
+    #[serde(default)]
+    pub mixed_precision: bool,
 }
 
 impl TrainConfig {
@@ -81,6 +86,7 @@ impl TrainConfig {
             gradient_clip_norm: Some(5.0),
             seed: 0,
             progress: false,
+            mixed_precision: false,
         }
     }
 
@@ -216,6 +222,11 @@ pub(crate) fn fit(
     }
     let vs = model.var_store();
     let device = vs.device();
+    let amp = config.mixed_precision && device.is_cuda();
+    if config.mixed_precision && !amp {
+        tracing::warn!("mixed precision needs CUDA: training in float32 on {device:?}");
+    }
+    let mut scaler = LossScaler::new(amp);
     let mut optimizer = nn::Adam { wd: config.weight_decay, ..Default::default() }.build(vs, config.learning_rate)?;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut order: Vec<usize> = (0..train.len()).collect();
@@ -240,7 +251,7 @@ pub(crate) fn fit(
         let mut total = 0.0;
         for chunk in order.chunks(config.batch_size) {
             let batch = train.batch(chunk)?.to_tensors(device);
-            let loss = model.loss(&batch, true)?;
+            let loss = tch::autocast(amp, || model.loss(&batch, true))?;
             let value = loss.double_value(&[]);
             if !value.is_finite() {
                 return Err(ModelError::InvalidData {
@@ -249,11 +260,13 @@ pub(crate) fn fit(
                 });
             }
             optimizer.zero_grad();
-            loss.backward();
-            if let Some(c) = config.gradient_clip_norm {
-                optimizer.clip_grad_norm(c);
+            scaler.backward(&loss);
+            if scaler.unscale(vs)? {
+                if let Some(c) = config.gradient_clip_norm {
+                    optimizer.clip_grad_norm(c);
+                }
+                optimizer.step();
             }
-            optimizer.step();
             total += value * chunk.len() as f64;
             rows_seen += chunk.len();
             bar.inc(1);
@@ -298,6 +311,69 @@ pub(crate) fn fit(
         "trained"
     );
     Ok(history)
+}
+
+/// Dynamic loss scaling for float16 training (PyTorch's `GradScaler` defaults: initial scale 2^16, doubled after
+/// 2000 steps without overflow, halved and the step skipped on an overflow). Disabled, it is the identity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct LossScaler {
+    enabled: bool,
+    scale: f64,
+    good_steps: usize,
+}
+
+impl LossScaler {
+    const INITIAL: f64 = 65536.0;
+    const GROWTH_INTERVAL: usize = 2000;
+
+    pub(crate) fn new(enabled: bool) -> Self {
+        Self { enabled, scale: Self::INITIAL, good_steps: 0 }
+    }
+
+    /// Back-propagates `loss`, scaled when enabled.
+    pub(crate) fn backward(&self, loss: &Tensor) {
+        if self.enabled {
+            // In float32: a float16 loss times 2^16 would overflow float16 itself.
+            (loss.to_kind(tch::Kind::Float) * self.scale).backward();
+        } else {
+            loss.backward();
+        }
+    }
+
+    /// Divides every gradient of `vs` by the scale; returns whether they are all finite (whether to step), and
+    /// updates the scale.
+    pub(crate) fn unscale(&mut self, vs: &nn::VarStore) -> Result<bool, ModelError> {
+        if !self.enabled {
+            return Ok(true);
+        }
+        let inverse = 1.0 / self.scale;
+        let mut finite = true;
+        tch::no_grad(|| -> Result<(), ModelError> {
+            for var in vs.trainable_variables() {
+                let mut grad = var.grad();
+                if !grad.defined() {
+                    continue;
+                }
+                let _ = grad.f_mul_scalar_(inverse)?;
+                if finite && grad.f_isfinite()?.f_all()?.int64_value(&[]) == 0 {
+                    finite = false;
+                }
+            }
+            Ok(())
+        })?;
+        if finite {
+            self.good_steps += 1;
+            if self.good_steps >= Self::GROWTH_INTERVAL {
+                self.scale *= 2.0;
+                self.good_steps = 0;
+            }
+        } else {
+            self.scale *= 0.5;
+            self.good_steps = 0;
+            tracing::debug!(scale = self.scale, "float16 gradients overflowed: step skipped");
+        }
+        Ok(finite)
+    }
 }
 
 fn progress_bar(show: bool, total: u64) -> indicatif::ProgressBar {
@@ -382,6 +458,55 @@ mod tests {
             v
         };
         assert_eq!(weights(&a), weights(&b));
+    }
+
+    fn zero_grads(vs: &nn::VarStore) {
+        for v in vs.trainable_variables() {
+            let _ = v.grad().zero_();
+        }
+    }
+
+    #[test]
+    fn loss_scaler_unscales_and_skips_overflows() {
+        let _lock = crate::torch_lock();
+        let vs = nn::VarStore::new(Device::Cpu);
+        let w = vs.root().ones("w", &[3]);
+        let mut scaler = LossScaler::new(true);
+        scaler.backward(&(&w * 2.0).sum(tch::Kind::Float));
+        assert!(scaler.unscale(&vs).unwrap());
+        let mut grad = vec![0f32; 3];
+        w.grad().copy_data(&mut grad, 3);
+        assert_eq!(grad, vec![2.0; 3], "the scale is divided out");
+        assert_eq!(scaler.scale, LossScaler::INITIAL);
+        // A gradient that overflows once scaled: the step is refused and the scale halved.
+        zero_grads(&vs);
+        scaler.backward(&(&w * 1e34).sum(tch::Kind::Float));
+        assert!(!scaler.unscale(&vs).unwrap());
+        assert_eq!(scaler.scale, LossScaler::INITIAL / 2.0);
+        // The scale grows after a run of good steps.
+        for _ in 0..LossScaler::GROWTH_INTERVAL {
+            zero_grads(&vs);
+            scaler.backward(&w.sum(tch::Kind::Float));
+            assert!(scaler.unscale(&vs).unwrap());
+        }
+        assert_eq!(scaler.scale, LossScaler::INITIAL);
+        // Disabled, it is the identity.
+        let mut off = LossScaler::new(false);
+        zero_grads(&vs);
+        off.backward(&(&w * 3.0).sum(tch::Kind::Float));
+        assert!(off.unscale(&vs).unwrap());
+        w.grad().copy_data(&mut grad, 3);
+        assert_eq!(grad, vec![3.0; 3]);
+    }
+
+    #[test]
+    fn mixed_precision_on_the_cpu_trains_as_float32() {
+        let _lock = crate::torch_lock();
+        let config = TrainConfig { epochs: 3, learning_rate: 1e-2, seed: 5, ..TrainConfig::sarrato2025() };
+        let (a, b) = (model(4), model(4));
+        let plain = fit(&a, &data(64, 0), None, &config).unwrap();
+        let amp = fit(&b, &data(64, 0), None, &TrainConfig { mixed_precision: true, ..config }).unwrap();
+        assert_eq!(plain.train_loss, amp.train_loss);
     }
 
     #[test]
