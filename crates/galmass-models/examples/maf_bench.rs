@@ -66,7 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (posterior, histories) =
         Posterior::train(ctx.view(), theta.view(), &names, &config, &train_config, ComputeDevice::Cpu)?;
     let log_q = posterior.log_prob(theta_test.view(), ctx_test.view())?;
-    let nll = -log_q.iter().map(|&v| f64::from(v)).sum::<f64>() / log_q.len() as f64;
+    let nll = -log_q.iter().sum::<f64>() / log_q.len() as f64;
     let h = &histories[0];
     println!(
         "{{\"tool\": \"galmass\", \"parameters\": {}, \"rows\": {}, \"epochs\": {epochs}, \"threads\": {threads}, \
