@@ -14,9 +14,11 @@
 //! R_h, sigma_los, v_p98, apertures) comes from `galmass_core::projection` and is never re-implemented here.
 
 pub mod error;
+pub mod features;
 pub mod fits;
 pub mod hi;
 pub mod kde;
+pub mod optical;
 pub mod sampling;
 pub mod star_maps;
 

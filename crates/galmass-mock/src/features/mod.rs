@@ -1,0 +1,1 @@
+//! Summary statistics of a galaxy projection (chu2024 Table 1). (being written)
