@@ -36,7 +36,7 @@ use galmass_mock::hi::scalars::{gas_scalars, GasScalars};
 use galmass_mock::hi::source::HiSource;
 use galmass_snapshot::galaxy_file;
 
-use crate::products::{HiProduct, Products, ProjectionInfo, VERSION};
+use crate::products::{HiProduct, Products, ProjectionInfo};
 use crate::PipelineError;
 
 /// Gas particles turned into sky coordinates at a time (the renderer is fed chunk by chunk, so memory does not
@@ -120,12 +120,7 @@ pub fn hi_of_galaxy(path: &Path, request: &HiRequest) -> Result<Products, Pipeli
         cube,
         moments: moment_maps,
     };
-    Ok(Products {
-        version: VERSION,
-        projection: projection_info(path, &galaxy, &los, request.seed)?,
-        stars: None,
-        hi: Some(product),
-    })
+    Ok(Products { hi: Some(product), ..Products::new(projection_info(path, &galaxy, &los, request.seed)?) })
 }
 
 /// How to make moments of a real cube.
@@ -182,7 +177,7 @@ pub fn hi_of_fits(path: &Path, request: &FitsHiRequest) -> Result<Products, Pipe
         r_h_kpc: f64::NAN,
         sigma_los_kms: f64::NAN,
     };
-    Ok(Products { version: VERSION, projection, stars: None, hi: Some(product) })
+    Ok(Products { hi: Some(product), ..Products::new(projection) })
 }
 
 /// 1.4826 times the median absolute deviation of the finite values (the rms of Gaussian noise; 0 when none), the

@@ -10,7 +10,7 @@ use galmass_mock::fits::{write_images, AxisWcs, FitsImage};
 use galmass_mock::kde::GridAxis;
 use galmass_mock::star_maps::{star_maps, StarMapParams};
 
-use crate::products::{Products, ProjectionInfo, StarMapsProduct, VERSION};
+use crate::products::{Products, ProjectionInfo, StarMapsProduct};
 use crate::projection::{load_projection_for, ProjectionRequest};
 use crate::PipelineError;
 
@@ -28,21 +28,17 @@ pub fn star_maps_of_galaxy(path: &Path, request: &ProjectionRequest, preset: &st
         source: Box::new(source),
     })?;
     let meta = &projection.galaxy.meta;
-    Ok(Products {
-        version: VERSION,
-        projection: ProjectionInfo {
-            galaxy: path.display().to_string(),
-            galaxy_id: meta.galaxy_id,
-            suite: meta.suite.clone(),
-            los: projection.los.direction(),
-            seed: request.seed,
-            n_stars: maps.n_stars as u64,
-            r_h_kpc: maps.r_h_kpc,
-            sigma_los_kms: maps.sigma_los_kms,
-        },
-        stars: Some(StarMapsProduct { preset: preset.to_owned(), params, maps }),
-        hi: None,
-    })
+    let info = ProjectionInfo {
+        galaxy: path.display().to_string(),
+        galaxy_id: meta.galaxy_id,
+        suite: meta.suite.clone(),
+        los: projection.los.direction(),
+        seed: request.seed,
+        n_stars: maps.n_stars as u64,
+        r_h_kpc: maps.r_h_kpc,
+        sigma_los_kms: maps.sigma_los_kms,
+    };
+    Ok(Products { stars: Some(StarMapsProduct { preset: preset.to_owned(), params, maps }), ..Products::new(info) })
 }
 
 /// Writes the star maps as FITS images (primary HDU `STAR_XY`, extension `STAR_RV`, the grid as a linear WCS and

@@ -22,8 +22,9 @@
 //! names of version 0, the `maps stars` files written before this layout, format `"galmass-star-maps"`, which
 //! [`read_products`] also reads).
 //!
-//! Group `hi/` holds an HI cube, its moment maps and the gas scalars ([`hi`] documents it). Products still to come
-//! take their own groups (`optical/`, `scalars/`); a reader ignores groups it does not know. The file is written
+//! Group `hi/` holds an HI cube, its moment maps and the gas scalars ([`hi`] documents it); groups `optical/`
+//! (SDSS-like ugriz frames), `sph/` (chu2024's SPH images and kinematic maps) and `scalars/` (chu2024's summary
+//! statistics) are documented in [`optical`]. A reader ignores groups it does not know. The file is written
 //! atomically.
 //!
 //! ```no_run
@@ -46,8 +47,10 @@ use ndarray::Array2;
 use crate::PipelineError;
 
 pub mod hi;
+pub mod optical;
 
 pub use hi::HiProduct;
+pub use optical::{BandFrameProduct, OpticalProduct, ScalarValue, ScalarsProduct, ScaledMap, SphProduct};
 
 /// The `format` attribute of a products file.
 pub const FORMAT: &str = "galmass-products";
@@ -99,6 +102,19 @@ pub struct Products {
     pub stars: Option<StarMapsProduct>,
     /// The HI cube and moment maps, when made.
     pub hi: Option<HiProduct>,
+    /// SDSS-like ugriz frames, when made.
+    pub optical: Option<OpticalProduct>,
+    /// chu2024's SPH images and kinematic maps, when made.
+    pub sph: Option<SphProduct>,
+    /// Summary statistics, when measured.
+    pub scalars: Option<ScalarsProduct>,
+}
+
+impl Products {
+    /// A products file of `projection` with no product yet.
+    pub fn new(projection: ProjectionInfo) -> Self {
+        Self { version: VERSION, projection, stars: None, hi: None, optical: None, sph: None, scalars: None }
+    }
 }
 
 type Result<T> = std::result::Result<T, PipelineError>;
@@ -163,6 +179,15 @@ fn write_to(tmp: &Path, path: &Path, products: &Products) -> Result<()> {
     }
     if let Some(product) = &products.hi {
         hi::write_hi(path, &file, product)?;
+    }
+    if let Some(product) = &products.optical {
+        optical::write_optical(path, &file, product)?;
+    }
+    if let Some(product) = &products.sph {
+        optical::write_sph(path, &file, product)?;
+    }
+    if let Some(product) = &products.scalars {
+        optical::write_scalars(path, &file, product)?;
     }
     file.flush().map_err(h5err(path, "flushing"))?;
     Ok(())
@@ -330,8 +355,18 @@ pub fn read_products(path: &Path) -> Result<Products> {
             Some(StarMapsProduct { preset, params, maps })
         }
     };
-    let hi = if version == 0 { None } else { hi::read_hi(path, &file)? };
-    Ok(Products { version, projection, stars, hi })
+    if version == 0 {
+        return Ok(Products { version, stars, ..Products::new(projection) });
+    }
+    Ok(Products {
+        version,
+        projection,
+        stars,
+        hi: hi::read_hi(path, &file)?,
+        optical: optical::read_optical(path, &file)?,
+        sph: optical::read_sph(path, &file)?,
+        scalars: optical::read_scalars(path, &file)?,
+    })
 }
 
 #[cfg(test)]
@@ -365,6 +400,9 @@ mod tests {
             },
             stars: Some(StarMapsProduct { preset: "exposito2026".into(), params, maps }),
             hi: None,
+            optical: None,
+            sph: None,
+            scalars: None,
         }
     }
 
