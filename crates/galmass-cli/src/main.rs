@@ -6,6 +6,7 @@ mod flow_cmd;
 mod gbdt_cmd;
 mod maps_cmd;
 mod maps_hi;
+mod maps_optical;
 mod snapshot_cmd;
 mod synth_cmd;
 

@@ -1,6 +1,6 @@
 //! `galmass maps`: mock observations of one projection as maps, written to the products file
 //! (`galmass_pipeline::products`): stellar kinematic maps (`maps stars`) and HI cubes with their moment maps
-//! (`maps hi`); images later.
+//! (`maps hi`), chu2024's SPH images and kinematic maps (`maps sph`) and SDSS-like frames (`maps optical`).
 
 use std::path::PathBuf;
 
@@ -22,6 +22,11 @@ pub enum MapsCommand {
     /// products file (group `hi/`, datasets `cube`, `mom0`, `mom1`, `mom2`, `mask`). A preset sets every value;
     /// the options below override it (the record then says `custom`).
     Hi(Box<crate::maps_hi::HiArgs>),
+    /// chu2024's images of one projection: r- and g-band luminosity and the g - r colour, SPH-smoothed (cubic
+    /// spline, smoothing lengths enclosing 32 stars) over +-3 R_hsm, and nearest-grid-point mean velocity and
+    /// dispersion maps, scaled to [0, 1], into the products file (group `sph/`, datasets `r`, `g`, `g_r`,
+    /// `v_mean`, `v_disp`, `count`).
+    Sph(Box<crate::maps_optical::SphArgs>),
 }
 
 /// Arguments of `galmass maps stars`.
@@ -58,6 +63,7 @@ pub fn run(command: &MapsCommand) -> Result<()> {
     match command {
         MapsCommand::Stars(args) => stars(args),
         MapsCommand::Hi(args) => crate::maps_hi::run(args),
+        MapsCommand::Sph(args) => crate::maps_optical::sph(args),
     }
 }
 

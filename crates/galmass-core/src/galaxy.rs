@@ -362,7 +362,7 @@ fn cumulative_at(sorted: &[(f64, f64)], radii: &Array1<f64>) -> Array1<f64> {
 
 /// Radius enclosing half the mass, interpolating linearly in cumulative mass between particles; `None` when the
 /// total mass is zero.
-fn half_mass_radius(sorted: &[(f64, f64)]) -> Option<f64> {
+pub(crate) fn half_mass_radius(sorted: &[(f64, f64)]) -> Option<f64> {
     let total: f64 = sorted.iter().map(|p| p.1).sum();
     if total.is_nan() || total <= 0.0 {
         return None;

@@ -232,6 +232,15 @@ impl Particles {
         self.pos_kpc.map_axis(Axis(1), |p| (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt())
     }
 
+    /// The 3-D radius enclosing half the mass about the origin (linear in cumulative mass between particles, the
+    /// truth profiles' convention), kpc; `None` without mass (chu2024's R_hsm for the stars).
+    pub fn half_mass_radius_kpc(&self) -> Option<f64> {
+        let mut sorted: Vec<(f64, f64)> =
+            self.radii_kpc().iter().copied().zip(self.mass_msun.iter().copied()).collect();
+        sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+        crate::galaxy::half_mass_radius(&sorted)
+    }
+
     /// Particle identifiers, when known.
     pub fn ids(&self) -> Option<&Array1<u64>> {
         self.ids.as_ref()

@@ -251,7 +251,7 @@ pub fn save_hi_figure(path: &Path, product: &HiProduct, title: &str) -> Result<(
 }
 
 /// The root attributes: the galaxy and, when it has stars, their R_h and sigma_los along `los` (every star).
-fn projection_info(
+pub(crate) fn projection_info(
     path: &Path,
     galaxy: &Galaxy,
     los: &LineOfSight,

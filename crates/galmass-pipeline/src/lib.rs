@@ -34,6 +34,7 @@ pub mod hi;
 pub mod info;
 pub mod maps;
 pub mod native;
+pub mod optical;
 pub mod products;
 pub mod projection;
 pub mod suite;

@@ -29,8 +29,12 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::MockError;
-use crate::hi::kernels::{Footprint, SphKernel};
+use crate::hi::kernels::{projected, Footprint, SphKernel};
 
+/// Kernels with a compact support above this many pixels are evaluated on the grid's pixels only, normalised
+/// analytically (the projected kernel integrates to one); below, the whole footprint is sampled and normalised
+/// by its sum. At this size the two normalisations agree to better than 1e-4.
+const LARGE_SUPPORT_PX: f64 = 48.0;
 /// Particles rendered into one partial image (fixed, so the sum order does not depend on the thread count).
 const CHUNK: usize = 8192;
 /// Partial images held at once.
@@ -132,8 +136,12 @@ pub fn render_sph(x: &[f64], y: &[f64], h: &[f64], weight: &[f64], grid: &ImageG
             if xp + reach < 0.0 || yp + reach < 0.0 || xp - reach > n as f64 || yp - reach > n as f64 {
                 continue;
             }
-            SphKernel::CubicSpline.footprint(xp, yp, hp, &mut fp);
-            deposit(&mut image, &fp, weight[i]);
+            if hp > LARGE_SUPPORT_PX {
+                deposit_large(&mut image, xp, yp, hp, weight[i]);
+            } else {
+                SphKernel::CubicSpline.footprint(xp, yp, hp, &mut fp);
+                deposit(&mut image, &fp, weight[i]);
+            }
         }
         image
     };
@@ -162,6 +170,21 @@ fn deposit(image: &mut Array2<f64>, fp: &Footprint, weight: f64) {
                 continue;
             }
             image[[iy as usize, ix as usize]] += weight * fp.weights[r * fp.width + c];
+        }
+    }
+}
+
+/// A kernel of compact support `h_px` pixels at pixel coordinates `(x_px, y_px)`: the projected cubic spline at the
+/// centres of the grid's pixels it covers (pixel area 1), so memory stays bounded by the grid however large it is.
+fn deposit_large(image: &mut Array2<f64>, x_px: f64, y_px: f64, h_px: f64, weight: f64) {
+    let n = image.nrows() as f64;
+    let lo = |c: f64| ((c - h_px - 0.5).ceil()).clamp(0.0, n) as usize;
+    let hi = |c: f64| ((c + h_px - 0.5).floor() + 1.0).clamp(0.0, n) as usize;
+    for iy in lo(y_px)..hi(y_px) {
+        let dy = iy as f64 + 0.5 - y_px;
+        for ix in lo(x_px)..hi(x_px) {
+            let dx = ix as f64 + 0.5 - x_px;
+            image[[iy, ix]] += weight * projected(SphKernel::CubicSpline, (dx * dx + dy * dy).sqrt(), h_px);
         }
     }
 }
@@ -225,6 +248,9 @@ fn axis_overlaps(n_in: usize, n_out: usize) -> Vec<Vec<(usize, f64)>> {
         .collect()
 }
 
+/// An image scaled to [0, 1] and the physical `(min, max)` it was scaled from (`None`: not scaled).
+pub type ScaledImage = (Array2<f64>, Option<(f64, f64)>);
+
 /// How an image is brought to [0, 1] (chu2024 §2.1: "all pixels scaled linearly to [0, 1]"; per image or per
 /// dataset is not stated, so both are offered).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -255,7 +281,7 @@ impl Scaling {
 
     /// The scaled image and the bounds `(min, max)` it was scaled from (physical = min + value (max - min));
     /// `None` for [`Scaling::None`]. NaN pixels stay NaN; a constant image scales to 0.
-    pub fn apply(&self, image: &Array2<f64>) -> Result<(Array2<f64>, Option<(f64, f64)>), MockError> {
+    pub fn apply(&self, image: &Array2<f64>) -> Result<ScaledImage, MockError> {
         let (lo, hi) = match *self {
             Scaling::None => return Ok((image.clone(), None)),
             Scaling::PerImage => image
@@ -376,11 +402,11 @@ pub struct SphImages {
     /// g - r in AB magnitudes, NaN where a pixel has no light.
     pub g_r: Array2<f64>,
     /// The scaled r image and its bounds.
-    pub r_scaled: (Array2<f64>, Option<(f64, f64)>),
+    pub r_scaled: ScaledImage,
     /// The scaled g image and its bounds.
-    pub g_scaled: (Array2<f64>, Option<(f64, f64)>),
+    pub g_scaled: ScaledImage,
     /// The scaled colour map and its bounds.
-    pub g_r_scaled: (Array2<f64>, Option<(f64, f64)>),
+    pub g_r_scaled: ScaledImage,
     /// Total r-band luminosity of the stars, and the part inside the field.
     pub total_lum_r: f64,
 }
@@ -499,6 +525,16 @@ mod tests {
         assert!(image[[20, 20]] > image[[20, 23]] && image[[20, 23]] > 0.0);
         // Nothing beyond the compact support (3 kpc = 6.15 px from the centre pixel).
         assert_eq!(image[[20, 27]], 0.0);
+        // A kernel far larger than the grid: the pixels get their share of the analytic kernel, no more.
+        let big = render_sph(&[0.0], &[0.0], &[1000.0], &[1.0], &grid).unwrap();
+        let area = (20.0f64 / 41.0).powi(2);
+        let expected = projected(SphKernel::CubicSpline, 0.0, 1000.0) * area;
+        assert!((big[[20, 20]] / expected - 1.0).abs() < 1e-3, "{} vs {expected}", big[[20, 20]]);
+        // Both normalisations agree where they meet: a kernel of 47.9 and 48.1 pixels deposits the same.
+        let g = ImageGrid::new(200, 100.0).unwrap();
+        let a = render_sph(&[0.0], &[0.0], &[47.9], &[1.0], &g).unwrap().sum();
+        let b = render_sph(&[0.0], &[0.0], &[48.1], &[1.0], &g).unwrap().sum();
+        assert!((a - 1.0).abs() < 1e-12 && (b - 1.0).abs() < 1e-3, "{a} {b}");
         // A particle smaller than a pixel still deposits all of it; one outside deposits nothing.
         let tiny = render_sph(&[0.3, 50.0], &[-0.2, 0.0], &[0.01, 1.0], &[2.0, 9.0], &grid).unwrap();
         assert!((tiny.sum() - 2.0).abs() < 1e-12);

@@ -1,0 +1,227 @@
+//! Optical mock observations of one projection of a galaxy file, into the products file's `optical/`, `sph/` and
+//! `scalars/` groups ([`crate::products::optical`]): SDSS-like ugriz frames (delosrios2023, `galmass maps
+//! optical`), chu2024's SPH images and kinematic maps (`galmass maps sph`) and chu2024's summary statistics
+//! (`galmass features`), with figures of each.
+
+use std::path::Path;
+
+use galmass_core::params::Params;
+use galmass_core::particles::Species;
+use galmass_core::{Galaxy, LineOfSight, Particles};
+use galmass_mock::optical::kinematic::{kinematic_maps, KinematicParams};
+use galmass_mock::optical::sph::{sph_images, ScaledImage, SphImageParams};
+use galmass_mock::MockError;
+use galmass_plot::series::HeatMap;
+use galmass_plot::{Colormap, Figure, Plot, Scale};
+use galmass_snapshot::galaxy_file;
+use ndarray::Array2;
+
+use crate::hi::projection_info;
+use crate::products::{OpticalProduct, Products, ScaledMap, SphProduct};
+use crate::PipelineError;
+
+/// Which chu2024 images and kinematic maps to make of a galaxy file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SphRequest {
+    /// Line of sight in the box frame, observer to galaxy (normalised for you).
+    pub los: [f64; 3],
+    /// The preset the parameters came from (`custom` when changed).
+    pub preset: String,
+    /// The images.
+    pub images: SphImageParams,
+    /// The kinematic maps.
+    pub kinematic: KinematicParams,
+}
+
+impl SphRequest {
+    /// A paper preset (`chu2024`) along `los`.
+    pub fn preset(name: &str, los: [f64; 3]) -> Result<Self, PipelineError> {
+        let unknown = || PipelineError::invalid("SPH image preset", format!("unknown {name:?} (known: chu2024)"));
+        Ok(Self {
+            los,
+            preset: name.to_owned(),
+            images: SphImageParams::preset(name).ok_or_else(unknown)?,
+            kinematic: KinematicParams::preset(name).ok_or_else(unknown)?,
+        })
+    }
+}
+
+pub(crate) fn mock_error(path: &Path, los: &LineOfSight) -> impl Fn(MockError) -> PipelineError {
+    let (path, los) = (path.to_owned(), los.direction());
+    move |source| PipelineError::Maps { path: path.clone(), los, source: Box::new(source) }
+}
+
+/// The galaxy's stars (at least two), or an error naming the file.
+pub(crate) fn stars_of<'a>(path: &Path, galaxy: &'a Galaxy) -> Result<&'a Particles, PipelineError> {
+    galaxy.species(Species::Stars).filter(|s| s.len() >= 2).ok_or_else(|| PipelineError::BadFile {
+        path: path.to_owned(),
+        field: "stars".into(),
+        reason: "fewer than two star particles: no image to make".into(),
+    })
+}
+
+/// The 3-D half stellar mass radius of `stars` (chu2024's R_hsm), or an error naming the file.
+pub(crate) fn r_hsm_kpc(path: &Path, stars: &Particles) -> Result<f64, PipelineError> {
+    stars.half_mass_radius_kpc().filter(|r| *r > 0.0).ok_or_else(|| PipelineError::BadFile {
+        path: path.to_owned(),
+        field: "stars/mass".into(),
+        reason: "no positive stellar mass: the half-mass radius is undefined".into(),
+    })
+}
+
+/// chu2024's r, g and g - r images and mean-velocity and dispersion maps of one projection of the galaxy file at
+/// `path`, into the products file's `sph/` group.
+pub fn sph_of_galaxy(path: &Path, request: &SphRequest) -> Result<Products, PipelineError> {
+    let galaxy = galaxy_file::read(path)?;
+    let los = LineOfSight::new(request.los)
+        .map_err(|e| PipelineError::invalid("line of sight", format!("{:?}: {e}", request.los)))?;
+    let stars = stars_of(path, &galaxy)?;
+    let r_hsm = r_hsm_kpc(path, stars)?;
+    let (images_params, kinematic_params) = (request.images.check()?, request.kinematic.check()?);
+    let err = mock_error(path, &los);
+    let images = sph_images(stars, &los, r_hsm, &images_params).map_err(&err)?;
+    let kin = kinematic_maps(stars, &los, r_hsm, &kinematic_params).map_err(&err)?;
+    let params_json = serde_json::json!({ "images": request.images, "kinematic": request.kinematic }).to_string();
+    let scaled = |(data, scale): ScaledImage, unit: &str| ScaledMap { data, unit: unit.into(), scale };
+    let (r_unit, g_unit) = ("Lsun_r per pixel", "Lsun_g per pixel");
+    let kinematic_half_width = kinematic_params.params().half_width_rhsm * r_hsm;
+    let kinematic_scaling = request.images.scaling;
+    let product = SphProduct {
+        input: path.display().to_string(),
+        preset: request.preset.clone(),
+        params_json,
+        r_hsm_kpc: r_hsm,
+        half_width_kpc: images.grid.half_width,
+        kinematic_half_width_kpc: kinematic_half_width,
+        kinematic_weight: request.kinematic.weight.name(),
+        scaling: request.images.scaling.name().into(),
+        luminosities: "galaxy file (lum_g, lum_r)".into(),
+        dust: "none".into(),
+        r: scaled(images.r_scaled, r_unit),
+        g: scaled(images.g_scaled, g_unit),
+        g_r: scaled(images.g_r_scaled, "mag (AB)"),
+        v_mean: scaled(kinematic_scaling.apply(&kin.v_mean).map_err(&err)?, "km/s"),
+        v_disp: scaled(kinematic_scaling.apply(&kin.v_disp).map_err(&err)?, "km/s"),
+        count: kin.count,
+    };
+    tracing::info!(
+        r_hsm_kpc = r_hsm,
+        stars = stars.len(),
+        lum_r_in_field = images.r.sum(),
+        lum_r_total = images.total_lum_r,
+        "SPH images and kinematic maps"
+    );
+    Ok(Products { sph: Some(product), ..Products::new(projection_info(path, &galaxy, &los, 0)?) })
+}
+
+fn heat_panel(
+    title: &str,
+    values: &Array2<f64>,
+    extent: [f64; 4],
+    axes: [&str; 2],
+    label: &str,
+    colormap: Colormap,
+    scale: Scale,
+) -> Result<Plot, PipelineError> {
+    let (ny, nx) = values.dim();
+    let flat: Vec<f64> = values.iter().copied().collect();
+    Ok(Plot::new().title(title).x_label(axes[0]).y_label(axes[1]).with(
+        HeatMap::new(&flat, ny, nx)
+            .extent(extent[0], extent[1], extent[2], extent[3])
+            .colormap(colormap)
+            .color_scale(scale)
+            .colorbar(label),
+    )?)
+}
+
+/// The five frames of `product` side by side (log10 of the positive pixels; the sky noise makes some negative).
+pub fn optical_figure(product: &OpticalProduct, title: &str) -> Result<Figure, PipelineError> {
+    let mut figure = Figure::new(330 * product.bands.len().max(1) as u32 + 60, 380).grid(1, product.bands.len().max(1));
+    figure = figure.title(title);
+    for band in &product.bands {
+        let (ny, nx) = band.image.dim();
+        let (hx, hy) = (0.5 * nx as f64 * product.pixel_arcsec, 0.5 * ny as f64 * product.pixel_arcsec);
+        // West to the right, as the pixels run (x = -e1).
+        let floor = band.sky_rms_nanomaggies.max(1e-6 * band.image.iter().fold(0.0f64, |a, &v| a.max(v)));
+        let shown = band.image.mapv(|v| if v > floor { v } else { floor });
+        figure = figure.with(heat_panel(
+            &format!("{} (PSF {:.2}'')", band.band, band.psf_fwhm_arcsec),
+            &shown,
+            [-hx, hx, -hy, hy],
+            ["x (west) ['']", "y (north) ['']"],
+            "nanomaggy",
+            Colormap::Viridis,
+            Scale::Log10,
+        )?);
+    }
+    Ok(figure)
+}
+
+/// chu2024's inputs of `product`: r and g images, g - r colour, mean velocity and dispersion, in physical units.
+pub fn sph_figure(product: &SphProduct, title: &str) -> Result<Figure, PipelineError> {
+    let (h, k) = (product.half_width_kpc, product.kinematic_half_width_kpc);
+    let axes = ["x [kpc]", "y [kpc]"];
+    let light = |m: &ScaledMap| {
+        let p = m.physical();
+        let peak = p.iter().fold(0.0f64, |a, &v| if v.is_finite() { a.max(v) } else { a });
+        p.mapv(|v| if v > 1e-4 * peak { v } else { 1e-4 * peak })
+    };
+    Ok(Figure::new(1750, 380)
+        .grid(1, 5)
+        .title(title)
+        .with(heat_panel(
+            "r",
+            &light(&product.r),
+            [-h, h, -h, h],
+            axes,
+            &product.r.unit,
+            Colormap::Viridis,
+            Scale::Log10,
+        )?)
+        .with(heat_panel(
+            "g",
+            &light(&product.g),
+            [-h, h, -h, h],
+            axes,
+            &product.g.unit,
+            Colormap::Viridis,
+            Scale::Log10,
+        )?)
+        .with(heat_panel(
+            "g - r",
+            &product.g_r.physical(),
+            [-h, h, -h, h],
+            axes,
+            "mag",
+            Colormap::Copper,
+            Scale::Linear,
+        )?)
+        .with(heat_panel(
+            "mean v_{los}",
+            &product.v_mean.physical(),
+            [-k, k, -k, k],
+            axes,
+            "km/s",
+            Colormap::Bone,
+            Scale::Linear,
+        )?)
+        .with(heat_panel(
+            "σ_{los}",
+            &product.v_disp.physical(),
+            [-k, k, -k, k],
+            axes,
+            "km/s",
+            Colormap::Copper,
+            Scale::Linear,
+        )?))
+}
+
+/// `text` with the plot markup's `_` and `^` escaped (file names in titles).
+pub fn escape_markup(text: &str) -> String {
+    text.replace('_', "\\_").replace('^', "\\^")
+}
+
+/// Saves a figure as a PNG.
+pub fn save_figure(path: &Path, figure: Figure) -> Result<(), PipelineError> {
+    figure.save_png(path).map_err(|source| PipelineError::Plot { path: path.to_owned(), source })
+}
