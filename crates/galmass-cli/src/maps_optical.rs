@@ -82,8 +82,13 @@ pub fn sph(args: &SphArgs) -> Result<()> {
     let Some(sph) = &products.sph else { anyhow::bail!("no SPH images were made") };
     let png = args.png.then(|| args.out.with_extension("png"));
     if let Some(path) = &png {
-        let title =
-            format!("{} along ({:.2}, {:.2}, {:.2})", args.galaxy.display(), args.los[0], args.los[1], args.los[2]);
+        let title = format!(
+            "{} along ({:.2}, {:.2}, {:.2})",
+            escape_markup(&args.galaxy.display().to_string()),
+            args.los[0],
+            args.los[1],
+            args.los[2]
+        );
         save_figure(path, sph_figure(sph, &title)?)?;
     }
     let lum_in_field: f64 = sph.r.physical().sum();
