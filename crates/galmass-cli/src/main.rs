@@ -81,6 +81,10 @@ enum Command {
         #[command(subcommand)]
         command: maps_cmd::MapsCommand,
     },
+    /// chu2024's ten summary statistics of one projection (its GBDT's features, Table 1): M_r, g_r, sfr, sersic_n,
+    /// c_over_a, sigma_v, lambda_r, kinematic_bt, f_cold, f_hot, each with its value, unit and aperture (2 R_hsm
+    /// projected unless the aperture says otherwise; R_hsm the 3-D half stellar mass radius).
+    Features(maps_optical::FeaturesArgs),
     /// List the lines of sight of a direction set with their sky-plane bases (e1, e2), as used by every projection.
     ///
     /// Directions are unit vectors from the observer to the galaxy in the box frame; v_los = v . n is positive
@@ -197,6 +201,7 @@ fn run() -> Result<()> {
         Command::Info { galaxy, json } => info(&galaxy, json),
         Command::Estimate(args) => estimate(&args),
         Command::Maps { command } => maps_cmd::run(&command),
+        Command::Features(args) => maps_optical::features(&args),
         Command::Gbdt { cmd } => gbdt_cmd::run(&cmd),
         Command::Flow { cmd } => flow_cmd::run(&cmd),
         Command::Synth(args) => synth_cmd::run(&args),

@@ -7,7 +7,9 @@ use anyhow::Result;
 use clap::Args;
 use galmass_mock::optical::kinematic::KinematicWeight;
 use galmass_mock::optical::sph::Scaling;
-use galmass_pipeline::optical::{escape_markup, save_figure, sph_figure, sph_of_galaxy, SphRequest};
+use galmass_pipeline::optical::{
+    escape_markup, features_of_galaxy, save_figure, sph_figure, sph_of_galaxy, SphRequest,
+};
 use galmass_pipeline::products::write_products;
 
 /// Arguments of `galmass maps sph`.
@@ -122,5 +124,54 @@ pub fn sph(args: &SphArgs) -> Result<()> {
         sph.kinematic_weight,
         lum_in_field
     );
+    Ok(())
+}
+
+/// Arguments of `galmass features`.
+#[derive(Debug, Args)]
+pub struct FeaturesArgs {
+    /// The galaxy file (its stars need lum_g and lum_r; age_gyr for the SFR, else it is null).
+    #[arg(long)]
+    galaxy: PathBuf,
+    /// Line of sight X,Y,Z in the box frame, observer to galaxy (normalised for you).
+    #[arg(long, value_parser = crate::parse_vec3, allow_hyphen_values = true)]
+    los: [f64; 3],
+    /// Paper preset of the apertures.
+    #[arg(long, default_value = "chu2024", value_parser = clap::builder::PossibleValuesParser::new(["chu2024"]))]
+    preset: String,
+    /// Also write them to a products file (group `scalars/`).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print one JSON object: each key holds `value` (null when it cannot be measured), `unit` and `aperture`.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `galmass features`.
+pub fn features(args: &FeaturesArgs) -> Result<()> {
+    let (features, products) = features_of_galaxy(&args.galaxy, args.los, &args.preset)?;
+    if let Some(out) = &args.out {
+        write_products(out, &products)?;
+        tracing::info!(out = %out.display(), "wrote the products file");
+    }
+    if args.json {
+        let mut object = serde_json::Map::new();
+        for (key, f) in features.iter() {
+            object.insert(key.to_owned(), serde_json::to_value(f)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&serde_json::Value::Object(object))?);
+        return Ok(());
+    }
+    println!(
+        "{} along ({}, {}, {}): R_hsm = {:.3} kpc",
+        args.galaxy.display(),
+        args.los[0],
+        args.los[1],
+        args.los[2],
+        features.r_hsm_kpc
+    );
+    for (key, f) in features.iter() {
+        println!("  {key:<13} {:>12.5} {:<9} ({})", f.value, f.unit, f.aperture);
+    }
     Ok(())
 }

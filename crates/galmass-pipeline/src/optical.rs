@@ -8,6 +8,7 @@ use std::path::Path;
 use galmass_core::params::Params;
 use galmass_core::particles::Species;
 use galmass_core::{Galaxy, LineOfSight, Particles};
+use galmass_mock::features::{chu2024_features, FeatureParams, Features};
 use galmass_mock::optical::kinematic::{kinematic_maps, KinematicParams};
 use galmass_mock::optical::sph::{sph_images, ScaledImage, SphImageParams};
 use galmass_mock::MockError;
@@ -17,7 +18,7 @@ use galmass_snapshot::galaxy_file;
 use ndarray::Array2;
 
 use crate::hi::projection_info;
-use crate::products::{OpticalProduct, Products, ScaledMap, SphProduct};
+use crate::products::{OpticalProduct, Products, ScalarValue, ScalarsProduct, ScaledMap, SphProduct};
 use crate::PipelineError;
 
 /// Which chu2024 images and kinematic maps to make of a galaxy file.
@@ -112,6 +113,28 @@ pub fn sph_of_galaxy(path: &Path, request: &SphRequest) -> Result<Products, Pipe
         "SPH images and kinematic maps"
     );
     Ok(Products { sph: Some(product), ..Products::new(projection_info(path, &galaxy, &los, 0)?) })
+}
+
+/// chu2024's summary statistics of one projection of the galaxy file at `path` (`galmass features`), and the
+/// products file holding them in its `scalars/` group.
+pub fn features_of_galaxy(path: &Path, los: [f64; 3], preset: &str) -> Result<(Features, Products), PipelineError> {
+    let params = FeatureParams::preset(preset)
+        .ok_or_else(|| PipelineError::invalid("feature preset", format!("unknown {preset:?} (known: chu2024)")))?;
+    let galaxy = galaxy_file::read(path)?;
+    let los = LineOfSight::new(los).map_err(|e| PipelineError::invalid("line of sight", format!("{los:?}: {e}")))?;
+    let features = chu2024_features(&galaxy, &los, &params.check()?).map_err(mock_error(path, &los))?;
+    let values = features
+        .iter()
+        .map(|(k, f)| (k.to_owned(), ScalarValue { value: f.value, unit: f.unit.into(), aperture: f.aperture.clone() }))
+        .collect();
+    let scalars = ScalarsProduct {
+        preset: preset.to_owned(),
+        params_json: serde_json::to_string(&params)
+            .map_err(|e| PipelineError::invalid("feature parameters", e.to_string()))?,
+        values,
+    };
+    let products = Products { scalars: Some(scalars), ..Products::new(projection_info(path, &galaxy, &los, 0)?) };
+    Ok((features, products))
 }
 
 fn heat_panel(
