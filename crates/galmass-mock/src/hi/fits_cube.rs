@@ -234,7 +234,7 @@ impl<'a> SkyMap<'a> {
     }
 }
 
-fn fits_err(path: &Path, context: &str, source: fitsio::errors::Error) -> MockError {
+pub(crate) fn fits_err(path: &Path, context: &str, source: fitsio::errors::Error) -> MockError {
     MockError::Fits { path: path.to_owned(), context: context.to_owned(), source }
 }
 
@@ -260,7 +260,7 @@ fn image_type(precision: FitsPrecision) -> ImageType {
 }
 
 /// Writes the pixels (row-major, FITS axis 1 fastest) in the header's precision.
-fn write_pixels<'v>(
+pub(crate) fn write_pixels<'v>(
     path: &Path,
     file: &mut FitsFile,
     hdu: &FitsHdu,
@@ -277,7 +277,7 @@ fn write_pixels<'v>(
 /// Creates `tmp` with a primary image of `dims` (numpy order). `fitsio`'s `with_custom_primary` would write
 /// `EXTNAME = '_PRIMARY'` into it (and has no call to change a written key), so the file starts with an empty
 /// primary that is resized to the image, in the requested sample type.
-fn create_with_primary(
+pub(crate) fn create_with_primary(
     tmp: &Path,
     path: &Path,
     dims: &[usize],
