@@ -27,6 +27,10 @@ pub enum MapsCommand {
     /// dispersion maps, scaled to [0, 1], into the products file (group `sph/`, datasets `r`, `g`, `g_r`,
     /// `v_mean`, `v_disp`, `count`).
     Sph(Box<crate::maps_optical::SphArgs>),
+    /// delosrios2023's SDSS-like frames of one projection at a distance: u, g, r, i, z in nanomaggies (stars'
+    /// SSP luminosities, SPH-smoothed, Gaussian PSF at the DR16 seeing, SDSS sky and source noise), aligned with
+    /// `maps hi` of the same projection, into the products file (group `optical/`), optionally FITS.
+    Optical(Box<crate::maps_optical::OpticalArgs>),
 }
 
 /// Arguments of `galmass maps stars`.
@@ -64,6 +68,7 @@ pub fn run(command: &MapsCommand) -> Result<()> {
         MapsCommand::Stars(args) => stars(args),
         MapsCommand::Hi(args) => crate::maps_hi::run(args),
         MapsCommand::Sph(args) => crate::maps_optical::sph(args),
+        MapsCommand::Optical(args) => crate::maps_optical::optical(args),
     }
 }
 

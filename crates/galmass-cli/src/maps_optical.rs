@@ -8,7 +8,8 @@ use clap::Args;
 use galmass_mock::optical::kinematic::KinematicWeight;
 use galmass_mock::optical::sph::Scaling;
 use galmass_pipeline::optical::{
-    escape_markup, features_of_galaxy, save_figure, sph_figure, sph_of_galaxy, SphRequest,
+    escape_markup, features_of_galaxy, optical_figure, optical_of_galaxy, save_figure, sph_figure, sph_of_galaxy,
+    write_optical_fits, OpticalRequest, SphRequest,
 };
 use galmass_pipeline::products::write_products;
 
@@ -173,5 +174,124 @@ pub fn features(args: &FeaturesArgs) -> Result<()> {
     for (key, f) in features.iter() {
         println!("  {key:<13} {:>12.5} {:<9} ({})", f.value, f.unit, f.aperture);
     }
+    Ok(())
+}
+
+/// Arguments of `galmass maps optical`.
+#[derive(Debug, Args)]
+pub struct OpticalArgs {
+    /// The galaxy file (its stars need lum_u, lum_g, lum_r, lum_i and lum_z).
+    #[arg(long)]
+    galaxy: PathBuf,
+    /// Line of sight X,Y,Z in the box frame, observer to galaxy (normalised for you).
+    #[arg(long, value_parser = crate::parse_vec3, allow_hyphen_values = true)]
+    los: [f64; 3],
+    /// Distance to the galaxy in Mpc (delosrios2023: uniform in 10..20).
+    #[arg(long)]
+    distance_mpc: f64,
+    /// Output products file (HDF5; group `optical/`, datasets u, g, r, i, z in nanomaggies).
+    #[arg(long)]
+    out: PathBuf,
+    /// Paper preset (delosrios2023: 128 x 128 over 17.2', DR16 seeing and sky).
+    #[arg(long, default_value = "delosrios2023", value_parser = clap::builder::PossibleValuesParser::new(["delosrios2023"]))]
+    preset: String,
+    /// Pixels per side.
+    #[arg(long)]
+    npix: Option<usize>,
+    /// Pixel size in arcsec.
+    #[arg(long)]
+    pixel_arcsec: Option<f64>,
+    /// No PSF.
+    #[arg(long)]
+    no_psf: bool,
+    /// No sky or source noise.
+    #[arg(long)]
+    no_noise: bool,
+    /// Seed of the noise.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Also write the frames as FITS beside the products file (OUT.fits: one HDU per band, TAN WCS, BUNIT
+    /// nanomaggy, SDSS-like keys).
+    #[arg(long)]
+    fits: bool,
+    /// Also draw the frames as a PNG beside the products file (OUT.png).
+    #[arg(long)]
+    png: bool,
+    /// Print one JSON object (paths, grid, per-band flux, PSF and sky rms) instead of a line of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `galmass maps optical`.
+pub fn optical(args: &OpticalArgs) -> Result<()> {
+    let mut request = OpticalRequest::preset(&args.preset, args.los, args.distance_mpc, args.seed)?;
+    let p = &mut request.params;
+    let before = *p;
+    if let Some(n) = args.npix {
+        p.npix = n;
+    }
+    if let Some(px) = args.pixel_arcsec {
+        p.pixel_arcsec = px;
+    }
+    p.psf &= !args.no_psf;
+    p.noise &= !args.no_noise;
+    if *p != before {
+        request.preset = "custom".into();
+    }
+    let products = optical_of_galaxy(&args.galaxy, &request)?;
+    write_products(&args.out, &products)?;
+    tracing::info!(out = %args.out.display(), "wrote the products file");
+    let Some(optical) = &products.optical else { anyhow::bail!("no frames were made") };
+    let fits = args.fits.then(|| args.out.with_extension("fits"));
+    if let Some(path) = &fits {
+        write_optical_fits(path, optical, &args.galaxy.display().to_string())?;
+    }
+    let png = args.png.then(|| args.out.with_extension("png"));
+    if let Some(path) = &png {
+        let title = format!(
+            "{} along ({:.2}, {:.2}, {:.2}) at {} Mpc",
+            escape_markup(&args.galaxy.display().to_string()),
+            args.los[0],
+            args.los[1],
+            args.los[2],
+            args.distance_mpc
+        );
+        save_figure(path, optical_figure(optical, &title)?)?;
+    }
+    if args.json {
+        let bands: serde_json::Map<String, serde_json::Value> = optical
+            .bands
+            .iter()
+            .map(|b| {
+                (
+                    b.band.clone(),
+                    serde_json::json!({
+                        "flux_nanomaggies": b.image.sum(),
+                        "psf_fwhm_arcsec": b.psf_fwhm_arcsec,
+                        "sky_rms_nanomaggies": b.sky_rms_nanomaggies,
+                    }),
+                )
+            })
+            .collect();
+        let report = serde_json::json!({
+            "out": args.out, "fits": fits, "png": png, "galaxy": args.galaxy, "los": products.projection.los,
+            "preset": optical.preset, "distance_mpc": optical.distance_mpc, "npix": optical.npix(),
+            "pixel_arcsec": optical.pixel_arcsec, "pixel_kpc": optical.pixel_kpc(), "bands": bands,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    let r = optical.band("r").map_or(f64::NAN, |b| b.image.sum());
+    println!(
+        "{}: ugriz {}x{} at {:.3}''/px ({:.3} kpc) at {} Mpc, r flux {:.4e} nmgy (m_r = {:.2})",
+        args.out.display(),
+        optical.npix(),
+        optical.npix(),
+        optical.pixel_arcsec,
+        optical.pixel_kpc(),
+        optical.distance_mpc,
+        r,
+        22.5 - 2.5 * r.max(1e-30).log10()
+    );
     Ok(())
 }

@@ -9,7 +9,9 @@ use galmass_core::params::Params;
 use galmass_core::particles::Species;
 use galmass_core::{Galaxy, LineOfSight, Particles};
 use galmass_mock::features::{chu2024_features, FeatureParams, Features};
+use galmass_mock::hi::fits_cube::SkyPosition;
 use galmass_mock::optical::kinematic::{kinematic_maps, KinematicParams};
+use galmass_mock::optical::sdss::{sdss_frames, write_frames_fits, SdssParams};
 use galmass_mock::optical::sph::{sph_images, ScaledImage, SphImageParams};
 use galmass_mock::MockError;
 use galmass_plot::series::HeatMap;
@@ -18,7 +20,7 @@ use galmass_snapshot::galaxy_file;
 use ndarray::Array2;
 
 use crate::hi::projection_info;
-use crate::products::{OpticalProduct, Products, ScalarValue, ScalarsProduct, ScaledMap, SphProduct};
+use crate::products::{BandFrameProduct, OpticalProduct, Products, ScalarValue, ScalarsProduct, ScaledMap, SphProduct};
 use crate::PipelineError;
 
 /// Which chu2024 images and kinematic maps to make of a galaxy file.
@@ -113,6 +115,104 @@ pub fn sph_of_galaxy(path: &Path, request: &SphRequest) -> Result<Products, Pipe
         "SPH images and kinematic maps"
     );
     Ok(Products { sph: Some(product), ..Products::new(projection_info(path, &galaxy, &los, 0)?) })
+}
+
+/// Which SDSS-like frames to make of a galaxy file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpticalRequest {
+    /// Line of sight in the box frame, observer to galaxy (normalised for you).
+    pub los: [f64; 3],
+    /// Distance to the galaxy, Mpc.
+    pub distance_mpc: f64,
+    /// The preset the parameters came from (`custom` when changed).
+    pub preset: String,
+    /// The frames.
+    pub params: SdssParams,
+    /// Seed of the noise.
+    pub seed: u64,
+}
+
+impl OpticalRequest {
+    /// A paper preset (`delosrios2023`) along `los` at `distance_mpc`.
+    pub fn preset(name: &str, los: [f64; 3], distance_mpc: f64, seed: u64) -> Result<Self, PipelineError> {
+        let params = SdssParams::preset(name).ok_or_else(|| {
+            PipelineError::invalid("optical preset", format!("unknown {name:?} (known: {:?})", SdssParams::PRESETS))
+        })?;
+        Ok(Self { los, distance_mpc, preset: name.to_owned(), params, seed })
+    }
+}
+
+/// delosrios2023's SDSS-like ugriz frames of one projection of the galaxy file at `path`, into the products
+/// file's `optical/` group.
+pub fn optical_of_galaxy(path: &Path, request: &OpticalRequest) -> Result<Products, PipelineError> {
+    let galaxy = galaxy_file::read(path)?;
+    let los = LineOfSight::new(request.los)
+        .map_err(|e| PipelineError::invalid("line of sight", format!("{:?}: {e}", request.los)))?;
+    let stars = stars_of(path, &galaxy)?;
+    let valid = request.params.check()?;
+    let frames =
+        sdss_frames(stars, &los, request.distance_mpc, &valid, request.seed).map_err(mock_error(path, &los))?;
+    if frames.n_behind > 0 {
+        tracing::warn!(stars = frames.n_behind, "stars behind the observer left out of the frames");
+    }
+    let bands = frames
+        .bands
+        .iter()
+        .map(|b| BandFrameProduct {
+            band: b.constants.band.to_owned(),
+            image: b.image.clone(),
+            psf_fwhm_arcsec: b.psf_fwhm_arcsec,
+            sky_rms_nanomaggies: b.sky_rms_nanomaggies,
+        })
+        .collect();
+    let product = OpticalProduct {
+        input: path.display().to_string(),
+        preset: request.preset.clone(),
+        params_json: serde_json::to_string(&request.params)
+            .map_err(|e| PipelineError::invalid("optical parameters", e.to_string()))?,
+        distance_mpc: request.distance_mpc,
+        pixel_arcsec: frames.pixel_arcsec,
+        seed: request.seed,
+        psf: request.params.psf,
+        noise: request.params.noise,
+        dust: "none".into(),
+        luminosities: "galaxy file (lum_u ... lum_z)".into(),
+        bands,
+    };
+    tracing::info!(
+        distance_mpc = request.distance_mpc,
+        pixel_arcsec = frames.pixel_arcsec,
+        r_nmgy = product.band("r").map_or(f64::NAN, |b| b.image.sum()),
+        "SDSS-like frames"
+    );
+    Ok(Products { optical: Some(product), ..Products::new(projection_info(path, &galaxy, &los, request.seed)?) })
+}
+
+/// Writes the frames of `product` as FITS (one HDU per band, TAN WCS about RA = Dec = 0; the header keys of
+/// `galmass_mock::optical::sdss::write_frames_fits`).
+pub fn write_optical_fits(path: &Path, product: &OpticalProduct, object: &str) -> Result<(), PipelineError> {
+    let bands = product
+        .bands
+        .iter()
+        .map(|b| {
+            let constants = galmass_mock::optical::sdss::band_constants(&b.band)
+                .ok_or_else(|| PipelineError::invalid("band", format!("{:?} is not an SDSS band", b.band)))?;
+            Ok(galmass_mock::optical::sdss::BandFrame {
+                constants: *constants,
+                image: b.image.clone(),
+                psf_fwhm_arcsec: b.psf_fwhm_arcsec,
+                sky_rms_nanomaggies: b.sky_rms_nanomaggies,
+            })
+        })
+        .collect::<Result<Vec<_>, PipelineError>>()?;
+    let frames = galmass_mock::optical::sdss::SdssFrames {
+        pixel_arcsec: product.pixel_arcsec,
+        distance_mpc: product.distance_mpc,
+        n_behind: 0,
+        bands,
+    };
+    write_frames_fits(path, &frames, SkyPosition { ra_deg: 0.0, dec_deg: 0.0 }, object)
+        .map_err(|source| PipelineError::Mock(Box::new(source)))
 }
 
 /// chu2024's summary statistics of one projection of the galaxy file at `path` (`galmass features`), and the

@@ -233,6 +233,8 @@ pub struct SdssFrames {
     pub pixel_arcsec: f64,
     /// Distance, Mpc.
     pub distance_mpc: f64,
+    /// Stars behind the observer, left out.
+    pub n_behind: usize,
     /// The bands in u, g, r, i, z order.
     pub bands: Vec<BandFrame>,
 }
@@ -246,8 +248,10 @@ pub struct SkyStars {
     pub y_arcsec: Vec<f64>,
     /// Angular smoothing lengths (compact support), arcsec.
     pub h_arcsec: Vec<f64>,
-    /// Distance of each star from the observer, kpc.
+    /// Distance of each star from the observer, kpc (infinite for a star behind the observer).
     pub distance_kpc: Vec<f64>,
+    /// Stars behind the observer (a galaxy's far tail can reach past a nearby observer): they add no light.
+    pub n_behind: usize,
 }
 
 impl SkyStars {
@@ -276,17 +280,19 @@ impl SkyStars {
         let n = los.direction();
         let d0 = distance_mpc * 1e3;
         let pos = stars.pos_kpc();
-        let mut out = SkyStars { x_arcsec: vec![], y_arcsec: vec![], h_arcsec: vec![], distance_kpc: vec![] };
+        let mut out =
+            SkyStars { x_arcsec: vec![], y_arcsec: vec![], h_arcsec: vec![], distance_kpc: vec![], n_behind: 0 };
         for i in 0..stars.len() {
             let p = [pos[[i, 0]], pos[[i, 1]], pos[[i, 2]]];
             let dot = |a: [f64; 3]| p[0] * a[0] + p[1] * a[1] + p[2] * a[2];
             let depth = d0 + dot(n);
             if depth <= 0.0 {
-                return Err(MockError::BadInput {
-                    name: "stars",
-                    expected: format!("stars in front of the observer at {distance_mpc} Mpc"),
-                    got: format!("star {i} at depth {depth} kpc"),
-                });
+                out.x_arcsec.push(0.0);
+                out.y_arcsec.push(0.0);
+                out.h_arcsec.push(0.0);
+                out.distance_kpc.push(f64::INFINITY);
+                out.n_behind += 1;
+                continue;
             }
             out.x_arcsec.push((-dot(e1) / depth).atan() * ARCSEC_PER_RAD);
             out.y_arcsec.push((dot(e2) / depth).atan() * ARCSEC_PER_RAD);
@@ -377,7 +383,7 @@ pub fn sdss_frames(
         let (lum, msun) = band_luminosities(stars, constants.band)?;
         bands.push(band_frame(&sky, &lum.to_vec(), msun, constants, params, seed, k as u64)?);
     }
-    Ok(SdssFrames { pixel_arcsec: params.params().pixel_arcsec, distance_mpc, bands })
+    Ok(SdssFrames { pixel_arcsec: params.params().pixel_arcsec, distance_mpc, n_behind: sky.n_behind, bands })
 }
 
 /// Writes `frames` as FITS at `path` (atomically): one image HDU per band (the primary holds u), `EXTNAME` the band,
@@ -642,6 +648,24 @@ mod tests {
         let los = LineOfSight::new([0.0, 0.0, 1.0]).unwrap();
         let params = SdssParams::DELOSRIOS2023.check().unwrap();
         assert!(sdss_frames(&stars, &los, 0.0, &params, 0).is_err());
+        // A star behind the observer adds no light.
+        let mut pos = stars.pos_kpc().clone();
+        pos[[0, 2]] = -2e4;
+        let behind = Particles::new(pos, Array2::zeros((41, 3)), Array1::ones(41)).unwrap();
+        let mut behind = behind;
+        for (name, l) in stars.luminosities() {
+            behind.set_luminosity(name, l.clone()).unwrap();
+        }
+        let frames = sdss_frames(
+            &behind,
+            &los,
+            10.0,
+            &SdssParams { noise: false, ..SdssParams::DELOSRIOS2023 }.check().unwrap(),
+            0,
+        )
+        .unwrap();
+        assert_eq!(frames.n_behind, 1);
+        assert_eq!(frames.bands[2].image.sum(), 0.0);
         assert!(SdssParams { pixel_arcsec: -1.0, ..SdssParams::DELOSRIOS2023 }.check().is_err());
         let bare = Particles::new(
             Array2::from_shape_fn((50, 3), |(i, k)| (i + k) as f64),
