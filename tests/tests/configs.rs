@@ -68,3 +68,33 @@ fn synth_suite_configs_equal_their_presets() {
         params.check().expect("valid suite");
     }
 }
+
+#[test]
+fn optical_presets_equal_the_pipeline_configs() {
+    use galmass_mock::optical::kinematic::KinematicParams;
+    use galmass_mock::optical::sdss::SdssParams;
+    use galmass_mock::optical::sph::SphImageParams;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/maps");
+    let text = std::fs::read_to_string(dir.join("optical.toml")).expect("configs/maps/optical.toml exists");
+    let sdss: BTreeMap<String, SdssParams> = toml::from_str(&text).expect("every table is an SdssParams");
+    assert_eq!(sdss.keys().map(String::as_str).collect::<Vec<_>>(), SdssParams::PRESETS.to_vec());
+    for (name, params) in &sdss {
+        assert_eq!(Some(*params), SdssParams::preset(name), "{name}: config and preset differ");
+        params.check().expect("valid preset");
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Sph {
+        images: SphImageParams,
+        kinematic: KinematicParams,
+    }
+    let text = std::fs::read_to_string(dir.join("sph.toml")).expect("configs/maps/sph.toml exists");
+    let sph: BTreeMap<String, Sph> = toml::from_str(&text).expect("every table holds images and kinematic");
+    assert_eq!(sph.keys().map(String::as_str).collect::<Vec<_>>(), SphImageParams::PRESETS.to_vec());
+    for (name, s) in &sph {
+        assert_eq!(Some(s.images), SphImageParams::preset(name), "{name}: images differ");
+        assert_eq!(Some(s.kinematic.clone()), KinematicParams::preset(name), "{name}: kinematic maps differ");
+        s.images.check().expect("valid preset");
+        s.kinematic.check().expect("valid preset");
+    }
+}
