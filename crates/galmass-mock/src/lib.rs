@@ -10,7 +10,9 @@
 //! - [`hi`]: synthetic HI data cubes of a galaxy's gas and their moment maps (MARTINI's physics, one module per
 //!   concept), and real survey cubes read from FITS and brought to a training recipe.
 //!
-//! Multi-band images arrive with their own issue. Every per-projection quantity (star subsample,
+//! - [`optical`]: SPH images, kinematic maps and SDSS-like frames; [`features`]: chu2024's summary statistics.
+//!
+//! Every per-projection quantity (star subsample,
 //! R_h, sigma_los, v_p98, apertures) comes from `galmass_core::projection` and is never re-implemented here.
 
 pub mod error;
