@@ -8,8 +8,7 @@
 //!   observational realism (velocity errors, contaminants, binary jitter);
 //! - [`fits`]: FITS images with their grid in the header;
 //! - [`hi`]: synthetic HI data cubes of a galaxy's gas and their moment maps (MARTINI's physics, one module per
-//!   concept), and real survey cubes read from FITS and brought to a training recipe.
-//!
+//!   concept), and real survey cubes read from FITS and brought to a training recipe;
 //! - [`optical`]: SPH images, kinematic maps and SDSS-like frames; [`features`]: chu2024's summary statistics.
 //!
 //! Every per-projection quantity (star subsample,
