@@ -47,6 +47,10 @@ pub struct SphArgs {
     /// Also draw the maps as a PNG beside the products file (OUT.png).
     #[arg(long)]
     png: bool,
+    /// Where the stars' luminosities come from: auto (the galaxy file's when it has every band needed, else all
+    /// five SDSS bands from the SSP table by age and metallicity), file, or ssp.
+    #[arg(long, default_value = "auto", value_parser = clap::builder::PossibleValuesParser::new(["auto", "file", "ssp"]))]
+    luminosities: String,
     /// Print one JSON object (paths, R_hsm, grids, luminosity in the field) instead of a line of text.
     #[arg(long)]
     json: bool,
@@ -55,6 +59,7 @@ pub struct SphArgs {
 /// Runs `galmass maps sph`.
 pub fn sph(args: &SphArgs) -> Result<()> {
     let mut request = SphRequest::preset(&args.preset, args.los)?;
+    request.luminosities = args.luminosities.parse()?;
     let mut custom = false;
     if let Some(n) = args.npix {
         request.images.output_npix = n;
@@ -143,6 +148,10 @@ pub struct FeaturesArgs {
     /// Also write them to a products file (group `scalars/`).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Where the stars' luminosities come from: auto (the galaxy file's when it has every band needed, else all
+    /// five SDSS bands from the SSP table by age and metallicity), file, or ssp.
+    #[arg(long, default_value = "auto", value_parser = clap::builder::PossibleValuesParser::new(["auto", "file", "ssp"]))]
+    luminosities: String,
     /// Print one JSON object: each key holds `value` (null when it cannot be measured), `unit` and `aperture`.
     #[arg(long)]
     json: bool,
@@ -150,7 +159,7 @@ pub struct FeaturesArgs {
 
 /// Runs `galmass features`.
 pub fn features(args: &FeaturesArgs) -> Result<()> {
-    let (features, products) = features_of_galaxy(&args.galaxy, args.los, &args.preset)?;
+    let (features, products) = features_of_galaxy(&args.galaxy, args.los, &args.preset, args.luminosities.parse()?)?;
     if let Some(out) = &args.out {
         write_products(out, &products)?;
         tracing::info!(out = %out.display(), "wrote the products file");
@@ -217,6 +226,10 @@ pub struct OpticalArgs {
     /// Also draw the frames as a PNG beside the products file (OUT.png).
     #[arg(long)]
     png: bool,
+    /// Where the stars' luminosities come from: auto (the galaxy file's when it has every band needed, else all
+    /// five SDSS bands from the SSP table by age and metallicity), file, or ssp.
+    #[arg(long, default_value = "auto", value_parser = clap::builder::PossibleValuesParser::new(["auto", "file", "ssp"]))]
+    luminosities: String,
     /// Print one JSON object (paths, grid, per-band flux, PSF and sky rms) instead of a line of text.
     #[arg(long)]
     json: bool,
@@ -225,6 +238,7 @@ pub struct OpticalArgs {
 /// Runs `galmass maps optical`.
 pub fn optical(args: &OpticalArgs) -> Result<()> {
     let mut request = OpticalRequest::preset(&args.preset, args.los, args.distance_mpc, args.seed)?;
+    request.luminosities = args.luminosities.parse()?;
     let p = &mut request.params;
     let before = *p;
     if let Some(n) = args.npix {

@@ -35,6 +35,7 @@ pub mod info;
 pub mod maps;
 pub mod native;
 pub mod optical;
+pub mod photometry;
 pub mod products;
 pub mod projection;
 pub mod suite;

@@ -20,6 +20,7 @@ use galmass_snapshot::galaxy_file;
 use ndarray::Array2;
 
 use crate::hi::projection_info;
+use crate::photometry::{stars_with_luminosities, LuminositySource};
 use crate::products::{BandFrameProduct, OpticalProduct, Products, ScalarValue, ScalarsProduct, ScaledMap, SphProduct};
 use crate::PipelineError;
 
@@ -34,6 +35,8 @@ pub struct SphRequest {
     pub images: SphImageParams,
     /// The kinematic maps.
     pub kinematic: KinematicParams,
+    /// Where the stars' g and r luminosities come from.
+    pub luminosities: LuminositySource,
 }
 
 impl SphRequest {
@@ -45,6 +48,7 @@ impl SphRequest {
             preset: name.to_owned(),
             images: SphImageParams::preset(name).ok_or_else(unknown)?,
             kinematic: KinematicParams::preset(name).ok_or_else(unknown)?,
+            luminosities: LuminositySource::Auto,
         })
     }
 }
@@ -78,7 +82,9 @@ pub fn sph_of_galaxy(path: &Path, request: &SphRequest) -> Result<Products, Pipe
     let galaxy = galaxy_file::read(path)?;
     let los = LineOfSight::new(request.los)
         .map_err(|e| PipelineError::invalid("line of sight", format!("{:?}: {e}", request.los)))?;
-    let stars = stars_of(path, &galaxy)?;
+    let (stars, luminosities) =
+        stars_with_luminosities(path, stars_of(path, &galaxy)?, &["g", "r"], request.luminosities)?;
+    let stars = stars.as_ref();
     let r_hsm = r_hsm_kpc(path, stars)?;
     let (images_params, kinematic_params) = (request.images.check()?, request.kinematic.check()?);
     let err = mock_error(path, &los);
@@ -98,7 +104,7 @@ pub fn sph_of_galaxy(path: &Path, request: &SphRequest) -> Result<Products, Pipe
         kinematic_half_width_kpc: kinematic_half_width,
         kinematic_weight: request.kinematic.weight.name(),
         scaling: request.images.scaling.name().into(),
-        luminosities: "galaxy file (lum_g, lum_r)".into(),
+        luminosities,
         dust: "none".into(),
         r: scaled(images.r_scaled, r_unit),
         g: scaled(images.g_scaled, g_unit),
@@ -130,6 +136,8 @@ pub struct OpticalRequest {
     pub params: SdssParams,
     /// Seed of the noise.
     pub seed: u64,
+    /// Where the stars' ugriz luminosities come from.
+    pub luminosities: LuminositySource,
 }
 
 impl OpticalRequest {
@@ -138,7 +146,7 @@ impl OpticalRequest {
         let params = SdssParams::preset(name).ok_or_else(|| {
             PipelineError::invalid("optical preset", format!("unknown {name:?} (known: {:?})", SdssParams::PRESETS))
         })?;
-        Ok(Self { los, distance_mpc, preset: name.to_owned(), params, seed })
+        Ok(Self { los, distance_mpc, preset: name.to_owned(), params, seed, luminosities: LuminositySource::Auto })
     }
 }
 
@@ -148,7 +156,9 @@ pub fn optical_of_galaxy(path: &Path, request: &OpticalRequest) -> Result<Produc
     let galaxy = galaxy_file::read(path)?;
     let los = LineOfSight::new(request.los)
         .map_err(|e| PipelineError::invalid("line of sight", format!("{:?}: {e}", request.los)))?;
-    let stars = stars_of(path, &galaxy)?;
+    let bands = ["u", "g", "r", "i", "z"];
+    let (stars, luminosities) = stars_with_luminosities(path, stars_of(path, &galaxy)?, &bands, request.luminosities)?;
+    let stars = stars.as_ref();
     let valid = request.params.check()?;
     let frames =
         sdss_frames(stars, &los, request.distance_mpc, &valid, request.seed).map_err(mock_error(path, &los))?;
@@ -176,7 +186,7 @@ pub fn optical_of_galaxy(path: &Path, request: &OpticalRequest) -> Result<Produc
         psf: request.params.psf,
         noise: request.params.noise,
         dust: "none".into(),
-        luminosities: "galaxy file (lum_u ... lum_z)".into(),
+        luminosities,
         bands,
     };
     tracing::info!(
@@ -217,11 +227,21 @@ pub fn write_optical_fits(path: &Path, product: &OpticalProduct, object: &str) -
 
 /// chu2024's summary statistics of one projection of the galaxy file at `path` (`galmass features`), and the
 /// products file holding them in its `scalars/` group.
-pub fn features_of_galaxy(path: &Path, los: [f64; 3], preset: &str) -> Result<(Features, Products), PipelineError> {
+pub fn features_of_galaxy(
+    path: &Path,
+    los: [f64; 3],
+    preset: &str,
+    luminosities: LuminositySource,
+) -> Result<(Features, Products), PipelineError> {
     let params = FeatureParams::preset(preset)
         .ok_or_else(|| PipelineError::invalid("feature preset", format!("unknown {preset:?} (known: chu2024)")))?;
-    let galaxy = galaxy_file::read(path)?;
+    let mut galaxy = galaxy_file::read(path)?;
     let los = LineOfSight::new(los).map_err(|e| PipelineError::invalid("line of sight", format!("{los:?}: {e}")))?;
+    let (stars, source) = stars_with_luminosities(path, stars_of(path, &galaxy)?, &["g", "r"], luminosities)?;
+    if let std::borrow::Cow::Owned(stars) = stars {
+        galaxy.set_species(Species::Stars, stars);
+    }
+    tracing::info!(luminosities = %source, "summary statistics");
     let features = chu2024_features(&galaxy, &los, &params.check()?).map_err(mock_error(path, &los))?;
     let values = features
         .iter()
@@ -347,4 +367,49 @@ pub fn escape_markup(text: &str) -> String {
 /// Saves a figure as a PNG.
 pub fn save_figure(path: &Path, figure: Figure) -> Result<(), PipelineError> {
     figure.save_png(path).map_err(|source| PipelineError::Plot { path: path.to_owned(), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::products::{read_products, write_products};
+    use crate::test_support::{synth_galaxy, write_galaxy};
+
+    #[test]
+    fn a_synthetic_galaxy_through_sph_optical_and_features() {
+        let dir = tempfile::tempdir().unwrap();
+        let galaxy = synth_galaxy("tng-like", (3000, 2000, Some(1000)), 0, 3);
+        let path = write_galaxy(dir.path(), "g.h5", &galaxy);
+        let los = [0.0, 0.6, 0.8];
+        let mut sph = SphRequest::preset("chu2024", los).unwrap();
+        sph.images.output_npix = 60;
+        let products = sph_of_galaxy(&path, &sph).unwrap();
+        let out = dir.path().join("p.h5");
+        write_products(&out, &products).unwrap();
+        let back = read_products(&out).unwrap().sph.unwrap();
+        assert_eq!((back.r.data.dim(), back.v_mean.data.dim()), ((60, 60), (48, 48)));
+        assert!(back.luminosities.starts_with("galaxy file"));
+        let (lo, hi) = back.r.scale.unwrap();
+        assert!(lo >= 0.0 && hi > lo);
+        // The SSP route gives the synthetic galaxy's own luminosities (the same table made them).
+        let mut optical = OpticalRequest::preset("delosrios2023", los, 12.0, 1).unwrap();
+        optical.params.noise = false;
+        let file = optical_of_galaxy(&path, &optical).unwrap().optical.unwrap();
+        optical.luminosities = LuminositySource::Ssp;
+        let ssp = optical_of_galaxy(&path, &optical).unwrap().optical.unwrap();
+        for (a, b) in file.bands.iter().zip(&ssp.bands) {
+            let (fa, fb) = (a.image.sum(), b.image.sum());
+            assert!((fa / fb - 1.0).abs() < 1e-9, "{}: {fa} vs {fb}", a.band);
+        }
+        assert!(ssp.luminosities.starts_with("SSP"));
+        let fits = dir.path().join("p.fits");
+        write_optical_fits(&fits, &file, "g").unwrap();
+        let r = galmass_mock::optical::sdss::read_wcs_image(&fits, 2).unwrap();
+        assert_eq!(r.unit, "nanomaggy");
+        let (features, products) = features_of_galaxy(&path, los, "chu2024", LuminositySource::Auto).unwrap();
+        let scalars = products.scalars.unwrap();
+        assert_eq!(scalars.values.len(), 10);
+        assert_eq!(scalars.values["sersic_n"].value, features.get("sersic_n").unwrap().value);
+        assert!(features_of_galaxy(&path, los, "nope", LuminositySource::Auto).is_err());
+    }
 }
