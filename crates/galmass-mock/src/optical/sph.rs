@@ -156,20 +156,27 @@ pub fn render_sph(x: &[f64], y: &[f64], h: &[f64], weight: &[f64], grid: &ImageG
     Ok(total)
 }
 
-/// Adds `weight` times the footprint into `image`, dropping the pixels outside it.
+/// Adds `weight` times the footprint into `image`, dropping the pixels outside it (row slices: no per-pixel bounds
+/// checks).
 fn deposit(image: &mut Array2<f64>, fp: &Footprint, weight: f64) {
-    let n = image.nrows() as i64;
+    let n = image.ncols() as i64;
+    // The footprint's columns that fall on the grid.
+    let c0 = (-fp.i0).clamp(0, fp.width as i64) as usize;
+    let c1 = (n - fp.i0).clamp(0, fp.width as i64) as usize;
+    if c0 >= c1 {
+        return;
+    }
+    let x0 = (fp.i0 + c0 as i64) as usize;
     for r in 0..fp.height {
         let iy = fp.j0 + r as i64;
-        if iy < 0 || iy >= n {
+        if iy < 0 || iy >= image.nrows() as i64 {
             continue;
         }
-        for c in 0..fp.width {
-            let ix = fp.i0 + c as i64;
-            if ix < 0 || ix >= n {
-                continue;
-            }
-            image[[iy as usize, ix as usize]] += weight * fp.weights[r * fp.width + c];
+        let mut row = image.row_mut(iy as usize);
+        let Some(row) = row.as_slice_mut() else { continue };
+        let src = &fp.weights[r * fp.width + c0..r * fp.width + c1];
+        for (d, s) in row[x0..x0 + (c1 - c0)].iter_mut().zip(src) {
+            *d += weight * s;
         }
     }
 }
