@@ -260,6 +260,35 @@ mod tests {
     }
 
     #[test]
+    fn a_gaussian_velocity_field_gives_its_dispersion() {
+        // A static uniform square of stars with v_los drawn from N(-40, 25^2): every pixel's mean is -40 and its
+        // dispersion 25, to the sampling error of ~430 stars per pixel (sigma / sqrt(2 n) ~ 0.85 km/s).
+        let (n, m) = (1_000_000, 48);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let normal = Normal::new(-40.0, 25.0).unwrap();
+        let x: Vec<f64> = (0..n).map(|_| rng.random_range(-3.0..3.0)).collect();
+        let y: Vec<f64> = (0..n).map(|_| rng.random_range(-3.0..3.0)).collect();
+        let v: Vec<f64> = (0..n).map(|_| normal.sample(&mut rng)).collect();
+        let w = vec![1.0; n];
+        let grid = ImageGrid::new(m, 3.0).unwrap();
+        let maps = ngp_maps(&x, &y, &v, &w, &grid, 1, 2).unwrap();
+        assert_eq!(maps.count.iter().map(|&c| c as usize).sum::<usize>(), n);
+        let disp_mean = maps.v_disp.mean().unwrap();
+        assert!((disp_mean - 25.0).abs() < 0.2, "mean dispersion {disp_mean}");
+        // Each pixel within 5 standard errors of its count (sigma / sqrt(n) for the mean, sigma / sqrt(2 n) for the
+        // dispersion).
+        for ((&u, &s), &c) in maps.v_mean.iter().zip(maps.v_disp.iter()).zip(maps.count.iter()) {
+            let c = f64::from(c);
+            assert!((u + 40.0).abs() < 5.0 * 25.0 / c.sqrt(), "mean {u} from {c} stars");
+            assert!((s - 25.0).abs() < 5.0 * 25.0 / (2.0 * c).sqrt(), "dispersion {s} from {c} stars");
+        }
+        // Weights: doubling the weight of the stars above the mean pulls each pixel's mean up.
+        let w2: Vec<f64> = v.iter().map(|&u| if u > -40.0 { 2.0 } else { 1.0 }).collect();
+        let weighted = ngp_maps(&x, &y, &v, &w2, &grid, 1, 2).unwrap();
+        assert!(weighted.v_mean.iter().all(|&u| u > -40.0));
+    }
+
+    #[test]
     fn ngp_statistics_are_exact_on_a_known_pixel() {
         let grid = ImageGrid::new(2, 1.0).unwrap();
         let x = [-0.5, -0.4, -0.6, 0.5];

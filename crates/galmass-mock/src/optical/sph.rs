@@ -429,21 +429,67 @@ pub fn band_luminosities<'a>(stars: &'a Particles, band: &str) -> Result<(&'a nd
 }
 
 /// chu2024's r, g and g - r images of `stars` seen along `los`, over `+-half_width_rhsm * r_hsm_kpc`; luminosities
-/// from the stars' own `lum_g`, `lum_r` (pass attenuated stars for dust).
+/// from the stars' own `lum_g`, `lum_r`. For dust, pass attenuated stars or call [`sph_images_with_luminosities`].
 ///
-/// Errors: missing band luminosities, fewer stars than `n_neighbours + 1`, a non-positive `r_hsm_kpc`.
+/// Errors: missing band luminosities (naming the band), fewer stars than `n_neighbours + 1`, a non-positive
+/// `r_hsm_kpc`.
 pub fn sph_images(
     stars: &Particles,
     los: &LineOfSight,
     r_hsm_kpc: f64,
     params: &SphImageValidParams,
 ) -> Result<SphImages, MockError> {
+    let (lum_r, msun_r) = band_luminosities(stars, "r")?;
+    let (lum_g, msun_g) = band_luminosities(stars, "g")?;
+    let (lum_r, lum_g) = (lum_r.to_vec(), lum_g.to_vec());
+    let r = BandWeights { lum_lsun: &lum_r, solar_abs_mag_ab: msun_r };
+    let g = BandWeights { lum_lsun: &lum_g, solar_abs_mag_ab: msun_g };
+    sph_images_with_luminosities(stars, los, r_hsm_kpc, r, g, params)
+}
+
+/// Per-star luminosities of one band (solar units of the band, one per star) and the Sun's absolute AB magnitude in
+/// that band: the override of [`sph_images_with_luminosities`] (e.g. dust-attenuated luminosities).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BandWeights<'a> {
+    /// Luminosity of each star, solar units of the band.
+    pub lum_lsun: &'a [f64],
+    /// The Sun's absolute AB magnitude in the band (the g - r zero point).
+    pub solar_abs_mag_ab: f64,
+}
+
+/// [`sph_images`] with the r- and g-band luminosities given per star instead of read from `stars` (which then only
+/// give positions): the entry point for dust-attenuated light, which is computed elsewhere.
+///
+/// Errors: luminosity slices not one per star (or negative, non-finite), fewer stars than `n_neighbours + 1`, a
+/// non-positive `r_hsm_kpc`.
+pub fn sph_images_with_luminosities(
+    stars: &Particles,
+    los: &LineOfSight,
+    r_hsm_kpc: f64,
+    lum_r: BandWeights<'_>,
+    lum_g: BandWeights<'_>,
+    params: &SphImageValidParams,
+) -> Result<SphImages, MockError> {
     let p = params.params();
     if !r_hsm_kpc.is_finite() || r_hsm_kpc <= 0.0 {
         return Err(MockError::InvalidParameter { name: "r_hsm_kpc", reason: format!("{r_hsm_kpc}, expected > 0") });
     }
-    let (lum_r, msun_r) = band_luminosities(stars, "r")?;
-    let (lum_g, msun_g) = band_luminosities(stars, "g")?;
+    for (name, band) in [("lum_r", &lum_r), ("lum_g", &lum_g)] {
+        if band.lum_lsun.len() != stars.len() {
+            return Err(MockError::BadInput {
+                name,
+                expected: format!("{} luminosities (one per star)", stars.len()),
+                got: band.lum_lsun.len().to_string(),
+            });
+        }
+        if !band.solar_abs_mag_ab.is_finite() {
+            return Err(MockError::BadInput {
+                name,
+                expected: "a finite solar absolute magnitude".into(),
+                got: band.solar_abs_mag_ab.to_string(),
+            });
+        }
+    }
     if stars.len() <= p.n_neighbours {
         return Err(MockError::TooFewPoints { what: "SPH image".into(), needed: p.n_neighbours + 1, got: stars.len() });
     }
@@ -452,16 +498,17 @@ pub fn sph_images(
     let (x, y) = (x.to_vec(), y.to_vec());
     let grid = ImageGrid::new(p.npix, p.half_width_rhsm * r_hsm_kpc)?;
     let h = h.to_vec();
-    let render = |lum: &ndarray::Array1<f64>| -> Result<Array2<f64>, MockError> {
-        let image = render_sph(&x, &y, &h, &lum.to_vec(), &grid)?;
+    let render = |lum: &[f64]| -> Result<Array2<f64>, MockError> {
+        let image = render_sph(&x, &y, &h, lum, &grid)?;
         if p.output_npix == p.npix {
             Ok(image)
         } else {
             rebin(&image, p.output_npix)
         }
     };
-    let (r, g) = (render(lum_r)?, render(lum_g)?);
-    let offset = msun_g - msun_r;
+    let (r, g) = (render(lum_r.lum_lsun)?, render(lum_g.lum_lsun)?);
+    // g - r = -2.5 log10(L_g / L_r) + (M_sun,g - M_sun,r), luminosities in solar units of each band.
+    let offset = lum_g.solar_abs_mag_ab - lum_r.solar_abs_mag_ab;
     let g_r = ndarray::Zip::from(&g).and(&r).map_collect(|&lg, &lr| {
         if lg > 0.0 && lr > 0.0 {
             -2.5 * (lg / lr).log10() + offset
@@ -474,7 +521,7 @@ pub fn sph_images(
         r_scaled: p.scaling.apply(&r)?,
         g_scaled: p.scaling.apply(&g)?,
         g_r_scaled: p.scaling.apply(&g_r)?,
-        total_lum_r: lum_r.sum(),
+        total_lum_r: lum_r.lum_lsun.iter().sum(),
         r,
         g,
         g_r,
@@ -567,6 +614,31 @@ mod tests {
         let (scaled, bounds) = &images.r_scaled;
         let (lo, hi) = bounds.unwrap();
         assert!(scaled.iter().all(|v| (0.0..=1.0).contains(v)) && lo == 0.0 && hi > 0.0);
+    }
+
+    #[test]
+    fn luminosities_can_be_overridden_per_band() {
+        let stars = plummer_stars(2_000, 4);
+        let los = LineOfSight::new([0.0, 0.0, 1.0]).unwrap();
+        let params = SphImageParams::CHU2024.check().unwrap();
+        let own = sph_images(&stars, &los, 1.0, &params).unwrap();
+        let (lum_r, msun_r) = band_luminosities(&stars, "r").unwrap();
+        let (lum_g, msun_g) = band_luminosities(&stars, "g").unwrap();
+        // Half the g light (a uniform attenuation): g - r redder by 2.5 log10 2 everywhere, r unchanged.
+        let dimmed: Vec<f64> = lum_g.iter().map(|l| 0.5 * l).collect();
+        let r = BandWeights { lum_lsun: lum_r.as_slice().unwrap(), solar_abs_mag_ab: msun_r };
+        let g = BandWeights { lum_lsun: &dimmed, solar_abs_mag_ab: msun_g };
+        let attenuated = sph_images_with_luminosities(&stars, &los, 1.0, r, g, &params).unwrap();
+        assert_eq!(attenuated.r, own.r);
+        let shift = 2.5 * 2f64.log10();
+        for (a, b) in attenuated.g_r.iter().zip(own.g_r.iter()) {
+            assert!(a.is_nan() == b.is_nan() && (a.is_nan() || (a - b - shift).abs() < 1e-9));
+        }
+        let short = BandWeights { lum_lsun: &dimmed[..10], solar_abs_mag_ab: msun_g };
+        assert!(matches!(
+            sph_images_with_luminosities(&stars, &los, 1.0, r, short, &params),
+            Err(MockError::BadInput { name: "lum_g", .. })
+        ));
     }
 
     #[test]
