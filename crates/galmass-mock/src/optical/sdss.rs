@@ -303,6 +303,13 @@ impl SkyStars {
     }
 }
 
+/// The apparent AB flux, nanomaggies, of `lum_lsun` solar luminosities in a band where the Sun's absolute AB
+/// magnitude is `msun`, at `distance_kpc`: `m = msun - 2.5 log10 L + 5 log10(d / 10 pc)`,
+/// `f = 10^(-0.4 (m - 22.5))` (0 at an infinite distance).
+pub fn apparent_flux_nanomaggies(lum_lsun: f64, msun: f64, distance_kpc: f64) -> f64 {
+    lum_lsun * 10f64.powf(-0.4 * (msun - NANOMAGGY_ZERO_POINT)) * (10.0 * PC_KPC / distance_kpc).powi(2)
+}
+
 /// The PSF of `fwhm_arcsec` on pixels of `pixel_arcsec`: a Gaussian integrated over each pixel, out to 4 sigma
 /// (at least one pixel each side), normalised.
 pub fn psf_kernel(fwhm_arcsec: f64, pixel_arcsec: f64) -> Array2<f64> {
@@ -339,9 +346,8 @@ pub fn band_frame(
             got: lum.len().to_string(),
         });
     }
-    let per_lsun = 10f64.powf(-0.4 * (msun - NANOMAGGY_ZERO_POINT));
     let flux: Vec<f64> =
-        lum.iter().zip(&sky.distance_kpc).map(|(l, d)| l * per_lsun * (10.0 * PC_KPC / d).powi(2)).collect();
+        lum.iter().zip(&sky.distance_kpc).map(|(l, d)| apparent_flux_nanomaggies(*l, msun, *d)).collect();
     let grid = ImageGrid::new(p.npix, 0.5 * p.npix as f64 * p.pixel_arcsec)?;
     // The image's x axis grows to the west: render_sph's +x.
     let mut image = render_sph(&sky.x_arcsec, &sky.y_arcsec, &sky.h_arcsec, &flux, &grid)?;
@@ -640,6 +646,26 @@ mod tests {
         assert_eq!(image.ctype, ["RA---TAN".to_string(), "DEC--TAN".to_string()]);
         assert!((image.data.sum() - 825_563.0).abs() < 1.0, "{}", image.data.sum());
         assert!((image.pixel_arcsec() - 0.396).abs() < 0.01, "{}", image.pixel_arcsec());
+        // The header's WCS (astropy reads the same keys): the frame is rotated ~90 degrees (CD1_2, CD2_1 carry it).
+        assert_eq!(image.crval, [188.175424600000, 14.2423539000000]);
+        assert_eq!(image.crpix, [547.500000000002, 46.5000000000011]);
+        assert_eq!(
+            image.cd,
+            [[1.56669558723135e-06, 1.09964763767387e-04], [1.10001010742188e-04, -1.5899395161293e-06]]
+        );
+        assert!((image.pixel_arcsec() - 0.3960).abs() < 5e-4, "{}", image.pixel_arcsec());
+    }
+
+    #[test]
+    fn flux_follows_the_magnitude_formula_and_the_inverse_square() {
+        // 1 Lsun_r at 10 pc has the Sun's absolute magnitude, m = 4.65.
+        let f = apparent_flux_nanomaggies(1.0, 4.65, 10.0 * PC_KPC);
+        assert!((f / 10f64.powf(-0.4 * (4.65 - 22.5)) - 1.0).abs() < 1e-12, "{f}");
+        assert!((apparent_flux_nanomaggies(1.0, 4.65, 20.0 * PC_KPC) / f - 0.25).abs() < 1e-12);
+        // 1e10 Lsun at 10 Mpc: m = 4.65 - 25 + 30 = 9.65.
+        let g = apparent_flux_nanomaggies(1e10, 4.65, 1e4);
+        assert!((g / 10f64.powf(-0.4 * (9.65 - 22.5)) - 1.0).abs() < 1e-12, "{g}");
+        assert_eq!(apparent_flux_nanomaggies(1.0, 4.65, f64::INFINITY), 0.0);
     }
 
     #[test]
