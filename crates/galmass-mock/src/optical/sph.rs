@@ -12,7 +12,8 @@
 //! - [`Scaling`]: the linear [0, 1] scaling "of all pixels" (chu2024 §2.1), per image or with fixed per-dataset
 //!   bounds; the bounds are returned so that they can be stored and undone.
 //! - [`sph_images`]: chu2024's r, g and g - r maps of one projection, sky axes `x = p . e1`, `y = p . e2` (the
-//!   convention of [`crate::star_maps`]).
+//!   convention of [`crate::star_maps`]); [`sph_images_with_luminosities`] takes the per-star luminosities of each
+//!   band from the caller instead (dust-attenuated light, computed elsewhere).
 //!
 //! ```
 //! use galmass_mock::optical::sph::{render_sph, ImageGrid};
