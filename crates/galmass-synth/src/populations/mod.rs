@@ -3,7 +3,9 @@
 //! the SDSS u, g, r, i, z bands, the truth behind mock images and M*/L.
 //!
 //! - [`ssp`]: the embedded BC03 / Chabrier / MILES table in SDSS ugriz ([`SspTable`], [`Band`]) and its bilinear
-//!   interpolation in (log10 age, log10 Z), clamped to the grid;
+//!   interpolation in (log10 age, log10 Z), clamped to the grid; the remaining (living + remnant) mass fraction and
+//!   luminosities from a particle's current mass ([`SspTable::luminosities_from_current_mass`],
+//!   [`SspTable::band_luminosities`]);
 //! - [`sfh`]: exponentially declining and delayed-tau star formation histories ([`StarFormationHistory`],
 //!   [`SfhParams`]);
 //! - [`metallicity`]: stellar mass-metallicity relations ([`MassMetallicityRelation`]: Gallazzi et al. 2005, Kirby
@@ -20,10 +22,10 @@
 //! use galmass_synth::populations::{age_of_universe_z0_gyr, assign_populations, Band, PopulationParams, SspTable};
 //! use ndarray::{Array1, Array2};
 //!
-//! // An old solar-metallicity population: M*/L_r in solar r-band units (mass in living stars).
+//! // An old solar-metallicity population: M*/L_r in solar r-band units (M* = living stars + remnants).
 //! let table = SspTable::embedded().unwrap();
 //! let ml_r = table.mass_to_light(Band::R, 10.0, 0.02).unwrap();
-//! assert!(ml_r > 2.5 && ml_r < 3.3);
+//! assert!(ml_r > 3.0 && ml_r < 3.8);
 //!
 //! // A dwarf galaxy of 1e7 Msun in 200 equal-mass star particles.
 //! let params = PopulationParams::kirby2013_dwarfs().check().unwrap();

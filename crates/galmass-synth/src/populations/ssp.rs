@@ -7,6 +7,24 @@
 //! counted) and the luminosity in each band in units of the Sun's luminosity in that band (photon-counting AB
 //! magnitudes through the SDSS filters, solar magnitudes of Willmer 2018).
 //!
+//! **Remaining mass (living stars + remnants).** Simulations store a star particle's *current* mass: living stars
+//! plus stellar remnants. [`SspTable::remaining_mass_fraction`] gives that mass per Msun formed, computed per grid
+//! node at load by this recipe: the turn-off mass m_TO(t, Z) is found by inverting the node's living fraction f_liv
+//! against the Chabrier (2003, PASP 115, 763, table 1 single-star IMF: log-normal m_c = 0.079, sigma = 0.69 below
+//! 1 Msun, dN/dlog m ~ m^-1.3 above) mass fraction below m, F(m) = int_0.1^m m phi dm / int_0.1^100 m phi dm; the
+//! remnants of the stars above m_TO are added with the Renzini & Ciotti (1993, ApJ 416, L49) initial-final masses:
+//! white dwarfs 0.077 m + 0.48 below 8 Msun, neutron stars 1.4 Msun for 8-40 Msun, black holes 0.5 m above 40 Msun.
+//! remaining = f_liv + int_m_TO^100 m_rem phi dm / int_0.1^100 m phi dm (the integrals by the trapezoid rule on
+//! 4001 log-spaced masses). Inverting the living fraction (rather than a lifetime law such as t = 10 Gyr m^-2.5)
+//! keeps the recipe consistent with BC03's own tracks and metallicities and gives remaining = 1 when no star has
+//! died (the lifetime law alone would count black holes of the 40-100 Msun stars still alive at 1 Myr). BC03's
+//! living fraction also excludes the envelope mass already shed by living giants, so the inverted m_TO lies
+//! somewhat above the true turn-off (at 10 Gyr, solar, above the ~1 Msun of t = 10 Gyr m^-2.5) and the remnants
+//! of the stars in between are counted as if they had died: a bias of a few per cent upwards. At 10 Gyr, solar:
+//! living 0.459, remaining 0.589, living / remaining 0.78 (the issue's estimate was ~0.55 and 0.83); at 14 Gyr
+//! 0.578; 1.000 at 1 Myr. Since d(remaining)/d(m_TO) = (m - m_rem) phi >= 0, the remaining fraction is monotone in
+//! the living one, so non-increasing with age wherever the table's living fraction is.
+//!
 //! [`SspTable`] interpolates bilinearly in (log10 age, log10 Z) (`galmass_core::numeric::interp::bracket` per axis):
 //! log10 of the luminosities and the surviving fraction itself, so grid nodes are reproduced exactly. Outside the
 //! grid the values are clamped to its edges: an age below 1 Myr (down to 0) reads the 1 Myr values, above 14 Gyr the
@@ -15,14 +33,19 @@
 //! ```
 //! use galmass_synth::populations::{Band, SspTable};
 //! let table = SspTable::embedded().unwrap();
-//! // An old solar-metallicity population: M*/L_r in solar r-band units (mass in living stars).
+//! // An old solar-metallicity population: M*/L_r in solar r-band units (M* = living stars + remnants).
 //! let ml_r = table.mass_to_light(Band::R, 10.0, 0.02).unwrap();
-//! assert!(ml_r > 2.5 && ml_r < 3.3);
+//! assert!(ml_r > 3.0 && ml_r < 3.8);
+//! // Luminosities of a simulated star particle from its current mass, age and metallicity.
+//! let lum = table.luminosities_from_current_mass(1e6, 10.0, 0.02).unwrap();
+//! assert!((1e6 / lum[Band::R.index()] - ml_r).abs() < 1e-9 * ml_r);
 //! ```
 
 use std::sync::OnceLock;
 
-use galmass_core::numeric::interp::bracket;
+use galmass_core::numeric::interp::{bracket, interp};
+use galmass_core::numeric::quad::cumulative_trapezoid;
+use ndarray::{Array1, ArrayView1};
 use serde::{Deserialize, Serialize};
 
 use crate::error::SynthError;
@@ -92,6 +115,8 @@ impl Band {
 pub struct SspPoint {
     /// Mass in living stars per mass formed.
     pub surviving_fraction: f64,
+    /// Mass in living stars and remnants per mass formed (see the module docs).
+    pub remaining_fraction: f64,
     /// Luminosity per Msun formed, in solar units of each band, in [`Band::ALL`] order.
     pub luminosity_per_msun_formed: [f64; 5],
 }
@@ -105,6 +130,8 @@ pub struct SspTable {
     log_metallicities: Vec<f64>,
     /// Surviving fraction at `[z_idx * n_ages + age_idx]`.
     surviving: Vec<f64>,
+    /// Remaining (living + remnant) fraction, same layout.
+    remaining: Vec<f64>,
     /// Luminosity per Msun formed, per band, same layout.
     lum: [Vec<f64>; 5],
     /// log10 of `lum`.
@@ -227,12 +254,15 @@ impl SspTable {
         let column = |c: usize| filled.iter().map(|r| r[c]).collect::<Vec<f64>>();
         let lum: [Vec<f64>; 5] = std::array::from_fn(|b| column(3 + b));
         let log_lum: [Vec<f64>; 5] = std::array::from_fn(|b| lum[b].iter().map(|l| l.log10()).collect());
+        let surviving = column(2);
+        let remaining = remaining_fractions(&surviving);
         Ok(Self {
             log_ages: ages_gyr.iter().map(|a| a.log10()).collect(),
             log_metallicities: metallicities.iter().map(|z| z.log10()).collect(),
             ages_gyr,
             metallicities,
-            surviving: column(2),
+            surviving,
+            remaining,
             lum,
             log_lum,
         })
@@ -255,8 +285,9 @@ impl SspTable {
         check_query(age_gyr, metallicity)?;
         let (idx, w) = self.corners(age_gyr, metallicity);
         let surviving_fraction = (0..4).map(|k| w[k] * self.surviving[idx[k]]).sum();
+        let remaining_fraction = (0..4).map(|k| w[k] * self.remaining[idx[k]]).sum();
         let luminosity_per_msun_formed = std::array::from_fn(|b| self.interpolate_log(b, idx, w));
-        Ok(SspPoint { surviving_fraction, luminosity_per_msun_formed })
+        Ok(SspPoint { surviving_fraction, remaining_fraction, luminosity_per_msun_formed })
     }
 
     /// Luminosity in `band` per Msun initially formed, in solar units of that band.
@@ -271,14 +302,28 @@ impl SspTable {
         Ok(self.evaluate(age_gyr, metallicity)?.surviving_fraction)
     }
 
-    /// Current stellar mass (living stars) over luminosity in `band`, Msun per solar luminosity of that band.
+    /// Mass in living stars and remnants per mass formed (the current mass of simulations' star particles): the
+    /// recipe of the module docs, interpolated linearly like [`SspTable::surviving_fraction`].
+    pub fn remaining_mass_fraction(&self, age_gyr: f64, metallicity: f64) -> Result<f64, SynthError> {
+        Ok(self.evaluate(age_gyr, metallicity)?.remaining_fraction)
+    }
+
+    /// Current stellar mass (living stars + remnants, as simulations and [`crate::suite`] store it) over luminosity
+    /// in `band`, Msun per solar luminosity of that band.
     pub fn mass_to_light(&self, band: Band, age_gyr: f64, metallicity: f64) -> Result<f64, SynthError> {
+        let point = self.evaluate(age_gyr, metallicity)?;
+        Ok(point.remaining_fraction / point.luminosity_per_msun_formed[band.index()])
+    }
+
+    /// Mass in living stars only (no remnants) over luminosity in `band`: the table's own convention, the
+    /// behaviour of `mass_to_light` before galmass took the stars-plus-remnants convention.
+    pub fn living_mass_to_light(&self, band: Band, age_gyr: f64, metallicity: f64) -> Result<f64, SynthError> {
         let point = self.evaluate(age_gyr, metallicity)?;
         Ok(point.surviving_fraction / point.luminosity_per_msun_formed[band.index()])
     }
 
-    /// Luminosity in `band` (solar units of the band) of a particle of current mass `current_mass_msun`:
-    /// `mass / surviving_fraction * luminosity_per_msun_formed`.
+    /// Luminosity in `band` (solar units of the band) of a particle of current mass (living stars + remnants)
+    /// `current_mass_msun`: `mass / remaining_fraction * luminosity_per_msun_formed`.
     ///
     /// Fails on a negative or non-finite mass, or an invalid age or metallicity.
     pub fn particle_luminosity(
@@ -288,9 +333,67 @@ impl SspTable {
         age_gyr: f64,
         metallicity: f64,
     ) -> Result<f64, SynthError> {
+        Ok(self.luminosities_from_current_mass(current_mass_msun, age_gyr, metallicity)?[band.index()])
+    }
+
+    /// The five luminosities (solar units of each band, [`Band::ALL`] order) of a star particle of current mass
+    /// `current_mass_msun` (living stars + remnants): `mass / remaining_fraction * luminosity_per_msun_formed`.
+    ///
+    /// Fails on a negative or non-finite mass, or an invalid age or metallicity.
+    pub fn luminosities_from_current_mass(
+        &self,
+        current_mass_msun: f64,
+        age_gyr: f64,
+        metallicity: f64,
+    ) -> Result<[f64; 5], SynthError> {
         check_mass(current_mass_msun)?;
         let point = self.evaluate(age_gyr, metallicity)?;
-        Ok(current_mass_msun / point.surviving_fraction * point.luminosity_per_msun_formed[band.index()])
+        let formed = current_mass_msun / point.remaining_fraction;
+        Ok(point.luminosity_per_msun_formed.map(|l| formed * l))
+    }
+
+    /// [`SspTable::luminosities_from_current_mass`] over arrays of star particles (current masses in Msun, ages in
+    /// Gyr, metal mass fractions): one array per band, in [`Band::ALL`] order.
+    ///
+    /// Fails on unequal lengths, or on the first invalid value with an `InvalidParameter` naming the field
+    /// (`masses_msun[i]`, `ages_gyr[i]`, `metallicities[i]`).
+    pub fn band_luminosities(
+        &self,
+        masses_msun: ArrayView1<f64>,
+        ages_gyr: ArrayView1<f64>,
+        metallicities: ArrayView1<f64>,
+    ) -> Result<Vec<(Band, Array1<f64>)>, SynthError> {
+        let n = masses_msun.len();
+        if ages_gyr.len() != n || metallicities.len() != n {
+            return Err(SynthError::InvalidParameter {
+                name: "band_luminosities",
+                reason: format!(
+                    "masses, ages and metallicities differ in length: {n}, {}, {}",
+                    ages_gyr.len(),
+                    metallicities.len()
+                ),
+            });
+        }
+        let mut out: Vec<(Band, Array1<f64>)> = Band::ALL.iter().map(|&b| (b, Array1::zeros(n))).collect();
+        for i in 0..n {
+            let lum = self.luminosities_from_current_mass(masses_msun[i], ages_gyr[i], metallicities[i]).map_err(
+                |e| match e {
+                    SynthError::InvalidParameter { name, reason } => {
+                        let field = match name {
+                            "mass_msun" => "masses_msun",
+                            "age_gyr" => "ages_gyr",
+                            _ => "metallicities",
+                        };
+                        SynthError::InvalidParameter { name: field, reason: format!("star {i}: {reason}") }
+                    }
+                    other => other,
+                },
+            )?;
+            for (slot, l) in out.iter_mut().zip(lum) {
+                slot.1[i] = l;
+            }
+        }
+        Ok(out)
     }
 
     /// Indices and weights of the four grid corners around (age, Z), clamped to the grid.
@@ -311,6 +414,48 @@ impl SspTable {
         }
         10f64.powf((0..4).map(|k| w[k] * self.log_lum[band][idx[k]]).sum::<f64>())
     }
+}
+
+/// Chabrier (2003) single-star IMF dN/dlog10 m (table 1; continuous at 1 Msun), unnormalised.
+pub(crate) fn chabrier_imf_per_dex(mass_msun: f64) -> f64 {
+    if mass_msun < 1.0 {
+        let x = mass_msun.log10() - 0.079f64.log10();
+        0.158 * (-x * x / (2.0 * 0.69 * 0.69)).exp()
+    } else {
+        0.0443 * mass_msun.powf(-1.3)
+    }
+}
+
+/// Renzini & Ciotti (1993) remnant mass of a star of initial mass `mass_msun`: white dwarf, neutron star, black hole.
+pub(crate) fn remnant_mass_msun(mass_msun: f64) -> f64 {
+    if mass_msun < 8.0 {
+        0.077 * mass_msun + 0.48
+    } else if mass_msun < 40.0 {
+        1.4
+    } else {
+        0.5 * mass_msun
+    }
+}
+
+/// Remaining (living + remnant) fraction for each living fraction (module docs' recipe).
+fn remaining_fractions(living: &[f64]) -> Vec<f64> {
+    const N: usize = 4001;
+    let (lo, hi) = (0.1f64.ln(), 100f64.ln());
+    let ln_m: Vec<f64> = (0..N).map(|k| lo + (hi - lo) * k as f64 / (N - 1) as f64).collect();
+    let mass: Vec<f64> = ln_m.iter().map(|l| l.exp() * chabrier_imf_per_dex(l.exp())).collect();
+    let rem: Vec<f64> = ln_m.iter().map(|l| remnant_mass_msun(l.exp()) * chabrier_imf_per_dex(l.exp())).collect();
+    let cum_mass = cumulative_trapezoid(&ln_m, &mass);
+    let cum_rem = cumulative_trapezoid(&ln_m, &rem);
+    let total = cum_mass[N - 1];
+    let below: Vec<f64> = cum_mass.iter().map(|c| c / total).collect();
+    living
+        .iter()
+        .map(|&f| {
+            let ln_turnoff = interp(&below, &ln_m, f);
+            let remnants = (cum_rem[N - 1] - interp(&ln_m, &cum_rem, ln_turnoff)) / total;
+            (f + remnants).min(1.0)
+        })
+        .collect()
 }
 
 /// Lower and upper node and the weight of the upper one for `x` on ascending nodes (at least one), clamped to them:
@@ -428,23 +573,122 @@ mod tests {
     #[test]
     fn old_populations_have_bc03_chabrier_mass_to_light_and_colours() {
         let t = table();
-        // Solar metallicity, 10 Gyr: the table gives M/L_r = 2.84 and g - r = 0.806. BC03 / Chabrier give M*/L_r of
-        // about 3.3-3.5 for an old solar SSP when M* counts stars and remnants; the grid's living-star fraction (0.459
-        // at 10 Gyr, against ~0.55 with remnants) lowers that by ~17%, hence 2.5-3.3 here. Red-sequence galaxies and
-        // old solar SSPs have g - r ~ 0.75-0.85 (AB).
+        // Solar metallicity, 10 Gyr: M*/L_r = 3.64 with M* = living stars + remnants (2.84 for living stars only) and
+        // g - r = 0.806. BC03 / Chabrier give M*/L_r of about 3.3-3.5 for an old solar SSP when M* counts stars and
+        // remnants; the remnant recipe (module docs) is a few per cent high. Red-sequence galaxies and old solar SSPs
+        // have g - r ~ 0.75-0.85 (AB).
         let ml_10 = t.mass_to_light(Band::R, 10.0, 0.02).unwrap();
-        assert!((2.5..3.3).contains(&ml_10), "M/L_r(10 Gyr, Z = 0.02) = {ml_10}");
+        assert!((3.3..3.9).contains(&ml_10), "M/L_r(10 Gyr, Z = 0.02) = {ml_10}");
+        let living_10 = t.living_mass_to_light(Band::R, 10.0, 0.02).unwrap();
+        assert!((2.5..3.3).contains(&living_10), "living M/L_r(10 Gyr, Z = 0.02) = {living_10}");
         let ml_12 = t.mass_to_light(Band::R, 12.0, 0.02).unwrap();
-        assert!((2.8..3.6).contains(&ml_12) && ml_12 > ml_10, "M/L_r(12 Gyr, Z = 0.02) = {ml_12}");
+        assert!((3.6..4.8).contains(&ml_12) && ml_12 > ml_10, "M/L_r(12 Gyr, Z = 0.02) = {ml_12}");
         let gr = colour(Band::G, Band::R, 10.0, 0.02);
         assert!((0.75..0.85).contains(&gr), "g - r (10 Gyr, Z = 0.02) = {gr}");
-        // Z = 0.004 (1/5 solar), 10 Gyr: the table gives M/L_r = 1.75 and g - r = 0.658.
+        // Z = 0.004 (1/5 solar), 10 Gyr: M*/L_r = 2.33 (1.75 living only) and g - r = 0.658.
         let ml_poor = t.mass_to_light(Band::R, 10.0, 0.004).unwrap();
-        assert!((1.5..2.0).contains(&ml_poor), "M/L_r(10 Gyr, Z = 0.004) = {ml_poor}");
+        assert!((2.0..2.6).contains(&ml_poor), "M/L_r(10 Gyr, Z = 0.004) = {ml_poor}");
         let gr_poor = colour(Band::G, Band::R, 10.0, 0.004);
         assert!((0.6..0.7).contains(&gr_poor), "g - r (10 Gyr, Z = 0.004) = {gr_poor}");
         // The living-star fraction at 10 Gyr, solar: 0.459 in the grid (Chabrier mass below the turn-off).
         approx::assert_abs_diff_eq!(t.surviving_fraction(10.0, 0.02).unwrap(), 0.459, epsilon = 0.005);
+    }
+
+    /// The recipe of the module docs computed independently: Simpson integration in m (not log m) of the Chabrier
+    /// IMF, turn-off by bisection.
+    fn remaining_by_direct_integration(living: f64) -> f64 {
+        use galmass_core::numeric::quad::simpson;
+        use galmass_core::numeric::roots::bisect_monotonic;
+        // dN/dm = xi(log m) / (m ln 10); mass per dm = xi / ln 10.
+        let mass_density = |m: f64| chabrier_imf_per_dex(m) / std::f64::consts::LN_10;
+        let mass_between = |a: f64, b: f64| {
+            // Split at 1 Msun (the IMF's kink) and integrate in log m pieces for accuracy.
+            simpson(|x: f64| x.exp() * mass_density(x.exp()), a.ln(), b.ln(), 20_000)
+        };
+        let total = mass_between(0.1, 1.0) + mass_between(1.0, 100.0);
+        let below =
+            |m: f64| if m <= 1.0 { mass_between(0.1, m) } else { mass_between(0.1, 1.0) + mass_between(1.0, m) };
+        let turnoff = bisect_monotonic(|m| below(m) / total, living, 0.1, 100.0, 1e-10);
+        let rem = |a: f64, b: f64| {
+            simpson(
+                |x: f64| x.exp() * remnant_mass_msun(x.exp()) / x.exp() * mass_density(x.exp()),
+                a.ln(),
+                b.ln(),
+                20_000,
+            )
+        };
+        let mut remnants = 0.0;
+        let edges = [turnoff, 8.0, 40.0, 100.0];
+        for pair in edges.windows(2) {
+            if pair[1] > turnoff {
+                remnants += rem(pair[0].max(turnoff), pair[1]);
+            }
+        }
+        (living + remnants / total).min(1.0)
+    }
+
+    #[test]
+    fn remaining_fraction_follows_the_recipe() {
+        let t = table();
+        for (age, z) in [(10.0, 0.02), (1.0, 0.004), (0.1, 0.05), (14.0, 0.0001), (3.0, 0.008)] {
+            let living = t.surviving_fraction(age, z).unwrap();
+            let expect = remaining_by_direct_integration(living);
+            let got = t.remaining_mass_fraction(age, z).unwrap();
+            approx::assert_abs_diff_eq!(got, expect, epsilon = 1e-4);
+        }
+        // 10 Gyr, solar: 0.589 (the issue estimated ~0.55: the inversion counts remnants a few per cent high, see the
+        // module docs); living / remaining 0.78 (the issue: ~0.83).
+        let remaining = t.remaining_mass_fraction(10.0, 0.02).unwrap();
+        assert!((0.55..0.60).contains(&remaining), "{remaining}");
+        let ratio = t.surviving_fraction(10.0, 0.02).unwrap() / remaining;
+        assert!((0.76..0.85).contains(&ratio), "{ratio}");
+        // ~1 at 1 Myr, never above 1, at least the living fraction, non-increasing with age at every metallicity.
+        for &z in t.metallicities() {
+            assert!(t.remaining_mass_fraction(0.001, z).unwrap() > 0.995);
+            let mut last = 1.0;
+            for &age in t.ages_gyr() {
+                let r = t.remaining_mass_fraction(age, z).unwrap();
+                assert!(r <= last + 1e-12 && r <= 1.0 && r >= t.surviving_fraction(age, z).unwrap(), "Z {z} {age}");
+                last = r;
+            }
+        }
+    }
+
+    #[test]
+    fn luminosities_from_current_mass_round_trip() {
+        let t = table();
+        for (age, z) in [(10.0, 0.02), (0.3, 0.004), (5.5, 0.01)] {
+            let lum = t.luminosities_from_current_mass(2.5e6, age, z).unwrap();
+            for band in Band::ALL {
+                let ml = t.mass_to_light(band, age, z).unwrap();
+                approx::assert_relative_eq!(2.5e6 / lum[band.index()], ml, max_relative = 1e-12);
+                assert_eq!(t.particle_luminosity(band, 2.5e6, age, z).unwrap(), lum[band.index()]);
+                let formed = 2.5e6 / t.remaining_mass_fraction(age, z).unwrap();
+                let per_formed = t.luminosity_per_msun_formed(band, age, z).unwrap();
+                approx::assert_relative_eq!(lum[band.index()], formed * per_formed, max_relative = 1e-12);
+            }
+        }
+        let masses = ndarray::array![1e5, 2e5, 0.0];
+        let ages = ndarray::array![1.0, 10.0, 3.0];
+        let zs = ndarray::array![0.02, 0.004, 0.008];
+        let out = t.band_luminosities(masses.view(), ages.view(), zs.view()).unwrap();
+        assert_eq!(out.iter().map(|(b, _)| *b).collect::<Vec<_>>(), Band::ALL.to_vec());
+        for i in 0..3 {
+            let one = t.luminosities_from_current_mass(masses[i], ages[i], zs[i]).unwrap();
+            for (b, arr) in &out {
+                assert_eq!(arr[i], one[b.index()]);
+            }
+        }
+        let named = |m: ndarray::Array1<f64>, a: ndarray::Array1<f64>, z: ndarray::Array1<f64>, field: &str| {
+            let err = t.band_luminosities(m.view(), a.view(), z.view()).unwrap_err();
+            assert!(matches!(&err, SynthError::InvalidParameter { name, .. } if *name == field), "{err:?}");
+            assert!(err.to_string().contains("star 1"), "{err}");
+        };
+        named(ndarray::array![1.0, f64::NAN], ndarray::array![1.0, 1.0], ndarray::array![0.02, 0.02], "masses_msun");
+        named(ndarray::array![1.0, -1.0], ndarray::array![1.0, 1.0], ndarray::array![0.02, 0.02], "masses_msun");
+        named(ndarray::array![1.0, 1.0], ndarray::array![1.0, f64::NAN], ndarray::array![0.02, 0.02], "ages_gyr");
+        named(ndarray::array![1.0, 1.0], ndarray::array![1.0, 1.0], ndarray::array![0.02, -0.1], "metallicities");
+        assert!(t.band_luminosities(masses.view(), ages.view(), ndarray::array![0.02].view()).is_err());
     }
 
     #[test]
