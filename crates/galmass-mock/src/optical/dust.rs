@@ -236,6 +236,16 @@ pub fn cubic_spline_partial_column(r_perp: f64, z_max: f64, h: f64) -> f64 {
     // Units of h: W = 8/pi {1 - 6q^2 + 6q^3 (q < 1/2); 2 (1 - q)^3 (q < 1)}, q = sqrt(b^2 + t^2).
     let inner = |t: f64| t - 6.0 * int_q2(b, t) + 6.0 * int_q3(b, t);
     let outer = |t: f64| 2.0 * (t - 3.0 * int_q1(b, t) + 3.0 * int_q2(b, t) - int_q3(b, t));
+    if zc >= half_outer {
+        // The whole line integral: the antiderivatives are odd in t, so each symmetric piece is twice its top.
+        let full = if b < 0.5 {
+            let half_inner = (0.25 - b * b).sqrt();
+            2.0 * (outer(half_outer) - outer(half_inner) + inner(half_inner))
+        } else {
+            2.0 * outer(half_outer)
+        };
+        return full * 8.0 / std::f64::consts::PI / (h * h);
+    }
     let mut sum = 0.0;
     let mut piece = |f: &dyn Fn(f64) -> f64, lo: f64, hi: f64| {
         let hi = hi.min(top);
@@ -362,8 +372,10 @@ pub fn dust_screen(
                 if let Some(members) = level.cells.get(&key) {
                     for &j in members {
                         let [gx, gy, gz] = gas_xyz[j];
-                        let r = ((x - gx).powi(2) + (y - gy).powi(2)).sqrt();
-                        sum += weight[j] * cubic_spline_partial_column(r, z - gz, h[j]);
+                        let r2 = (x - gx).powi(2) + (y - gy).powi(2);
+                        if r2 < h[j] * h[j] && z - gz > -h[j] {
+                            sum += weight[j] * cubic_spline_partial_column(r2.sqrt(), z - gz, h[j]);
+                        }
                     }
                 }
             }
