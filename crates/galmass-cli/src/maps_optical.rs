@@ -51,6 +51,10 @@ pub struct SphArgs {
     /// five SDSS bands from the SSP table by age and metallicity), file, or ssp.
     #[arg(long, default_value = "auto", value_parser = clap::builder::PossibleValuesParser::new(["auto", "file", "ssp"]))]
     luminosities: String,
+    /// Dim the stars by a foreground dust screen of the gas's metals in front of each (galmass_mock::optical::dust;
+    /// needs gas with metallicity and smoothing_length_kpc). No radiative transfer: no scattering or emission.
+    #[arg(long)]
+    dust: bool,
     /// Print one JSON object (paths, R_hsm, grids, luminosity in the field) instead of a line of text.
     #[arg(long)]
     json: bool,
@@ -60,6 +64,7 @@ pub struct SphArgs {
 pub fn sph(args: &SphArgs) -> Result<()> {
     let mut request = SphRequest::preset(&args.preset, args.los)?;
     request.luminosities = args.luminosities.parse()?;
+    request.dust = args.dust;
     let mut custom = false;
     if let Some(n) = args.npix {
         request.images.output_npix = n;
@@ -230,6 +235,10 @@ pub struct OpticalArgs {
     /// five SDSS bands from the SSP table by age and metallicity), file, or ssp.
     #[arg(long, default_value = "auto", value_parser = clap::builder::PossibleValuesParser::new(["auto", "file", "ssp"]))]
     luminosities: String,
+    /// Dim the stars by a foreground dust screen of the gas's metals in front of each (galmass_mock::optical::dust;
+    /// needs gas with metallicity and smoothing_length_kpc). No radiative transfer: no scattering or emission.
+    #[arg(long)]
+    dust: bool,
     /// Print one JSON object (paths, grid, per-band flux, PSF and sky rms) instead of a line of text.
     #[arg(long)]
     json: bool,
@@ -239,6 +248,7 @@ pub struct OpticalArgs {
 pub fn optical(args: &OpticalArgs) -> Result<()> {
     let mut request = OpticalRequest::preset(&args.preset, args.los, args.distance_mpc, args.seed)?;
     request.luminosities = args.luminosities.parse()?;
+    request.dust = args.dust;
     let p = &mut request.params;
     let before = *p;
     if let Some(n) = args.npix {

@@ -21,6 +21,31 @@ use ndarray::Array2;
 
 use crate::hi::projection_info;
 use crate::photometry::{stars_with_luminosities, LuminositySource};
+
+/// The stars dimmed by the foreground dust screen of the galaxy's gas (`galmass_mock::optical::dust`,
+/// delosrios2023's preset of the recipe), and the recipe's name; the stars unchanged and `none` without `dust`.
+fn with_dust<'a>(
+    path: &Path,
+    galaxy: &Galaxy,
+    stars: std::borrow::Cow<'a, Particles>,
+    los: &LineOfSight,
+    dust: bool,
+) -> Result<(std::borrow::Cow<'a, Particles>, String), PipelineError> {
+    use galmass_mock::optical::dust::{dust_screen, DustParams};
+    if !dust {
+        return Ok((stars, "none".into()));
+    }
+    let gas = galaxy.species(Species::Gas).filter(|g| !g.is_empty()).ok_or_else(|| PipelineError::BadFile {
+        path: path.to_owned(),
+        field: "gas".into(),
+        reason: "no gas particles: the dust screen needs the gas's metals".into(),
+    })?;
+    let params = DustParams::DELOSRIOS2023;
+    let screen = dust_screen(&stars, gas, los, &params.check()?).map_err(mock_error(path, los))?;
+    let attenuated = screen.attenuate(&stars).map_err(mock_error(path, los))?;
+    let recipe = format!("foreground screen: {}", serde_json::to_string(&params).unwrap_or_default());
+    Ok((std::borrow::Cow::Owned(attenuated), recipe))
+}
 use crate::products::{BandFrameProduct, OpticalProduct, Products, ScalarValue, ScalarsProduct, ScaledMap, SphProduct};
 use crate::PipelineError;
 
@@ -37,6 +62,8 @@ pub struct SphRequest {
     pub kinematic: KinematicParams,
     /// Where the stars' g and r luminosities come from.
     pub luminosities: LuminositySource,
+    /// Dim the stars by the gas's foreground dust screen.
+    pub dust: bool,
 }
 
 impl SphRequest {
@@ -49,6 +76,7 @@ impl SphRequest {
             images: SphImageParams::preset(name).ok_or_else(unknown)?,
             kinematic: KinematicParams::preset(name).ok_or_else(unknown)?,
             luminosities: LuminositySource::Auto,
+            dust: false,
         })
     }
 }
@@ -84,6 +112,7 @@ pub fn sph_of_galaxy(path: &Path, request: &SphRequest) -> Result<Products, Pipe
         .map_err(|e| PipelineError::invalid("line of sight", format!("{:?}: {e}", request.los)))?;
     let (stars, luminosities) =
         stars_with_luminosities(path, stars_of(path, &galaxy)?, &["g", "r"], request.luminosities)?;
+    let (stars, dust) = with_dust(path, &galaxy, stars, &los, request.dust)?;
     let stars = stars.as_ref();
     let r_hsm = r_hsm_kpc(path, stars)?;
     let (images_params, kinematic_params) = (request.images.check()?, request.kinematic.check()?);
@@ -105,7 +134,7 @@ pub fn sph_of_galaxy(path: &Path, request: &SphRequest) -> Result<Products, Pipe
         kinematic_weight: request.kinematic.weight.name(),
         scaling: request.images.scaling.name().into(),
         luminosities,
-        dust: "none".into(),
+        dust: dust.clone(),
         r: scaled(images.r_scaled, r_unit),
         g: scaled(images.g_scaled, g_unit),
         g_r: scaled(images.g_r_scaled, "mag (AB)"),
@@ -138,6 +167,8 @@ pub struct OpticalRequest {
     pub seed: u64,
     /// Where the stars' ugriz luminosities come from.
     pub luminosities: LuminositySource,
+    /// Dim the stars by the gas's foreground dust screen.
+    pub dust: bool,
 }
 
 impl OpticalRequest {
@@ -146,7 +177,15 @@ impl OpticalRequest {
         let params = SdssParams::preset(name).ok_or_else(|| {
             PipelineError::invalid("optical preset", format!("unknown {name:?} (known: {:?})", SdssParams::PRESETS))
         })?;
-        Ok(Self { los, distance_mpc, preset: name.to_owned(), params, seed, luminosities: LuminositySource::Auto })
+        Ok(Self {
+            los,
+            distance_mpc,
+            preset: name.to_owned(),
+            params,
+            seed,
+            luminosities: LuminositySource::Auto,
+            dust: false,
+        })
     }
 }
 
@@ -158,6 +197,7 @@ pub fn optical_of_galaxy(path: &Path, request: &OpticalRequest) -> Result<Produc
         .map_err(|e| PipelineError::invalid("line of sight", format!("{:?}: {e}", request.los)))?;
     let bands = ["u", "g", "r", "i", "z"];
     let (stars, luminosities) = stars_with_luminosities(path, stars_of(path, &galaxy)?, &bands, request.luminosities)?;
+    let (stars, dust) = with_dust(path, &galaxy, stars, &los, request.dust)?;
     let stars = stars.as_ref();
     let valid = request.params.check()?;
     let frames =
@@ -185,7 +225,7 @@ pub fn optical_of_galaxy(path: &Path, request: &OpticalRequest) -> Result<Produc
         seed: request.seed,
         psf: request.params.psf,
         noise: request.params.noise,
-        dust: "none".into(),
+        dust: dust.clone(),
         luminosities,
         bands,
     };
@@ -411,5 +451,19 @@ mod tests {
         assert_eq!(scalars.values.len(), 10);
         assert_eq!(scalars.values["sersic_n"].value, features.get("sersic_n").unwrap().value);
         assert!(features_of_galaxy(&path, los, "nope", LuminositySource::Auto).is_err());
+        // Dust: synthetic gas carries no metallicity, a clear error; with one, the frames dim, u most.
+        optical.dust = true;
+        let err = optical_of_galaxy(&path, &optical).unwrap_err().to_string();
+        assert!(err.contains("metallicity"), "{err}");
+        let mut dusty = galaxy.clone();
+        let mut gas = dusty.species(Species::Gas).unwrap().clone();
+        gas.set_field(galmass_core::particles::ScalarField::Metallicity, ndarray::Array1::from_elem(gas.len(), 0.02))
+            .unwrap();
+        dusty.set_species(Species::Gas, gas);
+        let path = write_galaxy(dir.path(), "dusty.h5", &dusty);
+        let dimmed = optical_of_galaxy(&path, &optical).unwrap().optical.unwrap();
+        assert!(dimmed.dust.starts_with("foreground screen"));
+        let ratio = |k: usize| dimmed.bands[k].image.sum() / ssp.bands[k].image.sum();
+        assert!(ratio(0) < ratio(4) && ratio(4) < 1.0, "u {} z {}", ratio(0), ratio(4));
     }
 }
