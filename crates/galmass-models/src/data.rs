@@ -6,6 +6,10 @@
 //! crate does no file I/O beyond checkpoints). A flow trains on batches whose `scalars` are its context and whose
 //! `targets` are its parameters.
 //!
+//! A source also says in which order its rows are visited in each training epoch ([`BatchSource::epoch_order`]):
+//! by default a seeded full shuffle ([`successive_shuffles`]); a streaming source overrides it so that the rows of a
+//! batch share the few stored chunks it has to read. [`seeded_shuffle`] is the one seeded shuffle such sources use.
+//!
 //! ```
 //! use galmass_models::data::{ArraySource, BatchSource};
 //! use ndarray::Array2;
@@ -14,9 +18,13 @@
 //! assert_eq!(batch.targets.dim(), (3, 1));
 //! ```
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use ndarray::{Array2, ArrayD, Axis};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use tch::{Device, Tensor};
 
 use crate::error::ModelError;
@@ -56,6 +64,78 @@ pub trait BatchSource: Sync {
 
     /// The rows `indices`, in that order.
     fn batch(&self, indices: &[usize]) -> Result<Batch, ModelError>;
+
+    /// The order in which training visits the rows in epoch `epoch` (0-based) of a run seeded by `seed`: every row
+    /// of `0..len()` exactly once, the same for the same arguments. Training asks for epochs 0, 1, 2, ... in turn and
+    /// cuts the order into consecutive batches. The default is [`successive_shuffles`] (a full seeded shuffle per
+    /// epoch); a source whose reads are cheaper for nearby rows overrides it.
+    fn epoch_order(&self, epoch: usize, seed: u64) -> Vec<usize> {
+        successive_shuffles(self.len(), epoch, seed)
+    }
+}
+
+/// The order of `0..n` in epoch `epoch` when one ChaCha8 generator seeded by `seed` shuffles the same list once per
+/// epoch in place, starting from `0..n` (the order training has always used, so a seed gives the same weights as
+/// before [`BatchSource::epoch_order`] existed).
+///
+/// Epoch `e` depends on every shuffle before it. The last order computed on each thread is kept, so asking for the
+/// epochs in turn costs one shuffle each; any other epoch replays the shuffles from the start.
+///
+/// ```
+/// use galmass_models::data::successive_shuffles;
+/// let first = successive_shuffles(5, 0, 7);
+/// let mut sorted = first.clone();
+/// sorted.sort();
+/// assert_eq!(sorted, vec![0, 1, 2, 3, 4]);
+/// assert_eq!(successive_shuffles(5, 0, 7), first);
+/// ```
+pub fn successive_shuffles(n: usize, epoch: usize, seed: u64) -> Vec<usize> {
+    /// The order after epoch `epoch` of `n` rows seeded by `seed`, and the generator after it.
+    struct Last {
+        n: usize,
+        seed: u64,
+        epoch: usize,
+        order: Vec<usize>,
+        rng: ChaCha8Rng,
+    }
+    thread_local! {
+        static LAST: RefCell<Option<Last>> = const { RefCell::new(None) };
+    }
+    LAST.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let mut last = match cell.take() {
+            Some(l) if l.n == n && l.seed == seed && l.epoch <= epoch => l,
+            _ => {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                let mut order: Vec<usize> = (0..n).collect();
+                order.shuffle(&mut rng);
+                Last { n, seed, epoch: 0, order, rng }
+            }
+        };
+        while last.epoch < epoch {
+            last.order.shuffle(&mut last.rng);
+            last.epoch += 1;
+        }
+        let order = last.order.clone();
+        *cell = Some(last);
+        order
+    })
+}
+
+/// Shuffles `items` with a ChaCha8 generator seeded by `seed` on its stream `stream` (independent streams for, e.g.,
+/// the epochs or the parts of one seeded run). Same arguments, same order, on every platform.
+///
+/// ```
+/// use galmass_models::data::seeded_shuffle;
+/// let (mut a, mut b) = ((0..10).collect::<Vec<_>>(), (0..10).collect::<Vec<_>>());
+/// seeded_shuffle(&mut a, 3, 1);
+/// seeded_shuffle(&mut b, 3, 1);
+/// assert_eq!(a, b);
+/// ```
+pub fn seeded_shuffle<T>(items: &mut [T], seed: u64, stream: u64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(stream);
+    items.shuffle(&mut rng);
 }
 
 /// Rows held in memory.
@@ -204,5 +284,27 @@ mod tests {
         let t = b.targets.clone();
         let back = to_array2(&b.to_tensors(Device::Cpu).targets).unwrap();
         assert_eq!(back, t);
+    }
+
+    #[test]
+    fn successive_shuffles_are_the_in_place_shuffles_in_any_call_order() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut order: Vec<usize> = (0..50).collect();
+        let mut expected = Vec::new();
+        for _ in 0..6 {
+            order.shuffle(&mut rng);
+            expected.push(order.clone());
+        }
+        for (epoch, e) in expected.iter().enumerate() {
+            assert_eq!(&successive_shuffles(50, epoch, 11), e);
+        }
+        // Backwards, repeated, skipping and interleaved with another seed: still the same orders.
+        for epoch in [5, 2, 2, 0, 4] {
+            assert_eq!(successive_shuffles(50, epoch, 11), expected[epoch]);
+            let _ = successive_shuffles(50, epoch, 12);
+        }
+        assert_ne!(successive_shuffles(50, 1, 12), expected[1]);
+        let source = ArraySource::tabular(Array2::zeros((50, 1)), Array2::zeros((50, 1))).unwrap();
+        assert_eq!(source.epoch_order(3, 11), expected[3]);
     }
 }

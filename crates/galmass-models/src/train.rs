@@ -3,8 +3,9 @@
 //!
 //! A model takes part through the crate-internal `Trainable` trait (its variables and its loss on a batch); the
 //! public side is [`TrainConfig`] (serde, the papers' defaults named) and the [`TrainHistory`] it returns. Batches
-//! are drawn from a [`BatchSource`] in an order shuffled by the seed (ChaCha8, one permutation per epoch), so a
-//! fixed seed on the CPU gives the same weights after training.
+//! are drawn from a [`BatchSource`] in the order it gives for each epoch and the seed
+//! ([`BatchSource::epoch_order`]: by default ChaCha8, one permutation per epoch), so a fixed seed on the CPU gives
+//! the same weights after training.
 //!
 //! ```
 //! use galmass_core::params::Params;
@@ -18,9 +19,6 @@ use std::path::Path;
 use std::time::Instant;
 
 use galmass_core::params::Params;
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, OptimizerConfig};
 use tch::{Device, Tensor};
@@ -228,8 +226,6 @@ pub(crate) fn fit(
     }
     let mut scaler = LossScaler::new(amp);
     let mut optimizer = nn::Adam { wd: config.weight_decay, ..Default::default() }.build(vs, config.learning_rate)?;
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-    let mut order: Vec<usize> = (0..train.len()).collect();
     let n_batches = train.len().div_ceil(config.batch_size);
     let bar = progress_bar(config.progress, (config.epochs * n_batches) as u64);
     let start = Instant::now();
@@ -247,7 +243,13 @@ pub(crate) fn fit(
     for epoch in 0..config.epochs {
         let lr = config.learning_rate_at(epoch);
         optimizer.set_lr(lr);
-        order.shuffle(&mut rng);
+        let order = train.epoch_order(epoch, config.seed);
+        if order.len() != train.len() {
+            return Err(ModelError::InvalidData {
+                field: "epoch_order",
+                reason: format!("{} rows in the order of epoch {epoch}, expected {}", order.len(), train.len()),
+            });
+        }
         let mut total = 0.0;
         for chunk in order.chunks(config.batch_size) {
             let batch = train.batch(chunk)?.to_tensors(device);
