@@ -2,6 +2,7 @@
 //!
 //! Run `galmass --help` for the subcommands. Logs go to stderr through `tracing` (`-v`, `-vv`, or `RUST_LOG`).
 
+mod dataset_cmd;
 mod flow_cmd;
 mod gbdt_cmd;
 mod maps_cmd;
@@ -66,6 +67,12 @@ enum Command {
         /// Train or predict.
         #[command(subcommand)]
         cmd: gbdt_cmd::GbdtCommand,
+    },
+    /// Training datasets of galaxy projections: `galmass dataset build` (sharded, resumable), `merge`, `plan`.
+    Dataset {
+        /// Build, merge or plan.
+        #[command(subcommand)]
+        cmd: dataset_cmd::DatasetCommand,
     },
     /// Masked autoregressive flow posteriors (sarrato2025's MAF): `galmass flow train` fits q(targets | context)
     /// on a CSV table, `galmass flow sample` draws from it for each row of contexts, `galmass flow log-prob`
@@ -204,6 +211,7 @@ fn run() -> Result<()> {
         Command::Features(args) => maps_optical::features(&args),
         Command::Gbdt { cmd } => gbdt_cmd::run(&cmd),
         Command::Flow { cmd } => flow_cmd::run(&cmd),
+        Command::Dataset { cmd } => dataset_cmd::run(&cmd),
         Command::Synth(args) => synth_cmd::run(&args),
         Command::Inspect(args) => snapshot_cmd::run_inspect(&args),
         Command::Extract(args) => snapshot_cmd::extract(&args),

@@ -68,7 +68,12 @@ impl HiRequest {
 
 /// The HI cube, moments and gas scalars of one projection of the galaxy file at `path`.
 pub fn hi_of_galaxy(path: &Path, request: &HiRequest) -> Result<Products, PipelineError> {
-    let galaxy = galaxy_file::read(path)?;
+    hi_of_loaded(path, &galaxy_file::read(path)?, request)
+}
+
+/// [`hi_of_galaxy`] of a galaxy already read from `path` (the datasets observe one galaxy along many lines of
+/// sight).
+pub fn hi_of_loaded(path: &Path, galaxy: &Galaxy, request: &HiRequest) -> Result<Products, PipelineError> {
     let gas = galaxy.species(Species::Gas).filter(|g| !g.is_empty()).ok_or_else(|| PipelineError::BadFile {
         path: path.to_owned(),
         field: "gas".into(),
@@ -120,7 +125,7 @@ pub fn hi_of_galaxy(path: &Path, request: &HiRequest) -> Result<Products, Pipeli
         cube,
         moments: moment_maps,
     };
-    Ok(Products { hi: Some(product), ..Products::new(projection_info(path, &galaxy, &los, request.seed)?) })
+    Ok(Products { hi: Some(product), ..Products::new(projection_info(path, galaxy, &los, request.seed)?) })
 }
 
 /// How to make moments of a real cube.

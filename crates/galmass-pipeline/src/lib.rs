@@ -28,6 +28,7 @@
 //! println!("{}", out.to_json());
 //! ```
 
+pub mod dataset;
 pub mod error;
 pub mod estimate;
 pub mod hi;

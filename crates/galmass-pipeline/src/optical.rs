@@ -107,12 +107,16 @@ pub(crate) fn r_hsm_kpc(path: &Path, stars: &Particles) -> Result<f64, PipelineE
 /// chu2024's r, g and g - r images and mean-velocity and dispersion maps of one projection of the galaxy file at
 /// `path`, into the products file's `sph/` group.
 pub fn sph_of_galaxy(path: &Path, request: &SphRequest) -> Result<Products, PipelineError> {
-    let galaxy = galaxy_file::read(path)?;
+    sph_of_loaded(path, &galaxy_file::read(path)?, request)
+}
+
+/// [`sph_of_galaxy`] of a galaxy already read from `path`.
+pub fn sph_of_loaded(path: &Path, galaxy: &Galaxy, request: &SphRequest) -> Result<Products, PipelineError> {
     let los = LineOfSight::new(request.los)
         .map_err(|e| PipelineError::invalid("line of sight", format!("{:?}: {e}", request.los)))?;
     let (stars, luminosities) =
-        stars_with_luminosities(path, stars_of(path, &galaxy)?, &["g", "r"], request.luminosities)?;
-    let (stars, dust) = with_dust(path, &galaxy, stars, &los, request.dust)?;
+        stars_with_luminosities(path, stars_of(path, galaxy)?, &["g", "r"], request.luminosities)?;
+    let (stars, dust) = with_dust(path, galaxy, stars, &los, request.dust)?;
     let stars = stars.as_ref();
     let r_hsm = r_hsm_kpc(path, stars)?;
     let (images_params, kinematic_params) = (request.images.check()?, request.kinematic.check()?);
@@ -149,7 +153,7 @@ pub fn sph_of_galaxy(path: &Path, request: &SphRequest) -> Result<Products, Pipe
         lum_r_total = images.total_lum_r,
         "SPH images and kinematic maps"
     );
-    Ok(Products { sph: Some(product), ..Products::new(projection_info(path, &galaxy, &los, 0)?) })
+    Ok(Products { sph: Some(product), ..Products::new(projection_info(path, galaxy, &los, 0)?) })
 }
 
 /// Which SDSS-like frames to make of a galaxy file.
@@ -192,12 +196,16 @@ impl OpticalRequest {
 /// delosrios2023's SDSS-like ugriz frames of one projection of the galaxy file at `path`, into the products
 /// file's `optical/` group.
 pub fn optical_of_galaxy(path: &Path, request: &OpticalRequest) -> Result<Products, PipelineError> {
-    let galaxy = galaxy_file::read(path)?;
+    optical_of_loaded(path, &galaxy_file::read(path)?, request)
+}
+
+/// [`optical_of_galaxy`] of a galaxy already read from `path`.
+pub fn optical_of_loaded(path: &Path, galaxy: &Galaxy, request: &OpticalRequest) -> Result<Products, PipelineError> {
     let los = LineOfSight::new(request.los)
         .map_err(|e| PipelineError::invalid("line of sight", format!("{:?}: {e}", request.los)))?;
     let bands = ["u", "g", "r", "i", "z"];
-    let (stars, luminosities) = stars_with_luminosities(path, stars_of(path, &galaxy)?, &bands, request.luminosities)?;
-    let (stars, dust) = with_dust(path, &galaxy, stars, &los, request.dust)?;
+    let (stars, luminosities) = stars_with_luminosities(path, stars_of(path, galaxy)?, &bands, request.luminosities)?;
+    let (stars, dust) = with_dust(path, galaxy, stars, &los, request.dust)?;
     let stars = stars.as_ref();
     let valid = request.params.check()?;
     let frames =
@@ -235,7 +243,7 @@ pub fn optical_of_galaxy(path: &Path, request: &OpticalRequest) -> Result<Produc
         r_nmgy = product.band("r").map_or(f64::NAN, |b| b.image.sum()),
         "SDSS-like frames"
     );
-    Ok(Products { optical: Some(product), ..Products::new(projection_info(path, &galaxy, &los, request.seed)?) })
+    Ok(Products { optical: Some(product), ..Products::new(projection_info(path, galaxy, &los, request.seed)?) })
 }
 
 /// Writes the frames of `product` as FITS (one HDU per band, TAN WCS about RA = Dec = 0; the header keys of
