@@ -1,4 +1,4 @@
-//! `galmass dataset build|merge|plan|inspect` (galmass_pipeline::dataset does the work; this parses and prints).
+//! `galmass dataset build|merge|inspect|plan` (galmass_pipeline::dataset does the work; this parses and prints).
 
 use std::path::PathBuf;
 
@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 use galmass_pipeline::dataset::build::{build_shard, folder_config, merge, DatasetManifest, Shard};
 use galmass_pipeline::dataset::config::DatasetConfig;
+use galmass_pipeline::dataset::inspect::inspect;
 use galmass_pipeline::dataset::plan::resolve;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -43,6 +44,21 @@ pub enum DatasetCommand {
         #[arg(long)]
         config: Option<PathBuf>,
         /// Print the manifest as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What a dataset holds: projections and galaxies per suite and split, value ranges of every input, scalar
+    /// and target, the estimators and the provenance; example input maps as DIR/inspect.png.
+    Inspect {
+        /// The dataset folder (holding dataset.h5).
+        dir: PathBuf,
+        /// Galaxies whose first projection is drawn.
+        #[arg(long, default_value_t = 4)]
+        examples: usize,
+        /// Do not draw the PNG.
+        #[arg(long)]
+        no_png: bool,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -129,6 +145,44 @@ pub fn run(command: &DatasetCommand) -> Result<()> {
             let manifest = merge(&plan, &|| progress.inc(1))?;
             progress.finish();
             print_manifest(out, &manifest, *json)
+        }
+        DatasetCommand::Inspect { dir, examples, no_png, json } => {
+            let png = dir.join("inspect.png");
+            let report = inspect(dir, (!no_png).then_some(png.as_path()), *examples)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+                return Ok(());
+            }
+            let p = &report.provenance;
+            println!(
+                "{}: {} ({}), {} projections, recipe {}, galmass {}",
+                report.path.display(),
+                p.name,
+                p.paper,
+                report.n_projections,
+                p.recipe_hash,
+                p.git_revision
+            );
+            for (suite, splits) in &report.projections {
+                let parts: Vec<String> = splits.iter().map(|(s, n)| format!("{s} {n}")).collect();
+                let g: usize = report.galaxies.get(suite).map_or(0, |m| m.values().sum());
+                println!("  {suite}: {} projections of {g} galaxies", parts.join(", "));
+            }
+            for (r, [c, y, x]) in &report.inputs {
+                println!(
+                    "  input {} ({c} x {y} x {x}, {}): {:.4e} .. {:.4e}, mean {:.4e}",
+                    r.name, r.unit, r.min, r.max, r.mean
+                );
+            }
+            for r in report.scalars.iter().chain(&report.targets) {
+                let bad = if r.non_finite > 0 { format!(", {} non-finite", r.non_finite) } else { String::new() };
+                println!("  {} [{}]: {:.4} .. {:.4}, mean {:.4}{bad}", r.name, r.unit, r.min, r.max, r.mean);
+            }
+            println!("  estimators: {}", report.estimators.join(", "));
+            if let Some(f) = &report.figure {
+                println!("  example maps: {}", f.display());
+            }
+            Ok(())
         }
         DatasetCommand::Plan { config: path, out, json } => {
             let config = DatasetConfig::read(path)?;

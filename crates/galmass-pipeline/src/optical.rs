@@ -305,7 +305,7 @@ pub fn features_of_galaxy(
     Ok((features, products))
 }
 
-fn heat_panel(
+pub(crate) fn heat_panel(
     title: &str,
     values: &Array2<f64>,
     extent: [f64; 4],

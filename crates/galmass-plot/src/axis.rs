@@ -242,7 +242,8 @@ fn linear_labels(values: &[f64]) -> Vec<String> {
         [] => return Vec::new(),
     };
     let largest = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    if !(1e-3..1e5).contains(&largest) {
+    // A lone tick at 0 (a narrow axis about zero) has no exponent: it is written `0` below.
+    if largest > 0.0 && !(1e-3..1e5).contains(&largest) {
         let exponent = largest.log10().floor() as i32;
         let unit = 10f64.powi(exponent);
         let mantissas: Vec<f64> = values.iter().map(|v| v / unit).collect();
@@ -356,6 +357,8 @@ mod tests {
         assert_eq!(labels(&major), ["0", "20", "40", "60"]);
         let (major, _) = ticks(Scale::Linear, 0.0, 3e6, 4);
         assert_eq!(labels(&major), ["0", "1×10⁶", "2×10⁶", "3×10⁶"]);
+        // A single tick at zero (a narrow axis about 0) is written `0`, not NaN×10^(i32::MIN).
+        assert_eq!(linear_labels(&[0.0]), ["0"]);
         // A tiny span far from zero keeps its ticks inside the range; a span of a few ulps gets none.
         let (major, _) = ticks(Scale::Linear, 1.0, 1.0 + 1e-9, 5);
         assert!(major.len() >= 2 && major.iter().all(|t| t.value >= 1.0 && t.value <= 1.0 + 1e-9), "{major:?}");

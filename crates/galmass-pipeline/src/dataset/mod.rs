@@ -21,8 +21,9 @@
 //! Root attributes: `format` = `"galmass-dataset"`, `version` = 1, `name`, `paper`, `seed`, `config` (the resolved
 //! TOML), `recipe_hash` ([`config::DatasetConfig::recipe_hash`]), `git_revision`, `n_projections`, `inputs`,
 //! `scalars`, `targets` (comma-separated names, in order). HDF5 object timestamps are off and datasets are written
-//! in a fixed order, so equal contents give equal bytes. Every per-projection dataset has `n_projections` rows,
-//! chunked by [`config::StorageConfig::chunk_rows`] rows and deflate-compressed.
+//! in a fixed order, so equal contents give equal bytes. Every per-projection dataset has `n_projections` rows; the
+//! inputs are chunked by [`config::StorageConfig::chunk_rows`] rows and deflate-compressed, the (small) columns are
+//! contiguous.
 //! - `inputs/<name>`: float32 `(projection, channel, y, x)`; attributes `axes` = `"projection,channel,y,x"`,
 //!   `unit`, `x_range` and `y_range` (the grid's first and last pixel centres), `x_label`, `y_label` (what the axes
 //!   measure, e.g. `x / R_h`), `recipe` (the mock parameters as JSON). Names: `star_xy`, `star_rv` (sarrato2025,
@@ -67,6 +68,7 @@
 
 pub mod build;
 pub mod config;
+pub mod inspect;
 pub mod plan;
 pub mod reader;
 pub mod stream;

@@ -14,36 +14,7 @@ use serde::Serialize;
 use super::config::{fnv1a64, DatasetConfig, SuiteSource};
 use crate::PipelineError;
 
-/// The split of a galaxy (and of all its projections).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Split {
-    /// Training.
-    Train,
-    /// Validation.
-    Validation,
-    /// Test.
-    Test,
-}
-
-impl Split {
-    /// All splits, in order.
-    pub const ALL: [Split; 3] = [Split::Train, Split::Validation, Split::Test];
-
-    /// The name stored in the dataset.
-    pub fn name(self) -> &'static str {
-        match self {
-            Split::Train => "train",
-            Split::Validation => "validation",
-            Split::Test => "test",
-        }
-    }
-
-    /// The split of a stored name.
-    pub fn from_name(name: &str) -> Option<Split> {
-        Split::ALL.into_iter().find(|s| s.name() == name)
-    }
-}
+pub use super::reader::Split;
 
 /// One candidate galaxy.
 #[derive(Debug, Clone, PartialEq, Serialize)]
