@@ -147,7 +147,7 @@ pub fn inspect(dir: &Path, figure: Option<&Path>, n_examples: usize) -> Result<I
             }
             let names = file.inputs().to_vec();
             let cols = names.len();
-            let mut fig = Figure::new(300 * cols as u32 + 40, 280 * rows.len() as u32 + 40)
+            let mut fig = Figure::new(380 * cols as u32 + 40, 340 * rows.len() as u32 + 60)
                 .grid(rows.len(), cols)
                 .title(format!("{}: example inputs", escape_markup(&file.provenance().name)));
             for &row in &rows {
