@@ -110,7 +110,12 @@ fn full_configs_use_the_papers_lines_of_sight_and_real_suites() {
             let SuiteSource::Galaxies { path: folder, .. } = s else {
                 panic!("{}: suite {} is not a folder of galaxy files", path.display(), s.name())
             };
-            assert!(folder.starts_with(configs_dir()), "{}: {} is not made relative to the file", paper, folder.display());
+            assert!(
+                folder.starts_with(configs_dir()),
+                "{}: {} is not made relative to the file",
+                paper,
+                folder.display()
+            );
         }
         let expected = c.expected.as_ref().unwrap_or_else(|| panic!("{paper}: no [expected] counts"));
         assert!(expected.source.starts_with(paper), "{paper}: expected.source {:?} names no paper", expected.source);
@@ -191,10 +196,20 @@ fn medium_and_quick_configs_keep_the_full_recipe_on_synthetic_suites() {
         );
         // Synthetic suites only, and no filter they cannot be evaluated on; the others are the full config's.
         for s in &c.suites {
-            assert!(matches!(s, SuiteSource::Synthetic { .. }), "{}: suite {} is not synthetic", path.display(), s.name());
+            assert!(
+                matches!(s, SuiteSource::Synthetic { .. }),
+                "{}: suite {} is not synthetic",
+                path.display(),
+                s.name()
+            );
         }
         for f in &c.selection {
-            assert!(!CATALOGUE_FILTERS.contains(&f.name()), "{}: filter {} needs a catalogue", path.display(), f.name());
+            assert!(
+                !CATALOGUE_FILTERS.contains(&f.name()),
+                "{}: filter {} needs a catalogue",
+                path.display(),
+                f.name()
+            );
             assert!(full.selection.contains(f), "{}: filter {f:?} is not the full config's", path.display());
         }
     }
