@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::config::{fnv1a64, DatasetConfig};
 use super::plan::{resolve, Candidate, Plan, Split};
 use super::unit::{make_unit, skip_path, unit_path, Recipes, StageTimes, UnitOutcome};
-use super::writer::{read_str_attr, read_unit, write_unit_to, DatasetHeader, DatasetWriter, RowSource, UnitHeader};
+use super::writer::{read_unit, write_unit_to, DatasetHeader, DatasetWriter, RowSource, UnitHeader};
+use crate::h5::{h5err, read_str};
 use crate::PipelineError;
 
 /// Version of the dataset layout.
@@ -98,8 +99,8 @@ fn existing(out: &Path, candidate: &Candidate, recipe_hash: &str) -> Result<bool
     let unit = unit_path(out, candidate);
     if unit.exists() {
         let hash = hdf5::File::open(&unit)
-            .map_err(super::writer::h5err(&unit, "opening the unit"))
-            .and_then(|f| read_str_attr(&unit, &f, "recipe_hash"));
+            .map_err(h5err(&unit, "opening the unit"))
+            .and_then(|f| read_str(&unit, &f, "", "recipe_hash"));
         return match hash {
             Ok(h) if h == recipe_hash => Ok(true),
             Ok(h) => Err(PipelineError::BadFile {
@@ -324,11 +325,11 @@ pub fn merge(plan: &Plan, progress: &(dyn Fn() + Sync)) -> Result<DatasetManifes
     for c in &plan.candidates {
         let unit = unit_path(out, c);
         if unit.exists() {
-            let file = hdf5::File::open(&unit).map_err(super::writer::h5err(&unit, "opening the unit"))?;
+            let file = hdf5::File::open(&unit).map_err(h5err(&unit, "opening the unit"))?;
             let m = file
                 .dataset("balance_log10_mass")
                 .and_then(|d| d.read_raw::<f64>())
-                .map_err(super::writer::h5err(&unit, "balance_log10_mass"))?;
+                .map_err(h5err(&unit, "balance_log10_mass"))?;
             masses.push(Some(m));
         } else {
             let path = skip_path(out, c);
@@ -553,7 +554,7 @@ mod tests {
         let totals: BTreeSet<usize> = per_suite.values().copied().collect();
         assert_eq!(totals.len(), 1, "{per_suite:?}");
         // Provenance.
-        let attr = |name: &str| super::super::writer::read_str_attr(Path::new("d"), &file, name).unwrap();
+        let attr = |name: &str| read_str(Path::new("d"), &file, "", name).unwrap();
         assert_eq!(attr("format"), "galmass-dataset");
         assert_eq!(attr("recipe_hash"), config.recipe_hash().unwrap());
         assert_eq!(DatasetConfig::from_toml(&attr("config"), "c").unwrap(), config);

@@ -8,6 +8,7 @@ use galmass_plot::{Colormap, Figure, Scale};
 use serde::Serialize;
 
 use super::reader::{DatasetFile, Provenance};
+use super::writer::Moments;
 use crate::optical::{escape_markup, heat_panel, save_figure};
 use crate::PipelineError;
 
@@ -28,35 +29,10 @@ pub struct Range {
     pub non_finite: u64,
 }
 
-#[derive(Debug)]
-struct Acc {
-    n: f64,
-    sum: f64,
-    min: f64,
-    max: f64,
-    bad: u64,
-}
-
-impl Acc {
-    fn new() -> Self {
-        Self { n: 0.0, sum: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY, bad: 0 }
-    }
-
-    fn add(&mut self, v: f64) {
-        if v.is_finite() {
-            self.n += 1.0;
-            self.sum += v;
-            self.min = self.min.min(v);
-            self.max = self.max.max(v);
-        } else {
-            self.bad += 1;
-        }
-    }
-
-    fn range(&self, name: String, unit: String) -> Range {
-        let mean = if self.n > 0.0 { self.sum / self.n } else { f64::NAN };
-        let (min, max) = if self.n > 0.0 { (self.min, self.max) } else { (f64::NAN, f64::NAN) };
-        Range { name, unit, min, mean, max, non_finite: self.bad }
+impl Range {
+    fn of(m: &Moments, name: String, unit: String) -> Range {
+        let [mean, _, min, max] = m.row();
+        Range { name, unit, min, mean, max, non_finite: m.non_finite() }
     }
 }
 
@@ -105,7 +81,7 @@ pub fn inspect(dir: &Path, figure: Option<&Path>, n_examples: usize) -> Result<I
     const BLOCK: usize = 256;
     for name in file.inputs() {
         let info = file.input_info(name)?;
-        let mut acc = Acc::new();
+        let mut acc = Moments::default();
         let mut start = 0;
         while start < n {
             let count = BLOCK.min(n - start);
@@ -115,22 +91,22 @@ pub fn inspect(dir: &Path, figure: Option<&Path>, n_examples: usize) -> Result<I
             start += count;
         }
         let s = info.shape;
-        inputs.push((acc.range(name.clone(), info.unit.clone()), [s.channels, s.y, s.x]));
+        inputs.push((Range::of(&acc, name.clone(), info.unit.clone()), [s.channels, s.y, s.x]));
     }
     let mut scalars = Vec::new();
     for name in file.scalars() {
-        let mut acc = Acc::new();
+        let mut acc = Moments::default();
         file.scalar(name)?.iter().for_each(|v| acc.add(*v));
-        scalars.push(acc.range(name.clone(), file.scalar_unit(name)?));
+        scalars.push(Range::of(&acc, name.clone(), file.scalar_unit(name)?));
     }
     let mut targets = Vec::new();
     for name in file.targets() {
         let values = file.target(name)?;
         let info = file.target_info(name)?;
         for (k, r) in info.radii.iter().enumerate() {
-            let mut acc = Acc::new();
+            let mut acc = Moments::default();
             values.column(k).iter().for_each(|v| acc.add(*v));
-            targets.push(acc.range(format!("{name}[{r} {}]", info.radius_unit), info.unit.clone()));
+            targets.push(Range::of(&acc, format!("{name}[{r} {}]", info.radius_unit), info.unit.clone()));
         }
     }
     let figure_path = match figure {

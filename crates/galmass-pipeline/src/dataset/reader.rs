@@ -25,6 +25,7 @@ use hdf5::types::{FixedAscii, FixedUnicode, TypeDescriptor, VarLenAscii, VarLenU
 use ndarray::{s, Array1, Array2, Array4, Ix4};
 use serde::{Deserialize, Serialize};
 
+use crate::h5::{bad_file as bad, h5err};
 use crate::PipelineError;
 
 type Result<T> = std::result::Result<T, PipelineError>;
@@ -257,15 +258,6 @@ pub struct DatasetFile {
     targets: Vec<String>,
     target_widths: Vec<usize>,
     provenance: Provenance,
-}
-
-fn h5err(path: &Path, context: impl Into<String>) -> impl FnOnce(hdf5::Error) -> PipelineError {
-    let (path, context) = (path.to_owned(), context.into());
-    move |source| PipelineError::Hdf5 { path, context, source }
-}
-
-fn bad(path: &Path, field: impl Into<String>, reason: impl Into<String>) -> PipelineError {
-    PipelineError::BadFile { path: path.to_owned(), field: field.into(), reason: reason.into() }
 }
 
 /// The field name of attribute `name` of `location` (`/` for the root).

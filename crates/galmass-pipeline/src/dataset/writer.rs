@@ -8,6 +8,7 @@ use hdf5::types::VarLenUnicode;
 use ndarray::{s, Array1, Array2, Array4, ArrayView1, Axis};
 
 use super::unit::{InputMeta, UnitRows};
+use crate::h5::{bad_file, h5err, read_scalar, read_str, text, write_array, write_scalar, write_str};
 use crate::PipelineError;
 
 type Result<T> = std::result::Result<T, PipelineError>;
@@ -15,55 +16,8 @@ type Result<T> = std::result::Result<T, PipelineError>;
 /// Format name of a unit file.
 pub const UNIT_FORMAT: &str = "galmass-dataset-unit";
 
-pub(crate) fn h5err(path: &Path, context: impl Into<String>) -> impl FnOnce(hdf5::Error) -> PipelineError {
-    let (path, context) = (path.to_owned(), context.into());
-    move |source| PipelineError::Hdf5 { path, context, source }
-}
-
-fn missing(path: &Path, field: &str, reason: impl Into<String>) -> PipelineError {
-    PipelineError::BadFile { path: path.to_owned(), field: field.into(), reason: reason.into() }
-}
-
-pub(crate) fn text(path: &Path, value: &str) -> Result<VarLenUnicode> {
-    value.parse::<VarLenUnicode>().map_err(|e| missing(path, "string", format!("cannot store {value:?}: {e}")))
-}
-
-pub(crate) fn write_str_attr(path: &Path, loc: &hdf5::Location, name: &str, value: &str) -> Result<()> {
-    let v = text(path, value)?;
-    loc.new_attr::<VarLenUnicode>()
-        .create(name)
-        .and_then(|a| a.write_scalar(&v))
-        .map_err(h5err(path, format!("writing attribute {name}")))
-}
-
-pub(crate) fn write_num_attr<T: hdf5::H5Type>(path: &Path, loc: &hdf5::Location, name: &str, value: T) -> Result<()> {
-    loc.new_attr::<T>()
-        .create(name)
-        .and_then(|a| a.write_scalar(&value))
-        .map_err(h5err(path, format!("writing attribute {name}")))
-}
-
-pub(crate) fn write_vec_attr(path: &Path, loc: &hdf5::Location, name: &str, values: &[f64]) -> Result<()> {
-    loc.new_attr_builder()
-        .with_data(values)
-        .create(name)
-        .map(|_| ())
-        .map_err(h5err(path, format!("writing attribute {name}")))
-}
-
-pub(crate) fn read_str_attr(path: &Path, loc: &hdf5::Location, name: &str) -> Result<String> {
-    loc.attr(name)
-        .and_then(|a| a.read_scalar::<VarLenUnicode>())
-        .map(|v| v.as_str().to_owned())
-        .map_err(|e| missing(path, name, format!("attribute missing or not a string: {e}")))
-}
-
-pub(crate) fn read_num_attr<T: hdf5::H5Type>(path: &Path, loc: &hdf5::Location, name: &str) -> Result<T> {
-    loc.attr(name).and_then(|a| a.read_scalar::<T>()).map_err(|e| missing(path, name, format!("attribute: {e}")))
-}
-
 fn read_vec_attr(path: &Path, loc: &hdf5::Location, name: &str) -> Result<Vec<f64>> {
-    loc.attr(name).and_then(|a| a.read_raw::<f64>()).map_err(|e| missing(path, name, format!("attribute: {e}")))
+    loc.attr(name).and_then(|a| a.read_raw::<f64>()).map_err(|e| bad_file(path, name, format!("attribute: {e}")))
 }
 
 /// Creates an HDF5 file without object timestamps (so equal contents give equal bytes).
@@ -102,27 +56,27 @@ fn write_strings(path: &Path, file: &hdf5::File, name: &str, values: &[String]) 
 }
 
 fn write_input_meta(path: &Path, ds: &hdf5::Dataset, meta: &InputMeta) -> Result<()> {
-    write_str_attr(path, ds, "axes", "projection,channel,y,x")?;
-    write_str_attr(path, ds, "unit", &meta.unit)?;
-    write_str_attr(path, ds, "x_label", &meta.x_label)?;
-    write_str_attr(path, ds, "y_label", &meta.y_label)?;
-    write_vec_attr(path, ds, "x_range", &meta.x_range)?;
-    write_vec_attr(path, ds, "y_range", &meta.y_range)?;
-    write_str_attr(path, ds, "recipe", &meta.recipe)
+    write_str(path, ds, "axes", "projection,channel,y,x")?;
+    write_str(path, ds, "unit", &meta.unit)?;
+    write_str(path, ds, "x_label", &meta.x_label)?;
+    write_str(path, ds, "y_label", &meta.y_label)?;
+    write_array(path, ds, "x_range", &meta.x_range)?;
+    write_array(path, ds, "y_range", &meta.y_range)?;
+    write_str(path, ds, "recipe", &meta.recipe)
 }
 
 fn read_input_meta(path: &Path, ds: &hdf5::Dataset) -> Result<InputMeta> {
     let range = |name: &str| -> Result<[f64; 2]> {
         let v = read_vec_attr(path, ds, name)?;
-        (v.len() == 2).then(|| [v[0], v[1]]).ok_or_else(|| missing(path, name, "not two numbers"))
+        (v.len() == 2).then(|| [v[0], v[1]]).ok_or_else(|| bad_file(path, name, "not two numbers"))
     };
     Ok(InputMeta {
-        unit: read_str_attr(path, ds, "unit")?,
-        x_label: read_str_attr(path, ds, "x_label")?,
-        y_label: read_str_attr(path, ds, "y_label")?,
+        unit: read_str(path, ds, "", "unit")?,
+        x_label: read_str(path, ds, "", "x_label")?,
+        y_label: read_str(path, ds, "", "y_label")?,
         x_range: range("x_range")?,
         y_range: range("y_range")?,
-        recipe: read_str_attr(path, ds, "recipe")?,
+        recipe: read_str(path, ds, "", "recipe")?,
     })
 }
 
@@ -140,20 +94,20 @@ pub struct UnitHeader {
 /// Writes one galaxy's rows as a unit file at `tmp` (the caller renames it into place).
 pub fn write_unit_to(tmp: &Path, header: &UnitHeader, rows: &UnitRows) -> Result<()> {
     let file = create_file(tmp)?;
-    write_str_attr(tmp, &file, "format", UNIT_FORMAT)?;
-    write_str_attr(tmp, &file, "recipe_hash", &header.recipe_hash)?;
-    write_str_attr(tmp, &file, "suite", &header.suite)?;
-    write_str_attr(tmp, &file, "key", &header.key)?;
-    write_num_attr(tmp, &file, "galaxy_id", rows.galaxy_id)?;
-    write_num_attr(tmp, &file, "n_projections", rows.len() as u64)?;
+    write_str(tmp, &file, "format", UNIT_FORMAT)?;
+    write_str(tmp, &file, "recipe_hash", &header.recipe_hash)?;
+    write_str(tmp, &file, "suite", &header.suite)?;
+    write_str(tmp, &file, "key", &header.key)?;
+    write_scalar(tmp, &file, "galaxy_id", rows.galaxy_id)?;
+    write_scalar(tmp, &file, "n_projections", rows.len() as u64)?;
     for ((name, data, meta), bad) in rows.inputs.iter().zip(&rows.non_finite) {
         let ds = write_nd(tmp, &file, &format!("inputs/{name}"), data)?;
         write_input_meta(tmp, &ds, meta)?;
-        write_num_attr(tmp, &ds, "non_finite_set_to_zero", *bad)?;
+        write_scalar(tmp, &ds, "non_finite_set_to_zero", *bad)?;
     }
     for (name, values, unit) in &rows.scalars {
         let ds = write_nd(tmp, &file, &format!("scalars/{name}"), values)?;
-        write_str_attr(tmp, &ds, "unit", unit)?;
+        write_str(tmp, &ds, "unit", unit)?;
     }
     for (name, values, radii) in &rows.targets {
         write_nd(tmp, &file, &format!("targets/{name}"), values)?;
@@ -184,16 +138,16 @@ pub fn read_unit(
     estimators: &[&'static str],
 ) -> Result<(UnitHeader, UnitRows)> {
     let file = hdf5::File::open(path).map_err(h5err(path, "opening the unit"))?;
-    let format = read_str_attr(path, &file, "format")?;
+    let format = read_str(path, &file, "", "format")?;
     if format != UNIT_FORMAT {
-        return Err(missing(path, "format", format!("{format:?} is not a dataset unit")));
+        return Err(bad_file(path, "format", format!("{format:?} is not a dataset unit")));
     }
     let header = UnitHeader {
-        recipe_hash: read_str_attr(path, &file, "recipe_hash")?,
-        suite: read_str_attr(path, &file, "suite")?,
-        key: read_str_attr(path, &file, "key")?,
+        recipe_hash: read_str(path, &file, "", "recipe_hash")?,
+        suite: read_str(path, &file, "", "suite")?,
+        key: read_str(path, &file, "", "key")?,
     };
-    let ds = |name: &str| file.dataset(name).map_err(|e| missing(path, name, format!("missing: {e}")));
+    let ds = |name: &str| file.dataset(name).map_err(|e| bad_file(path, name, format!("missing: {e}")));
     let read1 = |name: &str| -> Result<Array1<f64>> { ds(name)?.read_1d::<f64>().map_err(h5err(path, name)) };
     let read2 = |name: &str| -> Result<Array2<f64>> { ds(name)?.read_2d::<f64>().map_err(h5err(path, name)) };
     let mut rows_inputs = Vec::new();
@@ -205,9 +159,9 @@ pub fn read_unit(
             .read_dyn::<f32>()
             .map_err(h5err(path, &key))?
             .into_dimensionality()
-            .map_err(|e| missing(path, &key, e.to_string()))?;
+            .map_err(|e| bad_file(path, &key, e.to_string()))?;
         rows_inputs.push((name.clone(), data, read_input_meta(path, &d)?));
-        non_finite.push(read_num_attr::<u64>(path, &d, "non_finite_set_to_zero")?);
+        non_finite.push(read_scalar::<u64>(path, &d, "", "non_finite_set_to_zero")?);
     }
     let mut rows_scalars = Vec::new();
     for name in scalars {
@@ -229,7 +183,7 @@ pub fn read_unit(
         rows_estimators.push((name, cols));
     }
     let rows = UnitRows {
-        galaxy_id: read_num_attr(path, &file, "galaxy_id")?,
+        galaxy_id: read_scalar(path, &file, "", "galaxy_id")?,
         inputs: rows_inputs,
         non_finite,
         scalars: rows_scalars,
@@ -245,12 +199,12 @@ pub fn read_unit(
         || rows.scalars.iter().any(|(_, v, _)| v.len() != n)
         || rows.targets.iter().any(|(_, v, r)| v.nrows() != n || r.nrows() != n);
     if bad {
-        return Err(missing(path, "rows", "datasets disagree on the number of projections"));
+        return Err(bad_file(path, "rows", "datasets disagree on the number of projections"));
     }
     Ok((header, rows))
 }
 
-/// Running statistics of a column over the training split: mean, std, min, max (NaN ignored).
+/// Running statistics of a column: mean, std, min, max of the finite values, and how many were not finite.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Moments {
     n: f64,
@@ -258,11 +212,12 @@ pub(crate) struct Moments {
     sum2: f64,
     min: f64,
     max: f64,
+    non_finite: u64,
 }
 
 impl Default for Moments {
     fn default() -> Self {
-        Self { n: 0.0, sum: 0.0, sum2: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY }
+        Self { n: 0.0, sum: 0.0, sum2: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY, non_finite: 0 }
     }
 }
 
@@ -274,7 +229,14 @@ impl Moments {
             self.sum2 += v * v;
             self.min = self.min.min(v);
             self.max = self.max.max(v);
+        } else {
+            self.non_finite += 1;
         }
+    }
+
+    /// Values that were NaN or infinite (left out of the statistics).
+    pub(crate) fn non_finite(&self) -> u64 {
+        self.non_finite
     }
 
     pub(crate) fn row(&self) -> [f64; 4] {
@@ -492,7 +454,7 @@ impl DatasetWriter {
         let c = &self.columns;
         let n = self.written;
         for (ds, bad) in self.inputs.iter().zip(&self.non_finite) {
-            write_num_attr(&path, ds, "non_finite_set_to_zero", *bad)?;
+            write_scalar(&path, ds, "non_finite_set_to_zero", *bad)?;
         }
         write_1d(&path, file, "galaxy_id", ArrayView1::from(&c.galaxy_id))?;
         write_strings(&path, file, "suite", &c.suite)?;
@@ -505,31 +467,31 @@ impl DatasetWriter {
         write_1d(&path, file, "r_h_kpc", ArrayView1::from(&c.r_h_kpc))?;
         for (name, unit, values, _) in &c.scalars {
             let ds = write_nd(&path, file, &format!("scalars/{name}"), &Array1::from(values.clone()))?;
-            write_str_attr(&path, &ds, "unit", unit)?;
+            write_str(&path, &ds, "unit", unit)?;
         }
         for ((name, values, radii, _), t) in c.targets.iter().zip(&self.header.targets) {
             let k = t.radii.len();
             let v = Array2::from_shape_vec((n, k), values.clone())
                 .map_err(|e| PipelineError::invalid(name, e.to_string()))?;
             let ds = write_nd(&path, file, &format!("targets/{name}"), &v)?;
-            write_str_attr(&path, &ds, "unit", t.quantity.unit())?;
-            write_str_attr(
+            write_str(&path, &ds, "unit", t.quantity.unit())?;
+            write_str(
                 &path,
                 &ds,
                 "quantity",
                 &serde_json::to_string(&t.quantity).unwrap_or_default().replace('"', ""),
             )?;
-            write_vec_attr(&path, &ds, "radii", &t.radii)?;
-            write_str_attr(&path, &ds, "radius_unit", t.radius_unit.name())?;
+            write_array(&path, &ds, "radii", &t.radii)?;
+            write_str(&path, &ds, "radius_unit", t.radius_unit.name())?;
             let r = Array2::from_shape_vec((n, k), radii.clone())
                 .map_err(|e| PipelineError::invalid(name, e.to_string()))?;
             let ds = write_nd(&path, file, &format!("radii/{name}"), &r)?;
-            write_str_attr(&path, &ds, "unit", "kpc")?;
+            write_str(&path, &ds, "unit", "kpc")?;
         }
         for (name, cols) in &c.estimators {
             for (col, values) in ESTIMATOR_COLUMNS.iter().zip(cols) {
                 let ds = write_nd(&path, file, &format!("estimators/{name}/{col}"), &Array1::from(values.clone()))?;
-                write_str_attr(&path, &ds, "unit", if *col == "radius_kpc" { "kpc" } else { "Msun" })?;
+                write_str(&path, &ds, "unit", if *col == "radius_kpc" { "kpc" } else { "Msun" })?;
             }
         }
         // Normalisation over the training split.
@@ -537,9 +499,9 @@ impl DatasetWriter {
         let norm = |group: &str, name: &str, rows: Vec<[f64; 4]>| -> Result<()> {
             let table = Array2::from_shape_fn((rows.len(), 4), |(i, k)| rows[i][k]);
             let ds = write_nd(&path, file, &format!("normalisation/{group}/{name}"), &table)?;
-            write_str_attr(&path, &ds, "columns", "mean,std,min,max")?;
-            write_str_attr(&path, &ds, "split", "train")?;
-            write_num_attr(&path, &ds, "n_rows", n_train)
+            write_str(&path, &ds, "columns", "mean,std,min,max")?;
+            write_str(&path, &ds, "split", "train")?;
+            write_scalar(&path, &ds, "n_rows", n_train)
         };
         for ((name, ..), m) in self.header.inputs.iter().zip(&self.input_moments) {
             norm("inputs", name, vec![m.row()])?;
@@ -551,11 +513,11 @@ impl DatasetWriter {
             norm("targets", name, ms.iter().map(Moments::row).collect())?;
         }
         for (name, value) in &self.header.text_attrs {
-            write_str_attr(&path, file, name, value)?;
+            write_str(&path, file, name, value)?;
         }
-        write_num_attr(&path, file, "version", 1u32)?;
-        write_num_attr(&path, file, "seed", self.header.seed)?;
-        write_num_attr(&path, file, "n_projections", n as u64)?;
+        write_scalar(&path, file, "version", 1u32)?;
+        write_scalar(&path, file, "seed", self.header.seed)?;
+        write_scalar(&path, file, "n_projections", n as u64)?;
         file.flush().map_err(h5err(&path, "flushing"))?;
         Ok(())
     }

@@ -40,10 +40,9 @@ use galmass_core::atomic::write_atomic_with;
 use galmass_core::params::Params;
 use galmass_mock::kde::GridSampling;
 use galmass_mock::star_maps::{StarMapParams, StarMaps};
-use galmass_snapshot::gadget_hdf5::{read_string_attr, StringAttrError};
-use hdf5::types::VarLenUnicode;
 use ndarray::Array2;
 
+use crate::h5::{h5err, missing, read_scalar, read_str, write_array, write_scalar, write_str};
 use crate::PipelineError;
 
 pub mod hi;
@@ -118,42 +117,6 @@ impl Products {
 }
 
 type Result<T> = std::result::Result<T, PipelineError>;
-
-fn h5err(path: &Path, context: impl Into<String>) -> impl FnOnce(hdf5::Error) -> PipelineError {
-    let (path, context) = (path.to_owned(), context.into());
-    move |source| PipelineError::Hdf5 { path, context, source }
-}
-
-fn text(path: &Path, value: &str) -> Result<VarLenUnicode> {
-    value.parse::<VarLenUnicode>().map_err(|e| PipelineError::BadFile {
-        path: path.to_owned(),
-        field: "string attribute".into(),
-        reason: format!("cannot store {value:?} as an HDF5 string: {e}"),
-    })
-}
-
-fn write_str(path: &Path, loc: &hdf5::Location, name: &str, value: &str) -> Result<()> {
-    let v = text(path, value)?;
-    loc.new_attr::<VarLenUnicode>()
-        .create(name)
-        .and_then(|a| a.write_scalar(&v))
-        .map_err(h5err(path, format!("writing attribute {name}")))
-}
-
-fn write_scalar<T: hdf5::H5Type>(path: &Path, loc: &hdf5::Location, name: &str, value: T) -> Result<()> {
-    loc.new_attr::<T>()
-        .create(name)
-        .and_then(|a| a.write_scalar(&value))
-        .map_err(h5err(path, format!("writing attribute {name}")))
-}
-
-fn write_array(path: &Path, loc: &hdf5::Location, name: &str, values: &[f64]) -> Result<()> {
-    loc.new_attr_builder()
-        .with_data(values)
-        .create(name)
-        .map(|_| ())
-        .map_err(h5err(path, format!("writing attribute {name}")))
-}
 
 /// Writes `products` to `path` atomically (layout: module docs). The file is replaced as a whole.
 pub fn write_products(path: &Path, products: &Products) -> Result<()> {
@@ -232,31 +195,6 @@ fn write_star_maps(path: &Path, file: &hdf5::File, product: &StarMapsProduct) ->
             .map_err(h5err(path, format!("linking /{name} to /stars/{name}")))?;
     }
     Ok(())
-}
-
-fn read_str(path: &Path, loc: &hdf5::Location, where_: &str, name: &str) -> Result<String> {
-    let attr = loc.attr(name).map_err(|_| missing(path, where_, name))?;
-    read_string_attr(&attr).map_err(|e| PipelineError::BadFile {
-        path: path.to_owned(),
-        field: format!("{where_}{name}"),
-        reason: match e {
-            StringAttrError::Hdf5(e) => format!("not a string: {e}"),
-            StringAttrError::NotAString(found) => format!("expected a string attribute, got {found}"),
-        },
-    })
-}
-
-fn read_scalar<T: hdf5::H5Type>(path: &Path, loc: &hdf5::Location, where_: &str, name: &str) -> Result<T> {
-    let attr = loc.attr(name).map_err(|_| missing(path, where_, name))?;
-    attr.read_scalar::<T>().map_err(|e| PipelineError::BadFile {
-        path: path.to_owned(),
-        field: format!("{where_}{name}"),
-        reason: format!("expected a scalar of type {}: {e}", std::any::type_name::<T>()),
-    })
-}
-
-fn missing(path: &Path, where_: &str, name: &str) -> PipelineError {
-    PipelineError::BadFile { path: path.to_owned(), field: format!("{where_}{name}"), reason: "missing".into() }
 }
 
 fn read_los(path: &Path, loc: &hdf5::Location) -> Result<[f64; 3]> {
@@ -372,6 +310,7 @@ pub fn read_products(path: &Path) -> Result<Products> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hdf5::types::VarLenUnicode;
 
     fn sample() -> Products {
         let params = StarMapParams::EXPOSITO2026;
