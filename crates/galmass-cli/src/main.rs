@@ -3,6 +3,7 @@
 //! Run `galmass --help` for the subcommands. Logs go to stderr through `tracing` (`-v`, `-vv`, or `RUST_LOG`).
 
 mod dataset_cmd;
+mod experiment_cmd;
 mod flow_cmd;
 mod gbdt_cmd;
 mod maps_cmd;
@@ -74,6 +75,14 @@ enum Command {
         #[command(subcommand)]
         cmd: dataset_cmd::DatasetCommand,
     },
+    /// Train every model of an experiment (configs/experiments/*.toml) on a dataset: the papers' networks with a
+    /// masked-autoregressive-flow posterior head on their penultimate features, and GBDTs on scalar columns, one
+    /// unit per model and training set (the cross-suite matrix in one command). Resumes: trained units are kept.
+    Train(experiment_cmd::TrainArgs),
+    /// Evaluate a trained run on every suite of its dataset, with the classic estimators on the same projections:
+    /// records with bootstrap bands over galaxies (summary.json), Markdown and CSV tables, PNG figures, the
+    /// papers' claims checked and their published values next to ours (report.md).
+    Evaluate(experiment_cmd::EvaluateArgs),
     /// Masked autoregressive flow posteriors (sarrato2025's MAF): `galmass flow train` fits q(targets | context)
     /// on a CSV table, `galmass flow sample` draws from it for each row of contexts, `galmass flow log-prob`
     /// evaluates its log-density.
@@ -212,6 +221,8 @@ fn run() -> Result<()> {
         Command::Gbdt { cmd } => gbdt_cmd::run(&cmd),
         Command::Flow { cmd } => flow_cmd::run(&cmd),
         Command::Dataset { cmd } => dataset_cmd::run(&cmd),
+        Command::Train(args) => experiment_cmd::train(&args),
+        Command::Evaluate(args) => experiment_cmd::evaluate(&args),
         Command::Synth(args) => synth_cmd::run(&args),
         Command::Inspect(args) => snapshot_cmd::run_inspect(&args),
         Command::Extract(args) => snapshot_cmd::extract(&args),

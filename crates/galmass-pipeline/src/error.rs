@@ -24,6 +24,15 @@ pub enum PipelineError {
     /// An estimator failed.
     #[error(transparent)]
     Estimators(#[from] galmass_estimators::error::EstimatorError),
+    /// A network or flow failed (training, prediction, checkpoint).
+    #[error(transparent)]
+    Models(#[from] galmass_models::ModelError),
+    /// A GBDT failed.
+    #[error(transparent)]
+    Gbdt(#[from] galmass_estimators::gbdt::GbdtError),
+    /// A metric could not be computed.
+    #[error(transparent)]
+    Metrics(#[from] galmass_metrics::MetricsError),
     /// The estimators failed on one projection of a galaxy file.
     #[error("{}: cannot estimate masses along {los:?}: {source}", path.display())]
     Estimate {

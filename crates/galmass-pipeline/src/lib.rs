@@ -31,6 +31,7 @@
 pub mod dataset;
 pub mod error;
 pub mod estimate;
+pub mod experiment;
 mod h5;
 pub mod hi;
 pub mod info;
