@@ -120,6 +120,9 @@ pub struct ModelSpec {
     /// Boosting rounds of a GBDT (default chu2024's 500, Table 3).
     #[serde(default)]
     pub num_boost_round: Option<usize>,
+    /// Fewest rows in a GBDT leaf (default chu2024's 20, Table 3).
+    #[serde(default)]
+    pub min_data_in_leaf: Option<usize>,
 }
 
 fn yes() -> bool {
@@ -338,7 +341,12 @@ impl ExperimentConfig {
     /// The GBDT parameters of `model`: chu2024's (Table 3), with its boosting rounds.
     pub fn gbdt_params(&self, model: &ModelSpec) -> GbdtParams {
         let base = GbdtParams::chu2024();
-        GbdtParams { num_boost_round: model.num_boost_round.unwrap_or(base.num_boost_round), seed: self.seed, ..base }
+        GbdtParams {
+            num_boost_round: model.num_boost_round.unwrap_or(base.num_boost_round),
+            min_data_in_leaf: model.min_data_in_leaf.unwrap_or(base.min_data_in_leaf),
+            seed: self.seed,
+            ..base
+        }
     }
 }
 

@@ -230,7 +230,9 @@ pub fn tarp_summary(
     bootstrap: usize,
     seed: u64,
 ) -> Result<TarpSummary> {
-    let params = TarpParams::default().check()?;
+    // tarp's default is n / 10 bins; small test sets get at least 2.
+    let n_bins = (theta.nrows() / 10).clamp(2, 100);
+    let params = TarpParams { num_alpha_bins: Some(n_bins), ..TarpParams::default() }.check()?;
     let boot = BootstrapParams { n_bootstrap: bootstrap, ..BootstrapParams::new(seed) }.check()?;
     let refs = References::UniformRandom { seed };
     let bands = tarp_coverage_bootstrap(samples.view(), theta.view(), refs, &params, &boot)?;

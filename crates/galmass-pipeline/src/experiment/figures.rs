@@ -27,6 +27,11 @@ fn slug(s: &str) -> String {
     column_slug(s)
 }
 
+/// A name shown literally in a title or label (galmass-plot reads `_` as a subscript).
+fn esc(s: &str) -> String {
+    s.replace('_', "\\_").replace('^', "\\^")
+}
+
 /// Predicted vs true for every column of a result (a panel per column, up to 4) and the log-ratio histogram.
 pub fn pred_vs_true(out: &Path, r: &UnitResult) -> Result<String> {
     let n_cols = r.truth.ncols();
@@ -44,7 +49,7 @@ pub fn pred_vs_true(out: &Path, r: &UnitResult) -> Result<String> {
         let lo = t.iter().chain(&p).copied().filter(|v| v.is_finite()).fold(f64::INFINITY, f64::min);
         let hi = t.iter().chain(&p).copied().filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max);
         let mut plot = Plot::new()
-            .title(r.unit.columns[j].replace('@', " at "))
+            .title(esc(&r.unit.columns[j].replace('@', " at ")))
             .x_label("log_{10} M_{true}")
             .y_label("log_{10} M_{pred}");
         if let Some((p16, p84)) = &r.interval {
@@ -100,7 +105,7 @@ pub fn ratio_vs_radius(out: &Path, r: &UnitResult, records: &[Record]) -> Result
         let x: Vec<f64> = rows.iter().map(|r| r.radius_over_rh.or(r.radius_kpc).unwrap_or(f64::NAN)).collect();
         let unit = if rows[0].radius_kpc.is_some() { "r [kpc]" } else { "r / R_h" };
         let mut plot = Plot::new()
-            .title(format!("{} on {}: {target}", r.unit.model, r.test_suite))
+            .title(esc(&format!("{} on {}: {target}", r.unit.model, r.test_suite)))
             .x_label(unit)
             .y_label("M_{pred} / M_{true}")
             .with(
@@ -165,8 +170,8 @@ pub fn errors_vs_radius(out: &Path, records: &[Record], test: &str, target: &str
             keys.push(k);
         }
     }
-    let mut rmse = Plot::new().title(format!("RMSE, {target} on {test}")).x_label("radius").y_label("RMSE [dex]");
-    let mut mae = Plot::new().title(format!("MAE, {target} on {test}")).x_label("radius").y_label("MAE [dex]");
+    let mut rmse = Plot::new().title(esc(&format!("RMSE, {target} on {test}"))).x_label("radius").y_label("RMSE [dex]");
+    let mut mae = Plot::new().title(esc(&format!("MAE, {target} on {test}"))).x_label("radius").y_label("MAE [dex]");
     let mut any = false;
     for (k, (model, train)) in keys.iter().enumerate() {
         let rows = radial(records, model, train, test, target);
@@ -175,7 +180,7 @@ pub fn errors_vs_radius(out: &Path, records: &[Record], test: &str, target: &str
         }
         let color = Color::palette(k);
         let x: Vec<f64> = rows.iter().map(|r| r.radius_over_rh.or(r.radius_kpc).unwrap_or(f64::NAN)).collect();
-        let label = format!("{model} ({train})");
+        let label = esc(&format!("{model} ({train})"));
         let col = |f: &dyn Fn(&Record) -> f64| rows.iter().map(|r| f(r)).collect::<Vec<f64>>();
         rmse = rmse
             .with(Band::new(&x, &col(&|r| r.rmse_band_dex[0]), &col(&|r| r.rmse_band_dex[1])).color(color))?
@@ -197,7 +202,7 @@ pub fn tarp(out: &Path, r: &UnitResult) -> Result<Option<String>> {
     let (Some(t), Some(cov)) = (&r.tarp, &r.coverage) else { return Ok(None) };
     let diag = [0.0, 1.0];
     let tarp_plot = Plot::new()
-        .title(format!("TARP: {} ({}) on {}", r.unit.model, r.unit.train_suites.join("+"), r.test_suite))
+        .title(esc(&format!("TARP: {} ({}) on {}", r.unit.model, r.unit.train_suites.join("+"), r.test_suite)))
         .x_label("credibility level α")
         .y_label("expected coverage")
         .x_range(0.0, 1.0)
@@ -238,56 +243,87 @@ pub fn gbdt(
     importance: &[(String, f64)],
     features: &Array2<f64>,
     feature_names: &[String],
-) -> Result<String> {
+) -> Result<Option<String>> {
     let mut lines = history_csv.lines();
     let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
     let rows: Vec<Vec<f64>> = lines.map(|l| l.split(',').map(|v| v.parse().unwrap_or(f64::NAN)).collect()).collect();
-    let mut loss = Plot::new().title(format!("GBDT loss, {column}")).x_label("iteration").y_label("loss");
+    let mut panels = Vec::new();
+    let mut loss = Plot::new().title(esc(&format!("GBDT loss, {column}"))).x_label("iteration").y_label("loss");
+    let mut any_loss = false;
     for (k, name) in header.iter().enumerate().skip(1) {
         let x: Vec<f64> = rows.iter().map(|r| r[0]).collect();
         let y: Vec<f64> = rows.iter().map(|r| r.get(k).copied().unwrap_or(f64::NAN)).collect();
-        loss = loss.with(Line::new(&x, &y).color(Color::palette(k - 1)).label((*name).to_string()))?;
+        if y.iter().any(|v| v.is_finite()) {
+            loss = loss.with(Line::new(&x, &y).color(Color::palette(k - 1)).label(esc(name)))?;
+            any_loss = true;
+        }
+    }
+    if any_loss {
+        panels.push(loss);
     }
     let total: f64 = importance.iter().map(|(_, g)| g).sum::<f64>().max(f64::MIN_POSITIVE);
     let gains: Vec<f64> = importance.iter().map(|(_, g)| g / total).collect();
     let order_names: Vec<String> = importance.iter().map(|(n, _)| n.clone()).collect();
-    let imp = bars(
-        Plot::new()
-            .title(format!("gain importance: {}", order_names.join(" > ")))
-            .x_label("feature (ranked)")
-            .y_label("fraction of gain"),
-        &gains,
-        Color::TAB_GREEN,
-    )?;
-    let corr = pearson_correlation_matrix(features.view())?;
+    if !gains.is_empty() {
+        panels.push(bars(
+            Plot::new()
+                .title("gain importance")
+                .x_label(esc(&format!(
+                    "ranked: {}",
+                    order_names.iter().take(4).cloned().collect::<Vec<_>>().join(" > ")
+                )))
+                .y_label("fraction of gain")
+                .y_range(0.0, 1.0),
+            &gains,
+            Color::TAB_GREEN,
+        )?);
+    }
+    // A constant feature has no correlation: left out of the matrix (its row would be undefined).
     let n = feature_names.len();
-    let corr_plot = Plot::new()
-        .title(format!("feature correlation ({})", feature_names.join(", ")))
-        .x_label("feature index")
-        .y_label("feature index")
-        .with(
-            HeatMap::new(&corr.iter().copied().collect::<Vec<_>>(), n, n)
-                .extent(0.0, n as f64, 0.0, n as f64)
-                .colorbar("Pearson r"),
-        )?;
-    let figure = Figure::new(1800, 480).grid(1, 3).with(loss).with(imp).with(corr_plot);
-    save(&figure, out, &format!("{unit_id}_{}_gbdt.png", slug(column)))
+    if let (true, Ok(corr)) = (n > 0, pearson_correlation_matrix(features.view())) {
+        if corr.iter().any(|v| v.is_finite()) {
+            panels.push(
+                Plot::new()
+                    .title("feature correlation")
+                    .x_label(esc(&format!("0 = {}, {} = {}", feature_names[0], n - 1, feature_names[n - 1])))
+                    .y_label("feature index")
+                    .with(
+                        HeatMap::new(&corr.iter().copied().collect::<Vec<_>>(), n, n)
+                            .extent(0.0, n as f64, 0.0, n as f64)
+                            .colorbar("Pearson r"),
+                    )?,
+            );
+        }
+    }
+    if panels.is_empty() {
+        return Ok(None);
+    }
+    let mut figure = Figure::new(600 * panels.len() as u32, 480).grid(1, panels.len());
+    for p in panels {
+        figure.add(p);
+    }
+    save(&figure, out, &format!("{unit_id}_{}_gbdt.png", slug(column))).map(Some)
 }
 
 /// A few test projections' input maps, one panel per map and projection.
 pub fn example_maps(out: &Path, maps: &[(String, Array2<f32>)]) -> Result<Option<String>> {
+    maps_grid(out, maps, "example_inputs.png")
+}
+
+/// Titled maps in a grid of up to 4 columns (an even count keeps input/saliency pairs side by side), as `name`.
+pub fn maps_grid(out: &Path, maps: &[(String, Array2<f32>)], name: &str) -> Result<Option<String>> {
     if maps.is_empty() {
         return Ok(None);
     }
-    let cols = maps.len().min(5);
+    let cols = maps.len().min(4);
     let rows = maps.len().div_ceil(cols);
     let mut figure = Figure::new(300 * cols as u32, 300 * rows as u32).grid(rows, cols);
     for (title, map) in maps {
         let (h, w) = map.dim();
         let values: Vec<f64> = map.iter().map(|v| f64::from(*v)).collect();
-        figure.add(Plot::new().title(title.clone()).with(HeatMap::new(&values, h, w).colorbar(""))?);
+        figure.add(Plot::new().title(esc(title)).with(HeatMap::new(&values, h, w).colorbar(""))?);
     }
-    save(&figure, out, "example_inputs.png").map(Some)
+    save(&figure, out, name).map(Some)
 }
 
 /// Figures of every result of `evaluation`, written under `out/figures/`; returns (caption, file) pairs.

@@ -288,22 +288,69 @@ pub fn write_report(
             )
             .unwrap_or_default();
             let imp = evaluation.importance.get(&format!("{}/{column}", u.id)).cloned().unwrap_or_default();
-            let f = figures::gbdt(out, &u.id, column, &hist, &imp, &x, &u.scalars)?;
-            figs.push((
-                format!("GBDT {} for {column}: loss curves, gain importance, feature correlations", u.model),
-                f,
-            ));
+            if let Some(f) = figures::gbdt(out, &u.id, column, &hist, &imp, &x, &u.scalars)? {
+                let caption =
+                    format!("GBDT {} for {column}: loss curves, gain importance, feature correlations", u.model);
+                figs.push((caption, f));
+            }
         }
     }
     if let Some(f) = example_maps(out, evaluation, data)? {
         figs.insert(0, ("Example input maps of test projections".into(), f));
     }
+    figs.extend(smoothgrad_maps(out, evaluation, data, run_dir)?);
     for (caption, file) in &figs {
         let _ = writeln!(md, "### {caption}\n\n![{caption}]({file})\n");
     }
     let path = out.join("report.md");
     write_bytes_atomic(&path, md.as_bytes())?;
     Ok(path)
+}
+
+/// SmoothGrad sensitivity maps (Smilkov et al. 2017; delosrios2023 §4) of the models that ask for them: the first
+/// test projection's inputs next to the gradient of the middle output column, averaged over 16 noisy copies (noise
+/// 10% of each map's range).
+fn smoothgrad_maps(
+    out: &Path,
+    evaluation: &Evaluation,
+    data: &ExperimentData,
+    run_dir: &Path,
+) -> Result<Vec<(String, String)>> {
+    let mut made = Vec::new();
+    let config = &evaluation.run.experiment;
+    for spec in config.models.iter().filter(|m| m.smoothgrad) {
+        let Some(r) = evaluation.results.iter().find(|r| r.unit.model == spec.name && !r.rows.is_empty()) else {
+            continue;
+        };
+        let unit = &r.unit;
+        let dir = run_dir.join("units").join(&unit.id).join("cnn");
+        let (net, _) =
+            galmass_models::regressor::Regressor::load(&dir, galmass_models::ComputeDevice::preferred(), None)?;
+        let rows = &r.rows[..1];
+        let source = data.source(rows, &unit.maps, &unit.map_scaling, unit.downsample, &unit.scalars, &unit.targets)?;
+        let batch = galmass_models::data::BatchSource::batch(&source, &[0])?;
+        let output = unit.columns.len() / 2;
+        let grads = net.smoothgrad(&batch, output, 16, 0.1, config.seed)?;
+        let mut panels = Vec::new();
+        for name in &unit.maps {
+            let (Some(input), Some(grad)) = (batch.inputs.get(name), grads.get(name)) else { continue };
+            let slice = |a: &ndarray::ArrayD<f32>| -> Option<ndarray::Array2<f32>> {
+                a.slice(ndarray::s![0, 0, .., ..]).into_dimensionality::<ndarray::Ix2>().ok().map(|v| v.to_owned())
+            };
+            if let (Some(i), Some(g)) = (slice(input), slice(grad)) {
+                panels.push((format!("{name} (scaled)"), i));
+                panels.push((format!("{name}: SmoothGrad of {}", unit.columns[output]), g.mapv(f32::abs)));
+            }
+        }
+        if panels.is_empty() {
+            continue;
+        }
+        let name = format!("{}_smoothgrad.png", unit.id);
+        if let Some(f) = figures::maps_grid(out, &panels, &name)? {
+            made.push((format!("SmoothGrad sensitivity of {} on a {} test projection", unit.model, r.test_suite), f));
+        }
+    }
+    Ok(made)
 }
 
 /// The maps of the first few test projections of the first network unit.

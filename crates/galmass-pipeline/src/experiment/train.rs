@@ -355,7 +355,11 @@ fn train_network(
         .then(|| data.source(&valid_rows, &maps, &map_scaling, spec.downsample, &scalars, &spec.targets))
         .transpose()?;
     let n_parameters = arch.n_parameters();
-    let train_config = config.train_config(Some(spec));
+    let mut train_config = config.train_config(Some(spec));
+    // Batch norm cannot train on a batch of one row: widen the batch until no epoch ends with one.
+    while train_rows.len() > 1 && train_rows.len() % train_config.batch_size == 1 {
+        train_config.batch_size += 1;
+    }
     let mut net = Regressor::new(arch, &columns, device, config.seed)?;
     let history =
         net.fit(&train, valid.as_ref().map(|v| v as &dyn galmass_models::data::BatchSource), &train_config.check()?)?;
