@@ -257,10 +257,10 @@ fn map_lines(md: &str, mask: &[bool], f: impl Fn(&str) -> String) -> String {
 }
 
 const CSS: &str = "\
-body { max-width: 60rem; margin: 2rem auto; padding: 0 1rem; font-family: system-ui, -apple-system, 'Segoe UI', \
+body { max-width: 84rem; margin: 2rem auto; padding: 0 1rem; font-family: system-ui, -apple-system, 'Segoe UI', \
 sans-serif; line-height: 1.5; color: #1b1b1b; }
 h1, h2, h3 { line-height: 1.25; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin-top: 2.5rem; }
-table { border-collapse: collapse; margin: 1rem 0; font-size: .92rem; display: block; overflow-x: auto; }
+table { border-collapse: collapse; margin: 1rem 0; font-size: .85rem; display: block; overflow-x: auto; }
 th, td { border: 1px solid #bbb; padding: .25rem .6rem; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; } tr:nth-child(even) td { background: #fafafa; }
 img { max-width: 100%; height: auto; }

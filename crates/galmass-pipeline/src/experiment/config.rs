@@ -235,7 +235,7 @@ impl FlowSettings {
 }
 
 /// How the evaluation measures.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EvaluationSettings {
     /// Bootstrap replicates of every band, resampling galaxies (default [`DEFAULT_BOOTSTRAP`]).
@@ -244,11 +244,30 @@ pub struct EvaluationSettings {
     pub posterior_samples: usize,
     /// Test projections whose maps are drawn as examples (default 3).
     pub example_maps: usize,
+    /// Subsets of each test set measured on their own as well (exposito2026 §4.3-4.4; default none).
+    pub subsets: Vec<Subset>,
+}
+
+/// A way of cutting a test set into subsets, each measured on its own (records with `subset` set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Subset {
+    /// Inclination bins 0-30, 30-60, 60-90 degrees (datasets whose lines of sight are an inclination series).
+    Inclination,
+    /// Below and above the test set's median true mass at the middle radius of the first target.
+    Mass,
+    /// Rotation- (v_cold / sigma_cold > 1) or dispersion-supported gas, from the dataset's scalars.
+    KinematicSupport,
 }
 
 impl Default for EvaluationSettings {
     fn default() -> Self {
-        Self { bootstrap: DEFAULT_BOOTSTRAP, posterior_samples: DEFAULT_POSTERIOR_SAMPLES, example_maps: 3 }
+        Self {
+            bootstrap: DEFAULT_BOOTSTRAP,
+            posterior_samples: DEFAULT_POSTERIOR_SAMPLES,
+            example_maps: 3,
+            subsets: Vec::new(),
+        }
     }
 }
 

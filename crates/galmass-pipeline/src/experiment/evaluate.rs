@@ -100,6 +100,9 @@ pub struct Record {
     pub tarp_diagonal_inside: Option<bool>,
     /// Fraction of truths inside the central 68% posterior interval of this column.
     pub coverage_68: Option<f64>,
+    /// The subset of the test set measured (`inclination:0-30`, `mass:low`, `support:rotation`, ...; `null`: all).
+    #[serde(default)]
+    pub subset: Option<String>,
 }
 
 /// The measurements of one set of projections, before they become a [`Record`].
@@ -199,7 +202,62 @@ pub fn record(key: &RecordKey, m: &Measured, bootstrap: usize, seed: u64) -> Res
         tarp_band: None,
         tarp_diagonal_inside: None,
         coverage_68: None,
+        subset: None,
     }))
+}
+
+/// The subsets of a test set's rows (local indices) by `how`; empty when the dataset cannot say.
+pub fn subsets(
+    data: &ExperimentData,
+    rows: &[usize],
+    truth: &Array2<f64>,
+    how: super::config::Subset,
+) -> Result<Vec<(String, Vec<usize>)>> {
+    use super::config::Subset;
+    let mut out = Vec::new();
+    match how {
+        Subset::Inclination => {
+            let config = crate::dataset::config::DatasetConfig::from_toml(&data.file.provenance().config, "dataset")?;
+            let galmass_core::geometry::DirectionSet::InclinationSeries { n, min_deg, max_deg, .. } =
+                config.projections
+            else {
+                return Ok(out);
+            };
+            let index = data.file.projection_index()?;
+            let step = if n > 1 { (max_deg - min_deg) / (n - 1) as f64 } else { 0.0 };
+            for (lo, hi) in [(0.0, 30.0), (30.0, 60.0), (60.0, 90.01)] {
+                let pick: Vec<usize> = (0..rows.len())
+                    .filter(|&k| {
+                        let inc = min_deg + step * index[rows[k]] as f64;
+                        inc >= lo && inc < hi
+                    })
+                    .collect();
+                out.push((format!("inclination:{lo:.0}-{:.0}", hi.min(90.0)), pick));
+            }
+        }
+        Subset::Mass => {
+            if truth.ncols() == 0 {
+                return Ok(out);
+            }
+            let col: Vec<f64> = truth.column(truth.ncols() / 2).to_vec();
+            let mut sorted = col.clone();
+            let _ = sort_finite(&mut sorted);
+            let Some(median) = percentile_sorted(&sorted, 50.0) else { return Ok(out) };
+            out.push(("mass:low".into(), (0..rows.len()).filter(|&k| col[k] < median).collect()));
+            out.push(("mass:high".into(), (0..rows.len()).filter(|&k| col[k] >= median).collect()));
+        }
+        Subset::KinematicSupport => {
+            let names = data.file.scalars();
+            if !(names.iter().any(|n| n == "v_cold") && names.iter().any(|n| n == "sigma_cold")) {
+                return Ok(out);
+            }
+            let v = data.scalars(&["v_cold".into(), "sigma_cold".into()], rows)?;
+            let ratio: Vec<f64> = v.outer_iter().map(|r| r[0] / r[1]).collect();
+            out.push(("support:rotation".into(), (0..rows.len()).filter(|&k| ratio[k] > 1.0).collect()));
+            out.push(("support:dispersion".into(), (0..rows.len()).filter(|&k| ratio[k] <= 1.0).collect()));
+        }
+    }
+    Ok(out)
 }
 
 /// TARP of posterior `samples` `(n_samples, n, D)` against `theta` `(n, D)`: the largest deviation, its bootstrap
@@ -332,7 +390,7 @@ pub fn evaluate_run(run_dir: &Path, dataset: Option<&Path>) -> Result<Evaluation
         ));
     }
     let config = &run.experiment;
-    let settings = config.evaluation;
+    let settings = config.evaluation.clone();
     let device = ComputeDevice::preferred();
     let suites = data.suites();
     let paper = config.paper.clone();
@@ -476,6 +534,35 @@ pub fn evaluate_run(run_dir: &Path, dataset: Option<&Path>) -> Result<Evaluation
                                 r.coverage_68 = Some(c[[j, k68]]);
                             }
                         }
+                        records.push(r);
+                    }
+                }
+            }
+            let mut cuts = Vec::new();
+            for how in &settings.subsets {
+                cuts.extend(subsets(&data, &rows, &truth, *how)?);
+            }
+            for (label, local) in cuts.iter().filter(|(_, l)| !l.is_empty()) {
+                for (j, column) in columns.iter().enumerate() {
+                    let (target, radius) = split_column(column);
+                    let radius_unit = target_infos.get(&target).map_or("r_h".to_string(), |i| i.radius_unit.clone());
+                    let key = RecordKey {
+                        paper: paper.clone(),
+                        model: unit.model.clone(),
+                        train_suite: unit.train_suites.join("+"),
+                        test_suite: suite.clone(),
+                        target,
+                        radius,
+                        radius_unit,
+                        estimate: estimate.to_string(),
+                    };
+                    let m = Measured {
+                        truth: local.iter().map(|&k| truth[[k, j]]).collect(),
+                        pred: local.iter().map(|&k| pred[[k, j]]).collect(),
+                        galaxy: local.iter().map(|&k| galaxy[k]).collect(),
+                    };
+                    if let Some(mut r) = record(&key, &m, settings.bootstrap, config.seed)? {
+                        r.subset = Some(label.clone());
                         records.push(r);
                     }
                 }

@@ -82,7 +82,8 @@ pub fn pred_vs_true(out: &Path, r: &UnitResult) -> Result<String> {
 fn radial<'a>(records: &'a [Record], model: &str, train: &str, test: &str, target: &str) -> Vec<&'a Record> {
     let mut v: Vec<&Record> = records
         .iter()
-        .filter(|r| r.model == model && r.train_suite == train && r.test_suite == test && r.target == target)
+        .filter(|r| r.subset.is_none() && r.model == model && r.train_suite == train && r.test_suite == test)
+        .filter(|r| r.target == target)
         .filter(|r| r.radius_over_rh.or(r.radius_kpc).is_some())
         .collect();
     v.sort_by(|a, b| {

@@ -42,13 +42,13 @@ pub fn records_csv(records: &[Record]) -> String {
     let mut s = String::from(
         "paper,model,train_suite,test_suite,target,radius_over_rh,radius_kpc,radius_unit,estimate,median_ratio,\
          median_ratio_lo,median_ratio_hi,p16_ratio,p84_ratio,scatter_dex,scatter_lo,scatter_hi,rmse_dex,rmse_lo,rmse_hi,\
-         mae_dex,bias_dex,n_projections,n_galaxies,tarp_max_dev,tarp_lo,tarp_hi,tarp_diagonal_inside,coverage_68\n",
+         mae_dex,bias_dex,n_projections,n_galaxies,tarp_max_dev,tarp_lo,tarp_hi,tarp_diagonal_inside,coverage_68,subset\n",
     );
     let o = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
     for r in records {
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.paper,
             r.model,
             r.train_suite,
@@ -78,6 +78,7 @@ pub fn records_csv(records: &[Record]) -> String {
             o(r.tarp_band.map(|b| b[1])),
             r.tarp_diagonal_inside.map_or(String::new(), |b| b.to_string()),
             o(r.coverage_68),
+            r.subset.as_deref().unwrap_or(""),
         );
     }
     s
@@ -155,7 +156,8 @@ pub fn closest<'a>(records: &'a [Record], p: &PublishedValue) -> Option<&'a Reco
     };
     records
         .iter()
-        .filter(|r| r.model == p.model && r.target == p.target && our_value(r, &p.statistic).is_some())
+        .filter(|r| r.subset.is_none() && r.model == p.model && r.target == p.target)
+        .filter(|r| our_value(r, &p.statistic).is_some())
         .filter(|r| suite_matches(&r.test_suite, &p.test_suite))
         .filter(|r| r.estimate == "classic" || suite_matches(&r.train_suite, &p.train_suite))
         .filter_map(|r| dist(r).map(|d| (d, r)))
