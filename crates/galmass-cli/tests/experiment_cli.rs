@@ -75,7 +75,7 @@ fn run_paper(paper: &str, root: &Path) -> (serde_json::Value, String) {
         assert!(lo <= hi, "{r}");
         let (p16, p84) = (r["p16_ratio"].as_f64().unwrap(), r["p84_ratio"].as_f64().unwrap());
         assert!(p16 <= r["median_ratio"].as_f64().unwrap() && r["median_ratio"].as_f64().unwrap() <= p84, "{r}");
-        if r["estimate"] == "posterior-median" {
+        if r["estimate"] == "posterior-median" && r["subset"].is_null() {
             assert!(r["tarp_max_dev"].as_f64().is_some(), "posterior record without TARP: {r}");
             assert_eq!(r["tarp_band"].as_array().unwrap().len(), 2);
         }
@@ -124,6 +124,10 @@ fn exposito2026_star_gas_and_stargas() {
         assert!(!records(&summary, model).is_empty(), "no {model} records");
     }
     assert!(md.contains("StarGas scatter below"), "{md}");
+    let subsets: Vec<_> = summary["records"].as_array().unwrap().iter().filter_map(|r| r["subset"].as_str()).collect();
+    for label in ["inclination:0-30", "inclination:60-90", "mass:low", "mass:high"] {
+        assert!(subsets.contains(&label), "no {label} records");
+    }
 }
 
 #[test]

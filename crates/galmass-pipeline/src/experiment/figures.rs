@@ -46,12 +46,21 @@ pub fn pred_vs_true(out: &Path, r: &UnitResult) -> Result<String> {
     for &j in &picks {
         let t: Vec<f64> = r.truth.column(j).to_vec();
         let p: Vec<f64> = r.pred.column(j).to_vec();
-        let lo = t.iter().chain(&p).copied().filter(|v| v.is_finite()).fold(f64::INFINITY, f64::min);
-        let hi = t.iter().chain(&p).copied().filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max);
+        let mut values: Vec<f64> = t.iter().chain(&p).copied().filter(|v| v.is_finite()).collect();
+        if let Some((p16, p84)) = &r.interval {
+            values.extend(p16.column(j).iter().chain(p84.column(j).iter()).copied().filter(|v| v.is_finite()));
+        }
+        let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let pad = 0.05 * (hi - lo).max(1e-3);
+        let (lo, hi) = (lo - pad, hi + pad);
         let mut plot = Plot::new()
             .title(esc(&r.unit.columns[j].replace('@', " at ")))
             .x_label("log_{10} M_{true}")
             .y_label("log_{10} M_{pred}");
+        if lo.is_finite() && hi > lo {
+            plot = plot.x_range(lo, hi).y_range(lo, hi);
+        }
         if let Some((p16, p84)) = &r.interval {
             // Posterior 16-84 intervals as vertical segments would clutter; show them as a band over sorted truth.
             let mut order: Vec<usize> = (0..t.len()).collect();
@@ -59,7 +68,8 @@ pub fn pred_vs_true(out: &Path, r: &UnitResult) -> Result<String> {
             let xs: Vec<f64> = order.iter().map(|&i| t[i]).collect();
             let l: Vec<f64> = order.iter().map(|&i| p16[[i, j]]).collect();
             let h: Vec<f64> = order.iter().map(|&i| p84[[i, j]]).collect();
-            plot = plot.with(Band::new(&xs, &l, &h).color(Color::TAB_BLUE).label("posterior 16-84"))?;
+            plot =
+                plot.with(Band::new(&xs, &l, &h).color(Color::rgba(0x1f, 0x77, 0xb4, 70)).label("posterior 16-84"))?;
         }
         plot = plot
             .with(Line::new(&[lo, hi], &[lo, hi]).color(Color::BLACK).dashed(true).label("1:1"))?
