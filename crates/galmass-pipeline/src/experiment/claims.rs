@@ -198,12 +198,12 @@ fn sarrato(records: &[Record]) -> Vec<Claim> {
         }
     };
     out.push(Claim {
-        text: "TARP within its band of the diagonal in-suite (calibrated)".into(),
+        text: "TARP in-suite: the diagonal inside the ECP's 95% simultaneous band over galaxies (calibrated)".into(),
         verdict: verdict(&inside),
         evidence: inside.iter().map(|c| c.1.clone()).collect::<Vec<_>>().join("; "),
     });
     out.push(Claim {
-        text: "TARP off the diagonal out of suite (miscalibrated on unseen physics)".into(),
+        text: "TARP out of suite: the diagonal outside that band (miscalibrated on unseen physics)".into(),
         verdict: verdict(&outside),
         evidence: outside.iter().map(|c| c.1.clone()).collect::<Vec<_>>().join("; "),
     });

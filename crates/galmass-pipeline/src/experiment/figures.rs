@@ -218,7 +218,7 @@ pub fn tarp(out: &Path, r: &UnitResult) -> Result<Option<String>> {
         .y_label("expected coverage")
         .x_range(0.0, 1.0)
         .y_range(0.0, 1.0)
-        .with(Band::new(&t.alpha, &t.ecp_low, &t.ecp_high).color(Color::TAB_BLUE).label("bootstrap 68%"))?
+        .with(Band::new(&t.alpha, &t.ecp_low, &t.ecp_high).color(Color::TAB_BLUE).label("95% simultaneous band"))?
         .with(Line::new(&t.alpha, &t.ecp).color(Color::TAB_BLUE).label(format!("ECP, max dev {:.3}", t.max_dev)))?
         .with(Line::new(&diag, &diag).color(Color::BLACK).dashed(true).label("calibrated"))?;
     let mut marginal = Plot::new()
