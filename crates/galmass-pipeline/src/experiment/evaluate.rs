@@ -295,12 +295,32 @@ pub fn tarp_summary(
     let full = tarp_coverage(samples.view(), theta.view(), refs, &params)?;
     let cred = full.credibility;
     let alpha = full.alpha;
-    // ECP(alpha) = fraction of credibilities below alpha (all of them at alpha = 1), tarp's cumulative histogram.
+    // ECP(alpha) = fraction of credibilities below alpha (all of them at alpha = 1), tarp's cumulative histogram:
+    // each projection's first level above its credibility, counted once per replicate and summed cumulatively.
+    let first_level: Vec<usize> = cred
+        .iter()
+        .map(|c| {
+            let k = alpha.partition_point(|a| a <= c);
+            if k == alpha.len() && *c <= 1.0 && alpha.last().is_some_and(|a| *a >= 1.0) {
+                alpha.len() - 1
+            } else {
+                k
+            }
+        })
+        .collect();
     let ecp_of = |idx: &[usize]| -> Vec<f64> {
+        let mut counts = vec![0usize; alpha.len() + 1];
+        for &i in idx {
+            counts[first_level[i]] += 1;
+        }
         let n = idx.len().max(1) as f64;
-        alpha
+        let mut running = 0usize;
+        counts[..alpha.len()]
             .iter()
-            .map(|a| idx.iter().filter(|&&i| cred[i] < *a || (*a >= 1.0 && cred[i] <= 1.0)).count() as f64 / n)
+            .map(|c| {
+                running += c;
+                running as f64 / n
+            })
             .collect()
     };
     let max_dev = |ecp: &[f64]| ecp.iter().zip(&alpha).map(|(e, a)| (e - a).abs()).fold(0.0, f64::max);
