@@ -157,7 +157,7 @@ pub fn ratio_vs_radius(out: &Path, r: &UnitResult, records: &[Record]) -> Result
                             .marker(Marker::Square)
                             .size(8.0)
                             .color(color)
-                            .label(c.model.clone()),
+                            .label(esc(&c.model)),
                     )?
                     .with(Line::new(&[rad, rad], &[c.p16_ratio, c.p84_ratio]).color(color))?;
             }
