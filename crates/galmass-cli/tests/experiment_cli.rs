@@ -150,4 +150,6 @@ fn delosrios2023_networks_on_128_pixel_stacks_with_smoothgrad() {
     assert!(c.iter().all(|r| r["radius_over_rh"].is_null() && r["radius_kpc"].as_f64().is_some()), "{c:?}");
     assert!(!records(&summary, "net-c:hi").is_empty());
     assert!(md.contains("SmoothGrad"), "{md}");
+    let tf = records(&summary, "tully_fisher");
+    assert!(tf.iter().any(|r| r["target"] == "v_rot_2rhsm" && r["median_ratio"].as_f64().unwrap() > 0.0), "{tf:?}");
 }

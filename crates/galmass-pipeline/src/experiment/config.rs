@@ -246,6 +246,9 @@ pub struct EvaluationSettings {
     pub example_maps: usize,
     /// Subsets of each test set measured on their own as well (exposito2026 §4.3-4.4; default none).
     pub subsets: Vec<Subset>,
+    /// delosrios2023 §5's Tully-Fisher baseline (Hall et al. 2012): needs the dataset targets `log10_mstar` (its
+    /// last radius taken as the whole galaxy) and `log10_mtot` at 2 R_hsm (default false).
+    pub tully_fisher: bool,
 }
 
 /// A way of cutting a test set into subsets, each measured on its own (records with `subset` set).
@@ -267,6 +270,7 @@ impl Default for EvaluationSettings {
             posterior_samples: DEFAULT_POSTERIOR_SAMPLES,
             example_maps: 3,
             subsets: Vec::new(),
+            tully_fisher: false,
         }
     }
 }

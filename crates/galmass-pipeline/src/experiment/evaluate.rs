@@ -615,6 +615,9 @@ pub fn evaluate_run(run_dir: &Path, dataset: Option<&Path>) -> Result<Evaluation
         }
     }
     records.extend(classic_records(&data, &run, &paper, settings.bootstrap, config.seed)?);
+    if settings.tully_fisher {
+        records.extend(tully_fisher_records(&data, &run, &paper, settings.bootstrap, config.seed)?);
+    }
     Ok(Evaluation { run, dataset: dataset_dir, records, results, importance, dropped })
 }
 
@@ -666,6 +669,59 @@ fn classic_records(
                 r.radius_over_rh = key.radius;
                 out.push(r);
             }
+        }
+    }
+    Ok(out)
+}
+
+/// delosrios2023 §5's Tully-Fisher baseline per suite, on the classic estimators' projections: the rotation velocity
+/// of Hall et al. 2012 from the stellar mass (the last radius of `log10_mstar`) against the circular velocity at
+/// 2 R_hsm from the total mass there (`log10_mtot` at radius 2 in `r_hsm`), as a record of target `v_rot_2rhsm`
+/// (the ratio is of velocities).
+fn tully_fisher_records(
+    data: &ExperimentData,
+    run: &RunRecord,
+    paper: &str,
+    bootstrap: usize,
+    seed: u64,
+) -> Result<Vec<Record>> {
+    use galmass_estimators::baselines::{true_vrot_kms, tully_fisher_vrot_kms};
+    let missing = |what: &str| PipelineError::invalid("evaluation.tully_fisher", format!("the dataset has no {what}"));
+    let mstar = data.file.target("log10_mstar").map_err(|_| missing("target log10_mstar"))?;
+    let mtot = data.file.target("log10_mtot").map_err(|_| missing("target log10_mtot"))?;
+    let info = data.file.target_info("log10_mtot")?;
+    let k = info
+        .radii
+        .iter()
+        .position(|r| (r - 2.0).abs() < 1e-9 && info.radius_unit == "r_hsm")
+        .ok_or_else(|| missing("log10_mtot at 2 r_hsm"))?;
+    let radii_kpc = data.file.target_radii_kpc("log10_mtot")?;
+    let last = mstar.ncols().checked_sub(1).ok_or_else(|| missing("radius of log10_mstar"))?;
+    let mut out = Vec::new();
+    for suite in data.suites() {
+        let (mut truth, mut pred, mut galaxy) = (Vec::new(), Vec::new(), Vec::new());
+        for r in classic_rows(data, run, &suite) {
+            let (ms, mt, r2) = (10f64.powf(mstar[[r, last]]), 10f64.powf(mtot[[r, k]]), radii_kpc[[r, k]]);
+            if let (Ok(v), Ok(t)) = (tully_fisher_vrot_kms(ms), true_vrot_kms(mt, 0.5 * r2)) {
+                if v > 0.0 && t > 0.0 {
+                    pred.push(v.log10());
+                    truth.push(t.log10());
+                    galaxy.push(data.galaxy_id[r]);
+                }
+            }
+        }
+        let key = RecordKey {
+            paper: paper.to_string(),
+            model: "tully_fisher".into(),
+            train_suite: "none".into(),
+            test_suite: suite.clone(),
+            target: "v_rot_2rhsm".into(),
+            radius: Some(2.0),
+            radius_unit: "r_hsm".into(),
+            estimate: "classic".into(),
+        };
+        if let Some(r) = record(&key, &Measured { truth, pred, galaxy }, bootstrap, seed)? {
+            out.push(r);
         }
     }
     Ok(out)
