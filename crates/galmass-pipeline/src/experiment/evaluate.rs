@@ -538,20 +538,24 @@ pub fn evaluate_run(run_dir: &Path, dataset: Option<&Path>) -> Result<Evaluation
             if let Some(p) = &point {
                 variants.push((format!("{}:point", unit.model), "network", p));
             }
+            // The key of output column `j` of `model` made by `estimate`.
+            let column_key = |model: &str, estimate: &str, j: usize| {
+                let (target, radius) = split_column(&columns[j]);
+                let radius_unit = target_infos.get(&target).map_or("r_h".to_string(), |i| i.radius_unit.clone());
+                RecordKey {
+                    paper: paper.clone(),
+                    model: model.to_string(),
+                    train_suite: unit.train_suites.join("+"),
+                    test_suite: suite.clone(),
+                    target,
+                    radius,
+                    radius_unit,
+                    estimate: estimate.to_string(),
+                }
+            };
             for (model, estimate, values) in variants {
-                for (j, column) in columns.iter().enumerate() {
-                    let (target, radius) = split_column(column);
-                    let radius_unit = target_infos.get(&target).map_or("r_h".to_string(), |i| i.radius_unit.clone());
-                    let key = RecordKey {
-                        paper: paper.clone(),
-                        model: model.clone(),
-                        train_suite: unit.train_suites.join("+"),
-                        test_suite: suite.clone(),
-                        target,
-                        radius,
-                        radius_unit,
-                        estimate: estimate.to_string(),
-                    };
+                for j in 0..columns.len() {
+                    let key = column_key(&model, estimate, j);
                     let m = Measured {
                         truth: truth.column(j).to_vec(),
                         pred: values.column(j).to_vec(),
@@ -578,19 +582,8 @@ pub fn evaluate_run(run_dir: &Path, dataset: Option<&Path>) -> Result<Evaluation
                 cuts.extend(subsets(&data, &rows, &truth, *how)?);
             }
             for (label, local) in cuts.iter().filter(|(_, l)| !l.is_empty()) {
-                for (j, column) in columns.iter().enumerate() {
-                    let (target, radius) = split_column(column);
-                    let radius_unit = target_infos.get(&target).map_or("r_h".to_string(), |i| i.radius_unit.clone());
-                    let key = RecordKey {
-                        paper: paper.clone(),
-                        model: unit.model.clone(),
-                        train_suite: unit.train_suites.join("+"),
-                        test_suite: suite.clone(),
-                        target,
-                        radius,
-                        radius_unit,
-                        estimate: estimate.to_string(),
-                    };
+                for j in 0..columns.len() {
+                    let key = column_key(&unit.model, estimate, j);
                     let m = Measured {
                         truth: local.iter().map(|&k| truth[[k, j]]).collect(),
                         pred: local.iter().map(|&k| pred[[k, j]]).collect(),
