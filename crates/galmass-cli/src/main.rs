@@ -9,6 +9,7 @@ mod gbdt_cmd;
 mod maps_cmd;
 mod maps_hi;
 mod maps_optical;
+mod rc_cmd;
 mod snapshot_cmd;
 mod synth_cmd;
 
@@ -135,13 +136,16 @@ enum Command {
 
 /// Arguments of `galmass estimate`.
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 struct EstimateArgs {
+    #[command(subcommand)]
+    method: Option<EstimateMethod>,
     /// The galaxy file.
-    #[arg(long)]
-    galaxy: PathBuf,
+    #[arg(long, required = true)]
+    galaxy: Option<PathBuf>,
     /// Line of sight as X,Y,Z in the box frame (from the observer to the galaxy; normalised for you).
-    #[arg(long, value_parser = parse_vec3, allow_hyphen_values = true)]
-    los: [f64; 3],
+    #[arg(long, value_parser = parse_vec3, allow_hyphen_values = true, required = true)]
+    los: Option<[f64; 3]>,
     /// Use a seeded random subsample of this many stars (default: every star).
     #[arg(long)]
     n_stars: Option<usize>,
@@ -161,6 +165,15 @@ struct EstimateArgs {
     /// Print one JSON object keyed by estimator instead of a table.
     #[arg(long)]
     json: bool,
+}
+
+/// Estimators other than the dispersion-based ones.
+#[derive(Debug, Subcommand)]
+enum EstimateMethod {
+    /// The rotation-curve baseline (delosrios2023 §5.6): tilted rings fitted to the HI velocity field (beam
+    /// smearing and asymmetric drift corrected), an exponential stellar disc fitted to the light, and a Bayesian
+    /// NFW + disc + gas decomposition by ensemble MCMC, with the enclosed dark and total masses.
+    Rc(rc_cmd::RcArgs),
 }
 
 fn parse_numbers(text: &str, n: usize) -> Result<Vec<f64>, String> {
@@ -316,9 +329,14 @@ fn estimate(args: &EstimateArgs) -> Result<()> {
     use galmass_estimators::classic::EstimatorParams;
     use galmass_pipeline::estimate::{estimate_galaxy, EstimateRequest};
     use galmass_pipeline::projection::ProjectionRequest;
-    let path = &args.galaxy;
+    if let Some(EstimateMethod::Rc(rc)) = &args.method {
+        return rc_cmd::run(rc);
+    }
+    let (Some(path), Some(los)) = (&args.galaxy, args.los) else {
+        anyhow::bail!("give --galaxy and --los (or a method such as `estimate rc`)");
+    };
     let request = EstimateRequest {
-        projection: ProjectionRequest { los: args.los, n_stars: args.n_stars, seed: args.seed },
+        projection: ProjectionRequest { los, n_stars: args.n_stars, seed: args.seed },
         velocity_error_kms: args.velocity_error_kms,
         params: EstimatorParams { at_rh_annulus: args.at_rh_annulus, n_bootstrap: args.n_bootstrap, seed: args.seed },
     };

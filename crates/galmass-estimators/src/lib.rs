@@ -8,7 +8,8 @@
 //! - [`baselines`]: the Tully-Fisher prediction of Hall et al. 2012 (delosrios2023 §5) and the power-law
 //!   log M* - log L fit (chu2024 §4);
 //! - [`gbdt`]: a LightGBM-class gradient boosted tree (chu2024 §2.3), with LightGBM's parameter names and
-//!   defaults, a JSON model file and a small CSV reader for feature tables.
+//!   defaults, a JSON model file and a small CSV reader for feature tables;
+//! - [`mcmc`]: an affine-invariant ensemble MCMC sampler (Goodman & Weare 2010, as emcee) and its diagnostics.
 //!
 //! ```
 //! use galmass_core::params::Params;
@@ -33,5 +34,7 @@ pub mod classic;
 pub mod dispersion;
 pub mod error;
 pub mod gbdt;
+pub mod mcmc;
+pub mod rc;
 
 pub use error::EstimatorError;

@@ -41,6 +41,7 @@ pub mod optical;
 pub mod photometry;
 pub mod products;
 pub mod projection;
+pub mod rc;
 pub mod suite;
 pub mod synth_plots;
 #[cfg(test)]
