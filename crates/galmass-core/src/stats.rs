@@ -93,10 +93,27 @@ pub fn sort_finite(values: &mut [f64]) -> Option<()> {
     Some(())
 }
 
+/// 1.4826 times the median absolute deviation of the finite values (the rms of Gaussian noise; 0 when none), the
+/// medians in numpy's convention.
+pub fn robust_rms(values: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+    let Some(median) = percentile_in_place(&mut v, 50.0) else { return 0.0 };
+    let mut deviations: Vec<f64> = v.iter().map(|x| (x - median).abs()).collect();
+    1.4826 * percentile_in_place(&mut deviations, 50.0).unwrap_or(0.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use approx::assert_abs_diff_eq;
+
+    #[test]
+    fn robust_rms_is_the_scaled_median_absolute_deviation() {
+        // Median 3, absolute deviations [2, 1, 0, 1, 97] with median 1; NaN is skipped.
+        let rms = robust_rms([1.0, 2.0, 3.0, 4.0, 100.0, f64::NAN].into_iter());
+        assert_abs_diff_eq!(rms, 1.4826, epsilon = 1e-12);
+        assert_eq!(robust_rms(std::iter::empty()), 0.0);
+    }
 
     #[test]
     fn percentiles_match_numpy_linear() {

@@ -188,11 +188,7 @@ pub fn hi_of_fits(path: &Path, request: &FitsHiRequest) -> Result<Products, Pipe
 /// 1.4826 times the median absolute deviation of the finite values (the rms of Gaussian noise; 0 when none), the
 /// medians by `galmass_core::stats` (numpy's convention).
 pub fn robust_rms(values: impl Iterator<Item = f64>) -> f64 {
-    use galmass_core::stats::percentile_in_place;
-    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
-    let Some(median) = percentile_in_place(&mut v, 50.0) else { return 0.0 };
-    let mut deviations: Vec<f64> = v.iter().map(|x| (x - median).abs()).collect();
-    1.4826 * percentile_in_place(&mut deviations, 50.0).unwrap_or(0.0)
+    galmass_core::stats::robust_rms(values)
 }
 
 /// Where the FITS files of [`write_hi_fits`] go for a products file `out`: `<out>.cube.fits` and

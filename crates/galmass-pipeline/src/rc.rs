@@ -275,18 +275,18 @@ pub fn rotation_curve_baseline(
         None
     };
 
-    let curve: Vec<CurvePoint> = rings
-        .rings
-        .iter()
-        .filter(|r| r.v_circ_kms.is_finite() && r.v_circ_kms > 0.0 && r.v_circ_err_kms.is_finite())
-        .map(|r| CurvePoint { radius_kpc: r.radius_kpc, v_kms: r.v_circ_kms, v_err_kms: r.v_circ_err_kms })
-        .collect();
+    // Rings with a usable circular velocity make the curve (and pick their gas terms).
     let keep: Vec<usize> = rings
         .rings
         .iter()
         .enumerate()
         .filter(|(_, r)| r.v_circ_kms.is_finite() && r.v_circ_kms > 0.0 && r.v_circ_err_kms.is_finite())
         .map(|(k, _)| k)
+        .collect();
+    let curve: Vec<CurvePoint> = keep
+        .iter()
+        .map(|&k| &rings.rings[k])
+        .map(|r| CurvePoint { radius_kpc: r.radius_kpc, v_kms: r.v_circ_kms, v_err_kms: r.v_circ_err_kms })
         .collect();
     let gas_for_fit = gas.as_ref().map(|g| GasComponent {
         v2_at_points: keep.iter().map(|&k| g.v2_at_points[k]).collect(),

@@ -19,7 +19,7 @@
 // `!(x > 0.0)` is meant: NaN must fail these checks, which `x <= 0.0` would let through.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, Axis};
 
 /// `image` convolved with a circular Gaussian of `fwhm_px` pixels (returned unchanged for `fwhm_px <= 0`); NaN
 /// pixels count as zero.
@@ -33,34 +33,28 @@ pub fn gaussian_smooth(image: ArrayView2<'_, f64>, fwhm_px: f64) -> Array2<f64> 
     let mut kernel: Vec<f64> = (-half..=half).map(|k| (-0.5 * (k as f64 / sigma).powi(2)).exp()).collect();
     let norm: f64 = kernel.iter().sum();
     kernel.iter_mut().for_each(|k| *k /= norm);
-    let (ny, nx) = clean.dim();
-    let mut rows = Array2::zeros((ny, nx));
-    for j in 0..ny {
-        for i in 0..nx {
-            let mut acc = 0.0;
-            for (t, k) in kernel.iter().enumerate() {
-                let ii = i as isize + t as isize - half;
-                if ii >= 0 && (ii as usize) < nx {
-                    acc += k * clean[[j, ii as usize]];
-                }
-            }
-            rows[[j, i]] = acc;
-        }
-    }
-    let mut out = Array2::zeros((ny, nx));
-    for j in 0..ny {
-        for i in 0..nx {
-            let mut acc = 0.0;
-            for (t, k) in kernel.iter().enumerate() {
-                let jj = j as isize + t as isize - half;
-                if jj >= 0 && (jj as usize) < ny {
-                    acc += k * rows[[jj as usize, i]];
-                }
-            }
-            out[[j, i]] = acc;
-        }
-    }
-    out
+    let rows = convolve_axis(clean.view(), &kernel, Axis(1));
+    convolve_axis(rows.view(), &kernel, Axis(0))
+}
+
+/// `image` convolved along `axis` with the odd-length `kernel` centred on its middle tap, zero beyond the edges.
+fn convolve_axis(image: ArrayView2<'_, f64>, kernel: &[f64], axis: Axis) -> Array2<f64> {
+    let half = (kernel.len() / 2) as isize;
+    let n = image.len_of(axis) as isize;
+    Array2::from_shape_fn(image.dim(), |(j, i)| {
+        let centre = if axis == Axis(0) { j } else { i } as isize;
+        kernel
+            .iter()
+            .enumerate()
+            .filter_map(|(t, k)| {
+                let at = centre + t as isize - half;
+                (0..n).contains(&at).then(|| {
+                    let at = at as usize;
+                    k * if axis == Axis(0) { image[[at, i]] } else { image[[j, at]] }
+                })
+            })
+            .sum()
+    })
 }
 
 /// The beam-smeared line-of-sight velocity and the dispersion the smearing adds (both km/s), per pixel, of the

@@ -320,7 +320,7 @@ pub fn decompose(input: &DecompositionInput, params: &DecompositionParams) -> Re
     // Walkers drawn outside the prior are pulled back towards the centre until they are inside.
     for mut row in initial.rows_mut() {
         let mut tries = 0;
-        while !log_prob(row.as_slice().unwrap_or(&[])).is_finite() && tries < 60 {
+        while !log_prob(&row.to_vec()).is_finite() && tries < 60 {
             for (x, c) in row.iter_mut().zip(&centre) {
                 *x = c + 0.5 * (*x - c);
             }

@@ -221,13 +221,6 @@ pub struct ExponentialFit {
     pub profile: Vec<ProfilePoint>,
 }
 
-fn robust_rms(mut values: Vec<f64>) -> f64 {
-    use galmass_core::stats::percentile_in_place;
-    let Some(median) = percentile_in_place(&mut values, 50.0) else { return 0.0 };
-    let mut dev: Vec<f64> = values.iter().map(|v| (v - median).abs()).collect();
-    1.4826 * percentile_in_place(&mut dev, 50.0).unwrap_or(0.0)
-}
-
 /// Fits an exponential disc to `image` (y, x) seen with `geometry` (NaN pixels skipped).
 pub fn fit_exponential(
     image: ArrayView2<'_, f64>,
@@ -250,14 +243,13 @@ pub fn fit_exponential(
         Some(s) => s,
         None => {
             let border = (nx.min(ny) / 20).max(1);
-            let edge: Vec<f64> = image
+            let edge = image
                 .indexed_iter()
                 .filter(|&((j, i), v)| {
                     v.is_finite() && (i < border || j < border || i >= nx - border || j >= ny - border)
                 })
-                .map(|(_, v)| *v)
-                .collect();
-            robust_rms(edge)
+                .map(|(_, v)| *v);
+            galmass_core::stats::robust_rms(edge)
         }
     };
     let max_r = params.max_radius_px.unwrap_or(f64::INFINITY);
@@ -291,12 +283,15 @@ pub fn fit_exponential(
         let fitted = !ended && radius_px >= params.min_radius_px && mean > 0.0;
         profile.push(ProfilePoint { radius_px, mean, error, n_pixels: n, fitted });
     }
-    // Weighted least squares of ln I = ln I0 - R / R_d.
+    // Weighted least squares of ln I = ln I0 - R / R_d, each annulus weighted by 1 / var(ln I) with the floor.
+    let weight = |p: &ProfilePoint| {
+        let rel = p.error / p.mean;
+        1.0 / (rel * rel + params.relative_floor * params.relative_floor)
+    };
     let (mut sw, mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let mut n_fit = 0;
     for p in profile.iter().filter(|p| p.fitted) {
-        let rel = p.error / p.mean;
-        let w = 1.0 / (rel * rel + params.relative_floor * params.relative_floor);
+        let w = weight(p);
         let y = p.mean.ln();
         sw += w;
         sx += w * p.radius_px;
@@ -326,11 +321,7 @@ pub fn fit_exponential(
     let chi2: f64 = profile
         .iter()
         .filter(|p| p.fitted)
-        .map(|p| {
-            let rel = p.error / p.mean;
-            let w = 1.0 / (rel * rel + params.relative_floor * params.relative_floor);
-            w * (p.mean.ln() - intercept - slope * p.radius_px).powi(2)
-        })
+        .map(|p| weight(p) * (p.mean.ln() - intercept - slope * p.radius_px).powi(2))
         .sum();
     let scale = if n_fit > 2 { (chi2 / (n_fit - 2) as f64).max(1.0) } else { 1.0 };
     let slope_err = (sw / det * scale).sqrt();

@@ -270,6 +270,7 @@ pub struct RingFit {
     pub warnings: Vec<String>,
 }
 
+#[derive(Clone, Copy)]
 struct Pixel {
     x: f64,
     y: f64,
@@ -361,6 +362,9 @@ impl Model<'_> {
     }
 }
 
+/// Forward-difference step of every parameter of the Levenberg-Marquardt fits (pixels, km/s and degrees alike).
+const FD_STEP: f64 = 1e-3;
+
 /// Residuals of a stage: pixels first (scaled by `1 / noise`), then priors and regularisation.
 struct Problem<'a> {
     model: Model<'a>,
@@ -404,7 +408,7 @@ impl Problem<'_> {
     /// Levenberg-Marquardt; returns the parameters and the covariance of the free ones (zero rows for fixed).
     fn minimise(&self, mut p: Vec<f64>, max_iterations: usize) -> (Vec<f64>, Vec<f64>, f64) {
         let n = p.len();
-        let steps: Vec<f64> = (0..n).map(|k| self.step(k)).collect();
+        let steps = vec![FD_STEP; n];
         let mut r = self.residuals(&p);
         let mut cost: f64 = r.iter().map(|v| v * v).sum();
         let mut lambda = 1e-3;
@@ -460,11 +464,6 @@ impl Problem<'_> {
             }
         }
         (p, cov, cost)
-    }
-
-    /// Forward-difference step of every parameter (pixels, km/s and degrees alike).
-    fn step(&self, _k: usize) -> f64 {
-        1e-3
     }
 
     /// `J^T J` and `-J^T r` by forward differences, skipping fixed parameters and zero Jacobian entries.
@@ -651,17 +650,18 @@ pub fn fit_rings(
     let nodes: Vec<f64> = (0..n_rings).map(|k| (k as f64 + 0.5) * width_px).collect();
     let edge = n_rings as f64 * width_px;
     let sin_free = params.free_angle_deg.to_radians().sin();
-    let select = |geometry: &DiscGeometry| -> (Vec<usize>, Vec<f64>) {
-        let mut idx = Vec::new();
+    // The pixels a stage fits under `geometry`, with their |cos theta| weights.
+    let select = |geometry: &DiscGeometry| -> (Vec<Pixel>, Vec<f64>) {
+        let mut chosen = Vec::new();
         let mut w = Vec::new();
-        for (k, px) in all.iter().enumerate() {
+        for px in &all {
             let (r, c) = geometry.deproject(px.x, px.y);
             if r <= edge && c.abs() >= sin_free {
-                idx.push(k);
+                chosen.push(*px);
                 w.push(c.abs());
             }
         }
-        (idx, w)
+        (chosen, w)
     };
 
     // Stage 1: global geometry.
@@ -681,8 +681,7 @@ pub fn fit_rings(
     let mut stage1 = (p1.clone(), vec![0.0; p1.len() * p1.len()]);
     // Twice: the second pass re-selects the pixels and rescales the noise with the first pass's geometry.
     for _ in 0..2 {
-        let (idx, weights) = select(&reference);
-        let pixels: Vec<Pixel> = idx.iter().map(|&k| Pixel { x: all[k].x, y: all[k].y, v: all[k].v }).collect();
+        let (pixels, weights) = select(&reference);
         let problem = Problem {
             model: Model { nodes: &nodes, stage: Stage::Global, reference },
             pixels: &pixels,
@@ -712,8 +711,7 @@ pub fn fit_rings(
     let geometry = DiscGeometry { x_centre_px: p1[0], y_centre_px: p1[1], inclination_deg: p1[3], pa_deg: p1[4] };
     let vsys = p1[2];
     {
-        let (idx, weights) = select(&geometry);
-        let pixels: Vec<Pixel> = idx.iter().map(|&k| Pixel { x: all[k].x, y: all[k].y, v: all[k].v }).collect();
+        let (pixels, weights) = select(&geometry);
         let problem = Problem {
             model: Model { nodes: &nodes, stage: Stage::Global, reference: geometry },
             pixels: &pixels,
@@ -738,8 +736,7 @@ pub fn fit_rings(
         (0..n_rings).map(|k| cov1[(5 + k) * n1 + 5 + k].max(0.0).sqrt()).collect::<Vec<_>>(),
     );
     let stage2 = Stage::PerRing { xc: geometry.x_centre_px, yc: geometry.y_centre_px, vsys };
-    let (idx, weights) = select(&geometry);
-    let pixels: Vec<Pixel> = idx.iter().map(|&k| Pixel { x: all[k].x, y: all[k].y, v: all[k].v }).collect();
+    let (pixels, weights) = select(&geometry);
     let intensity = field.intensity.map(|m| m.mapv(|v| if v.is_finite() && v > 0.0 { v } else { 0.0 }));
     let wants_smearing = beam_px > 0.0 && params.beam_smearing_iterations > 0;
     if wants_smearing && intensity.is_none() {
@@ -755,6 +752,8 @@ pub fn fit_rings(
     let mut corrected: Vec<f64> = pixels.iter().map(|p| p.v).collect();
     let mut vs_observed = vs.clone();
     let mut sigma_bs2 = vec![0.0; n_rings];
+    // The last pass's per-pixel geometry, which is the final one (its fit comes before it in the pass).
+    let mut last_map: Option<Array2<(f64, f64, f64)>> = None;
     for pass in 0..n_passes {
         let fit_px: Vec<Pixel> = pixels.iter().zip(&corrected).map(|(p, &v)| Pixel { x: p.x, y: p.y, v }).collect();
         if params.per_ring_geometry {
@@ -815,9 +814,9 @@ pub fn fit_rings(
                     *v = if shift.is_finite() { px.v - shift } else { px.v };
                 }
             }
+            last_map = Some(geometry_map);
         }
     }
-    let v_true = vs.clone();
     let geo_of = |x: f64, y: f64| geo(&incs, &pas, x, y);
     let fit_pixels: Vec<(f64, f64, f64, f64, f64)> = pixels
         .iter()
@@ -842,7 +841,7 @@ pub fn fit_rings(
     let (v_rec, v_app) = (sides(1.0), sides(-1.0));
 
     // Dispersion, surface brightness and counts per ring.
-    let geometry_map: Array2<(f64, f64, f64)> = Array2::from_shape_fn((ny, nx), |(j, i)| geo_of(i as f64, j as f64));
+    let geometry_map = last_map.unwrap_or_else(|| Array2::from_shape_fn((ny, nx), |(j, i)| geo_of(i as f64, j as f64)));
     let channel_var = field.channel_kms * field.channel_kms / 12.0;
     let sigma_obs2 = match (field.dispersion_kms, &intensity) {
         (Some(d), weight) => ring_means(&geometry_map, &nodes, width_px, |j, i| {
@@ -912,7 +911,7 @@ pub fn fit_rings(
         .map(|k| {
             let side = 0.5 * (v_rec[k] - v_app[k]).abs();
             let side = if side.is_finite() { side } else { 0.0 };
-            let v_rot = v_true[k];
+            let v_rot = vs[k];
             let v_err = (v_err_stat[k].powi(2) + side * side).sqrt();
             let v_circ = (v_rot * v_rot + ad2[k]).max(0.0).sqrt();
             let v_circ_err = if v_circ > 0.0 {
