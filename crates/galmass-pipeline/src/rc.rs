@@ -216,10 +216,13 @@ pub fn rotation_curve_baseline(
     optical: Option<&OpticalProduct>,
     request: &RcRequest,
 ) -> Result<RcResult, PipelineError> {
-    let distance_mpc =
-        request.distance_mpc.or(hi.distance_mpc).filter(|d| d.is_finite() && *d > 0.0).ok_or_else(|| {
-            PipelineError::invalid("distance", "the HI product has no distance: give one (--distance-mpc)".to_owned())
-        })?;
+    let distance_mpc = match request.distance_mpc.or(hi.distance_mpc) {
+        Some(d) if d.is_finite() && d > 0.0 => d,
+        Some(d) => return Err(PipelineError::invalid("distance", format!("must be positive and finite, got {d} Mpc"))),
+        None => {
+            return Err(PipelineError::invalid("distance", "the HI product has no distance: give one (--distance-mpc)"))
+        }
+    };
     let m = &hi.moments;
     let beam_fwhm = hi.cube.beam.map_or(0.0, |b| (b.bmaj_arcsec * b.bmin_arcsec).sqrt());
     let field = VelocityField {
