@@ -43,7 +43,7 @@ pub struct RcArgs {
     #[arg(long)]
     no_gas: bool,
     /// MCMC steps per walker.
-    #[arg(long, default_value_t = 4000)]
+    #[arg(long, default_value_t = 6000)]
     steps: usize,
     /// MCMC walkers.
     #[arg(long, default_value_t = 32)]
