@@ -73,6 +73,13 @@ Measured here (2026-12-04), NGC 2903 fixture (WSRT, 57.4" x 48.3" beam = 7.86 pi
   202.8 km/s at 5.6 kpc.
   Wall time, one thread (2-core machine): 41 s without errors (user 26 s); 182 s with FLAGERRORS (this script; user
   123 s; 2 min 57 s in a separate run). Values and errors came out the same in both runs.
+Both on this cube (2026-12-04, this script with defaults, galmass at commit 4f90982 + the dataset refactor):
+  galmass: 21 rings of 57.4'' (one beam), i 63.1-67.6 deg per ring, PA 199.5-206.9 deg, curve 121.9 km/s at 1.9
+  kpc, 206-207 km/s from 4.3 to 8.1 kpc, 181-201 km/s out to 22.9 kpc. Over the 18 radii both cover: galmass -
+  BBarolo mean -1.6 km/s, rms 7.3 km/s, largest 15.5 km/s (at 1.86 kpc, inside 1.3 beams, where BBarolo's 3-D
+  fit handles beam smearing better than a 2-D velocity field can; and -14.8 km/s at 19.2 kpc). Every other ring
+  agrees within 1.25 of galmass's errors. Wall time: BBarolo 181.4 s (with errors, one thread), galmass 2.34 s
+  (rings, errors and the MCMC decomposition): 77 times faster.
 Literature reference (found with the search tool; the script does not use it): NGC2903_rotmod.dat in SPARC's rotmod
 format (Rad, Vobs, errV, Vgas, Vdisk, Vbul, SBdisk, SBbul; the file does not name its source), as copied in the GitHub
 repository marcofanavigator/A-Universal-Scale-in-Galaxy-Dynamics, header "Distance = 6.6 Mpc". Vobs rises to

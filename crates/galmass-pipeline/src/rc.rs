@@ -32,6 +32,7 @@ use galmass_estimators::rc::disc::{
 use galmass_estimators::rc::rings::{fit_rings, DiscGeometry, RingFit, RingFitParams, VelocityField, ARCSEC_PER_RAD};
 use galmass_mock::hi::cube::{surface_density_msun_pc2_per_jy_arcsec2_kms, CubeUnit};
 use galmass_synth::populations::ssp::SOLAR_ABS_MAG_AB;
+use ndarray::ArrayView2;
 use serde_json::{json, Value};
 
 use crate::products::{HiProduct, OpticalProduct};
@@ -210,9 +211,72 @@ fn mom0_to_msun_pc2(hi: &HiProduct) -> Option<f64> {
     }
 }
 
+/// HI moment maps and what the baseline needs to know about them: a mock's or a real cube's products
+/// ([`HiMaps::of_product`]), or a dataset's stored maps.
+#[derive(Debug, Clone, Copy)]
+pub struct HiMaps<'a> {
+    /// What the maps came from (named in errors).
+    pub input: &'a str,
+    /// Moment 0 (y, x); NaN outside the mask.
+    pub mom0: ArrayView2<'a, f64>,
+    /// Moment 1, km/s; NaN outside the mask.
+    pub mom1: ArrayView2<'a, f64>,
+    /// Moment 2, km/s; NaN outside the mask.
+    pub mom2: ArrayView2<'a, f64>,
+    /// Pixel size, arcsec.
+    pub pixel_arcsec: f64,
+    /// Beam FWHM, arcsec (0: none).
+    pub beam_fwhm_arcsec: f64,
+    /// Channel width, km/s.
+    pub channel_kms: f64,
+    /// Moment 0's unit to HI Msun/pc^2 (`None`: unknown, the gas is left out).
+    pub mom0_to_msun_pc2: Option<f64>,
+    /// Distance, Mpc, when known.
+    pub distance_mpc: Option<f64>,
+}
+
+impl<'a> HiMaps<'a> {
+    /// The maps of an HI product.
+    pub fn of_product(hi: &'a HiProduct) -> Self {
+        let m = &hi.moments;
+        Self {
+            input: &hi.input,
+            mom0: m.mom0.view(),
+            mom1: m.mom1.view(),
+            mom2: m.mom2.view(),
+            pixel_arcsec: hi.cube.grid.pixel_arcsec,
+            beam_fwhm_arcsec: hi.cube.beam.map_or(0.0, |b| (b.bmaj_arcsec * b.bmin_arcsec).sqrt()),
+            channel_kms: hi.cube.spectral.width_kms.abs(),
+            mom0_to_msun_pc2: mom0_to_msun_pc2(hi),
+            distance_mpc: hi.distance_mpc,
+        }
+    }
+}
+
+/// Moment 0 in `unit` (`Jy/arcsec2 km/s`, or `Jy/beam km/s` with a circular Gaussian beam of `beam_fwhm_arcsec`)
+/// to HI Msun/pc^2; `None` for any other unit or a per-beam unit without a beam.
+pub fn mom0_unit_to_msun_pc2(unit: &str, beam_fwhm_arcsec: f64) -> Option<f64> {
+    let per_arcsec2 = surface_density_msun_pc2_per_jy_arcsec2_kms();
+    let area = std::f64::consts::PI / (4.0 * std::f64::consts::LN_2) * beam_fwhm_arcsec * beam_fwhm_arcsec;
+    match unit.trim() {
+        u if u == format!("{} km/s", CubeUnit::JyPerArcsec2.as_str()) => Some(per_arcsec2),
+        u if u == format!("{} km/s", CubeUnit::JyPerBeam.as_str()) && area > 0.0 => Some(per_arcsec2 / area),
+        _ => None,
+    }
+}
+
 /// The rotation-curve baseline of the galaxy seen in `hi` (and `optical`, for the stellar disc).
 pub fn rotation_curve_baseline(
     hi: &HiProduct,
+    optical: Option<&OpticalProduct>,
+    request: &RcRequest,
+) -> Result<RcResult, PipelineError> {
+    rotation_curve_of_maps(&HiMaps::of_product(hi), optical, request)
+}
+
+/// [`rotation_curve_baseline`] of moment maps.
+pub fn rotation_curve_of_maps(
+    hi: &HiMaps<'_>,
     optical: Option<&OpticalProduct>,
     request: &RcRequest,
 ) -> Result<RcResult, PipelineError> {
@@ -223,15 +287,13 @@ pub fn rotation_curve_baseline(
             return Err(PipelineError::invalid("distance", "the HI product has no distance: give one (--distance-mpc)"))
         }
     };
-    let m = &hi.moments;
-    let beam_fwhm = hi.cube.beam.map_or(0.0, |b| (b.bmaj_arcsec * b.bmin_arcsec).sqrt());
     let field = VelocityField {
-        velocity_kms: m.mom1.view(),
-        dispersion_kms: Some(m.mom2.view()),
-        intensity: Some(m.mom0.view()),
-        pixel_arcsec: hi.cube.grid.pixel_arcsec,
-        beam_fwhm_arcsec: beam_fwhm,
-        channel_kms: hi.cube.spectral.width_kms.abs(),
+        velocity_kms: hi.mom1,
+        dispersion_kms: Some(hi.mom2),
+        intensity: Some(hi.mom0),
+        pixel_arcsec: hi.pixel_arcsec,
+        beam_fwhm_arcsec: hi.beam_fwhm_arcsec,
+        channel_kms: hi.channel_kms,
     };
     let rings = fit_rings(&field, &request.rings, Some(distance_mpc))
         .map_err(|e| PipelineError::invalid("tilted rings", format!("{} ({})", e, hi.input)))?;
@@ -250,7 +312,7 @@ pub fn rotation_curve_baseline(
     // The gas.
     let ring_radii: Vec<f64> = rings.rings.iter().map(|r| r.radius_kpc).collect();
     let gas = if request.gas {
-        match mom0_to_msun_pc2(hi) {
+        match hi.mom0_to_msun_pc2 {
             Some(factor) => {
                 let sigma: Vec<f64> = rings
                     .rings
@@ -324,7 +386,7 @@ pub fn rotation_curve_baseline(
 
 fn stellar_disc(
     optical: &OpticalProduct,
-    hi: &HiProduct,
+    hi: &HiMaps<'_>,
     rings: &RingFit,
     distance_mpc: f64,
     request: &RcRequest,
@@ -345,9 +407,10 @@ fn stellar_disc(
         .map(|k| SOLAR_ABS_MAG_AB[k])
         .ok_or_else(|| PipelineError::invalid("band", format!("{:?} has no solar magnitude (ugriz)", request.band)))?;
     // The ring centre's offset from the HI field centre, arcsec, carried into the optical frame.
-    let (hx, hy) = (hi.cube.grid.nx as f64, hi.cube.grid.ny as f64);
-    let dx = (rings.geometry.x_centre_px - (hx - 1.0) / 2.0) * hi.cube.grid.pixel_arcsec;
-    let dy = (rings.geometry.y_centre_px - (hy - 1.0) / 2.0) * hi.cube.grid.pixel_arcsec;
+    let (hy, hx) = hi.mom1.dim();
+    let (hx, hy) = (hx as f64, hy as f64);
+    let dx = (rings.geometry.x_centre_px - (hx - 1.0) / 2.0) * hi.pixel_arcsec;
+    let dy = (rings.geometry.y_centre_px - (hy - 1.0) / 2.0) * hi.pixel_arcsec;
     let (ny, nx) = frame.image.dim();
     let geometry = DiscGeometry {
         x_centre_px: (nx as f64 - 1.0) / 2.0 + dx / optical.pixel_arcsec,

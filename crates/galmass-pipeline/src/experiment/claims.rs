@@ -3,6 +3,8 @@
 //!   inside its band in-suite and outside it out of suite (the held-out fire-like suite); the degradation when a
 //!   model is tested on a suite it was not trained on;
 //! - exposito2026: StarGas's scatter below Star's and below Gas's;
+//! - delosrios2023 and exposito2026: each network's scatter below the rotation-curve baseline's (the classic method
+//!   on the same HI data, [`super::rc_baseline`]) at every target radius both measure, in-suite;
 //! - chu2024: the GBDT's gain importance ranking a luminosity feature first for M*.
 //!
 //! A claim *holds* when the bands separate in its favour, *fails* when the value is on the wrong side, and is
@@ -273,6 +275,60 @@ fn exposito(records: &[Record]) -> Vec<Claim> {
     }]
 }
 
+/// Each network model's scatter below the rotation-curve baseline's at every target and radius both measure.
+fn beats_rotation_curve(records: &[Record]) -> Vec<Claim> {
+    let rc: Vec<&Record> = records.iter().filter(|r| r.model == super::rc_baseline::MODEL).collect();
+    if rc.is_empty() {
+        return Vec::new();
+    }
+    let radius = |r: &Record| r.radius_over_rh.or(r.radius_kpc);
+    let mut models: Vec<&str> = Vec::new();
+    for r in records.iter().filter(|r| r.estimate != "classic" && !r.model.ends_with(":point")) {
+        if !models.contains(&r.model.as_str()) {
+            models.push(&r.model);
+        }
+    }
+    let mut verdicts = Vec::new();
+    let mut evidence = Vec::new();
+    for model in models {
+        let mut seen = Vec::new();
+        for test in rc.iter().map(|r| r.test_suite.as_str()) {
+            if seen.contains(&test) {
+                continue;
+            }
+            seen.push(test);
+            let ours = in_suite(records, model, test);
+            let mut vs = Vec::new();
+            let mut worst: Option<(f64, f64, f64)> = None;
+            for o in &ours {
+                let Some(c) = rc.iter().find(|c| {
+                    c.test_suite == test
+                        && c.target == o.target
+                        && radius(c).zip(radius(o)).is_some_and(|(a, b)| (a - b).abs() < 1e-9)
+                }) else {
+                    continue;
+                };
+                vs.push(below(o, c));
+                let gap = c.scatter_dex - o.scatter_dex;
+                if worst.is_none_or(|w| gap < w.0) {
+                    worst = Some((gap, o.scatter_dex, c.scatter_dex));
+                }
+            }
+            if let Some((_, a, b)) = worst {
+                evidence.push(format!("{model} on {test}: {} (closest: {a:.3} vs {b:.3} dex)", count(&vs)));
+                verdicts.extend(vs);
+            }
+        }
+    }
+    vec![Claim {
+        text: "every network's scatter below the rotation-curve baseline's (tilted rings + NFW MCMC on the same HI \
+               maps) at every radius both measure, in-suite"
+            .into(),
+        verdict: combine(&verdicts),
+        evidence: if evidence.is_empty() { "no radius in common".into() } else { evidence.join("; ") },
+    }]
+}
+
 /// Luminosity features: absolute magnitudes (`M_r`) and luminosities (`L_r`, `luminosity*`). Not the
 /// luminosity-weighted kinematics (`sigma_v_lum`), which measure motions.
 fn is_luminosity(name: &str) -> bool {
@@ -306,7 +362,8 @@ pub fn check(paper: &str, records: &[Record], importance: &BTreeMap<String, Vec<
     let records = whole.as_slice();
     Claims(match paper {
         "sarrato2025" => sarrato(records),
-        "exposito2026" => exposito(records),
+        "exposito2026" => [exposito(records), beats_rotation_curve(records)].concat(),
+        "delosrios2023" => beats_rotation_curve(records),
         "chu2024" => chu(importance),
         _ => Vec::new(),
     })
@@ -371,5 +428,24 @@ mod tests {
         );
         imp.insert("gbdt__t/log10_mstar@2".to_string(), vec![("sfr".to_string(), 3.0), ("M_r".to_string(), 1.0)]);
         assert_eq!(check("chu2024", &[], &imp).0[0].verdict, Verdict::Fails);
+    }
+
+    #[test]
+    fn networks_are_judged_against_the_rotation_curve_at_shared_radii() {
+        let mut records = vec![
+            rec("net-a", "a", "a", 1.0, 0.1, [0.08, 0.12], "posterior-median"),
+            rec("net-a", "a", "a", 2.0, 0.1, [0.08, 0.12], "posterior-median"),
+            rec("rotation-curve", "none", "a", 1.0, 0.3, [0.25, 0.35], "classic"),
+            rec("rotation-curve", "none", "a", 2.0, 0.3, [0.25, 0.35], "classic"),
+            rec("rotation-curve", "none", "a", 5.0, 0.01, [0.0, 0.02], "classic"),
+        ];
+        let claims = check("delosrios2023", &records, &BTreeMap::new());
+        assert_eq!(claims.0.len(), 1);
+        assert_eq!(claims.0[0].verdict, Verdict::Holds, "{:?}", claims.0[0]);
+        assert!(claims.0[0].evidence.contains("net-a on a: 2 hold"), "{}", claims.0[0].evidence);
+        records[3].scatter_dex = 0.05;
+        records[3].scatter_band_dex = [0.04, 0.06];
+        assert_eq!(check("delosrios2023", &records, &BTreeMap::new()).0[0].verdict, Verdict::Fails);
+        assert!(check("delosrios2023", &records[..2], &BTreeMap::new()).0.is_empty(), "no baseline, no claim");
     }
 }

@@ -249,6 +249,13 @@ pub struct EvaluationSettings {
     /// delosrios2023 §5's Tully-Fisher baseline (Hall et al. 2012): needs the dataset targets `log10_mstar` (its
     /// last radius taken as the whole galaxy) and `log10_mtot` at 2 R_hsm (default false).
     pub tully_fisher: bool,
+    /// delosrios2023 §5.6's rotation-curve baseline on the test projections' HI moment maps (and the g-band frames
+    /// with the `distance_mpc` scalar, for the stellar disc; [`super::rc_baseline`]): default false.
+    pub rotation_curve: bool,
+    /// Test projections per suite the baseline fits, evenly spaced through the test rows (0: all; default 60).
+    pub rotation_curve_projections: usize,
+    /// MCMC steps per walker of each decomposition, the first quarter discarded (default 6000).
+    pub rotation_curve_steps: usize,
 }
 
 /// A way of cutting a test set into subsets, each measured on its own (records with `subset` set).
@@ -271,6 +278,9 @@ impl Default for EvaluationSettings {
             example_maps: 3,
             subsets: Vec::new(),
             tully_fisher: false,
+            rotation_curve: false,
+            rotation_curve_projections: 60,
+            rotation_curve_steps: 6000,
         }
     }
 }

@@ -392,6 +392,8 @@ pub struct Evaluation {
     pub importance: BTreeMap<String, Vec<(String, f64)>>,
     /// Projections left out per suite for non-finite values.
     pub dropped: BTreeMap<String, usize>,
+    /// What the rotation-curve baseline did, when the evaluation ran it.
+    pub rotation_curve: Option<super::rc_baseline::RcBaselineSummary>,
 }
 
 /// The target and radius of an output column `<target>@<radius>`.
@@ -611,7 +613,14 @@ pub fn evaluate_run(run_dir: &Path, dataset: Option<&Path>) -> Result<Evaluation
     if settings.tully_fisher {
         records.extend(tully_fisher_records(&data, &run, &paper, settings.bootstrap, config.seed)?);
     }
-    Ok(Evaluation { run, dataset: dataset_dir, records, results, importance, dropped })
+    let rotation_curve = if settings.rotation_curve {
+        let (rc, summary) = super::rc_baseline::rotation_curve_records(&data, &run, &paper, &settings, config.seed)?;
+        records.extend(rc);
+        Some(summary)
+    } else {
+        None
+    };
+    Ok(Evaluation { run, dataset: dataset_dir, records, results, importance, dropped, rotation_curve })
 }
 
 /// The rows the classic estimators are measured on in `suite` (see the module docs).
@@ -751,6 +760,7 @@ pub fn write_summary(out: &Path, evaluation: &Evaluation) -> Result<()> {
         "gbdt_gain_importance": importance,
         "tarp_curves": tarp,
         "dropped_non_finite": evaluation.dropped,
+        "rotation_curve_baseline": evaluation.rotation_curve,
     });
     write_json(&out.join("summary.json"), &summary)
 }

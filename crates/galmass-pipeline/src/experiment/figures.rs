@@ -143,6 +143,28 @@ pub fn ratio_vs_radius(out: &Path, r: &UnitResult, records: &[Record]) -> Result
                     .label("median"),
             )?
             .with(Line::new(&[x[0], x[x.len() - 1]], &[1.0, 1.0]).color(Color::BLACK).dashed(true))?;
+        // The rotation-curve baseline on the same projections, where it measured this target.
+        let rc = radial(records, super::rc_baseline::MODEL, "none", &r.test_suite, target);
+        if rc.len() >= 2 {
+            let xr: Vec<f64> = rc.iter().map(|r| r.radius_over_rh.or(r.radius_kpc).unwrap_or(f64::NAN)).collect();
+            plot = plot
+                .with(
+                    Line::new(&xr, &rc.iter().map(|r| r.median_ratio).collect::<Vec<_>>())
+                        .color(Color::TAB_ORANGE)
+                        .label("rotation curve, median"),
+                )?
+                .with(
+                    Line::new(&xr, &rc.iter().map(|r| r.p16_ratio).collect::<Vec<_>>())
+                        .color(Color::TAB_ORANGE)
+                        .dashed(true)
+                        .label("rotation curve, 16-84 %"),
+                )?
+                .with(
+                    Line::new(&xr, &rc.iter().map(|r| r.p84_ratio).collect::<Vec<_>>())
+                        .color(Color::TAB_ORANGE)
+                        .dashed(true),
+                )?;
+        }
         if target == "log10_mtot" {
             for (k, c) in records.iter().filter(|c| c.estimate == "classic" && c.test_suite == r.test_suite).enumerate()
             {

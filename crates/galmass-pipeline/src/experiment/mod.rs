@@ -6,7 +6,7 @@
 //! - the experiment files, `configs/experiments/<paper>{,-medium,-quick}.toml` ([`config`]);
 //! - the dataset's rows in memory, selected by suite and split ([`data`]);
 //! - the run folder: `RUN/run.json`, one folder per trained unit, checkpoints readable from Python ([`train`]);
-//! - records with bootstrap bands over galaxies, TARP ([`evaluate`]);
+//! - records with bootstrap bands over galaxies, TARP ([`evaluate`]); the rotation-curve baseline ([`rc_baseline`]);
 //! - `REPORT/report.md`, `REPORT/tables/`, `REPORT/figures/`, `REPORT/summary.json` ([`figures`], [`report`]).
 //!
 //! ```no_run
@@ -26,6 +26,7 @@ pub mod data;
 pub mod evaluate;
 pub mod figures;
 pub mod published;
+pub mod rc_baseline;
 pub mod report;
 pub mod train;
 

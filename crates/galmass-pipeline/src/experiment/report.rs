@@ -269,6 +269,10 @@ pub fn write_report(
             md.push_str(&records_table(&classic));
         }
     }
+    if let Some(rc) = &evaluation.rotation_curve {
+        md.push_str("\n## The rotation-curve baseline\n\n");
+        md.push_str(&rc.to_markdown());
+    }
     if !evaluation.importance.is_empty() {
         md.push_str("\n## GBDT gain importance\n\n| unit / column | ranking (fraction of gain) |\n|---|---|\n");
         for (k, v) in &evaluation.importance {
