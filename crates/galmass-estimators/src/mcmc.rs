@@ -5,7 +5,9 @@
 //! positions. A walker at `x` picks a partner `x_j` of the other half uniformly and a stretch `z` from
 //! `g(z) ∝ 1/sqrt(z)` on `[1/a, a]` (`z = ((a - 1) u + 1)^2 / a`, u uniform), proposes `y = x_j + z (x - x_j)`
 //! and accepts it with probability `min(1, z^(d-1) p(y) / p(x))`. The proposals of a half are evaluated in
-//! parallel (rayon).
+//! parallel (rayon) when one evaluation of the density takes at least [`PARALLEL_MIN_EVAL_S`] (timed on the
+//! initial ensemble); cheaper densities run on the calling thread, since handing nanosecond evaluations between
+//! threads costs more than it saves (emcee's banana ran 1.6x slower on two threads than on one).
 //!
 //! Randomness: ChaCha8 keyed by `seed`; step `s` of walker `k` draws from its own stream number
 //! `s (n_walkers + 1) + k` (its stretch, its partner, its acceptance draw, in that order) and stream
@@ -306,7 +308,9 @@ pub fn sample<F: Fn(&[f64]) -> f64 + Sync>(
     }
     let sanitize = |lp: f64| if lp.is_nan() || lp == f64::INFINITY { f64::NEG_INFINITY } else { lp };
     let mut positions: Vec<f64> = initial.iter().copied().collect();
-    let mut current_lp: Vec<f64> = positions.par_chunks(n_dim).map(|x| sanitize(log_prob(x))).collect::<Vec<f64>>();
+    let timer = std::time::Instant::now();
+    let mut current_lp: Vec<f64> = positions.chunks(n_dim).map(|x| sanitize(log_prob(x))).collect::<Vec<f64>>();
+    let parallel = timer.elapsed().as_secs_f64() / n_walkers as f64 >= PARALLEL_MIN_EVAL_S;
     if let Some((k, lp)) = current_lp.iter().enumerate().find(|(_, lp)| !lp.is_finite()) {
         return Err(EstimatorError::BadInput {
             name: "initial",
@@ -333,21 +337,20 @@ pub fn sample<F: Fn(&[f64]) -> f64 + Sync>(
         for half in 0..2 {
             let moving: Vec<usize> = (0..n_walkers).filter(|&k| halves[k] == half).collect();
             let partners: Vec<usize> = (0..n_walkers).filter(|&k| halves[k] != half).collect();
-            let moves: Vec<_> = moving
-                .par_iter()
-                .map(|&k| {
-                    let mut rng = stream(step, k);
-                    let z = ((a - 1.0) * rng.random::<f64>() + 1.0).powi(2) / a;
-                    let j = partners[rng.random_range(0..partners.len())];
-                    let x = &positions[k * n_dim..(k + 1) * n_dim];
-                    let x_j = &positions[j * n_dim..(j + 1) * n_dim];
-                    let y: Vec<f64> = x.iter().zip(x_j).map(|(xk, xj)| xj + z * (xk - xj)).collect();
-                    let lp_y = sanitize(log_prob(&y));
-                    let ln_ratio = (n_dim as f64 - 1.0) * z.ln() + lp_y - current_lp[k];
-                    let accept = ln_ratio > rng.random::<f64>().ln();
-                    (k, accept.then_some((y, lp_y)))
-                })
-                .collect();
+            let propose = |&k: &usize| {
+                let mut rng = stream(step, k);
+                let z = ((a - 1.0) * rng.random::<f64>() + 1.0).powi(2) / a;
+                let j = partners[rng.random_range(0..partners.len())];
+                let x = &positions[k * n_dim..(k + 1) * n_dim];
+                let x_j = &positions[j * n_dim..(j + 1) * n_dim];
+                let y: Vec<f64> = x.iter().zip(x_j).map(|(xk, xj)| xj + z * (xk - xj)).collect();
+                let lp_y = sanitize(log_prob(&y));
+                let ln_ratio = (n_dim as f64 - 1.0) * z.ln() + lp_y - current_lp[k];
+                let accept = ln_ratio > rng.random::<f64>().ln();
+                (k, accept.then_some((y, lp_y)))
+            };
+            let moves: Vec<_> =
+                if parallel { moving.par_iter().map(propose).collect() } else { moving.iter().map(propose).collect() };
             for (k, m) in moves {
                 if let Some((y, lp_y)) = m {
                     positions[k * n_dim..(k + 1) * n_dim].copy_from_slice(&y);
@@ -361,6 +364,9 @@ pub fn sample<F: Fn(&[f64]) -> f64 + Sync>(
     }
     Ok(Chain { samples, log_prob: log_probs, accepted })
 }
+
+/// The cost of one density evaluation, s, from which a half-ensemble's proposals are evaluated in parallel.
+pub const PARALLEL_MIN_EVAL_S: f64 = 20e-6;
 
 /// A Gaussian ball of walkers around `centre` with per-dimension `scale`, seeded: `centre[d] + scale[d] N(0, 1)`,
 /// (walkers, dim). A `scale` shorter than `centre` repeats its last value (one value serves every dimension); an
@@ -549,6 +555,15 @@ mod tests {
         let other = sample(standard_normal, initial.view(), &EnsembleConfig { seed: 100, ..config.clone() }).unwrap();
         assert_ne!(one.samples, other.samples);
         assert_eq!(initial, initial_ball(&[0.0, 1.0], &[1.0, 0.5], 10, 4));
+        // A density slow enough to be evaluated in parallel gives the same chain.
+        let slow = |x: &[f64]| {
+            std::thread::sleep(std::time::Duration::from_secs_f64(2.0 * PARALLEL_MIN_EVAL_S));
+            standard_normal(x)
+        };
+        let short = EnsembleConfig { n_steps: 40, ..config.clone() };
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let parallel = pool.install(|| sample(slow, initial.view(), &short).unwrap());
+        assert_eq!(parallel, sample(standard_normal, initial.view(), &short).unwrap());
     }
 
     #[test]
