@@ -30,6 +30,7 @@ use galmass_estimators::rc::disc::{
     fit_exponential, thin_disc_v2, ExponentialFit, ExponentialFitParams, HELIUM_FACTOR,
 };
 use galmass_estimators::rc::rings::{fit_rings, DiscGeometry, RingFit, RingFitParams, VelocityField, ARCSEC_PER_RAD};
+use galmass_mock::hi::beam::GaussianBeam;
 use galmass_mock::hi::cube::{surface_density_msun_pc2_per_jy_arcsec2_kms, CubeUnit};
 use galmass_synth::populations::ssp::SOLAR_ABS_MAG_AB;
 use ndarray::ArrayView2;
@@ -202,12 +203,13 @@ impl RcResult {
     }
 }
 
-/// Moment-0 unit to HI Msun/pc^2 (distance independent).
-fn mom0_to_msun_pc2(hi: &HiProduct) -> Option<f64> {
+/// Moment 0 of a cube in `unit` (times km/s) to HI Msun/pc^2 (distance independent); `None` for a per-beam unit
+/// without a beam area.
+fn mom0_factor(unit: CubeUnit, beam_area_arcsec2: Option<f64>) -> Option<f64> {
     let per_arcsec2 = surface_density_msun_pc2_per_jy_arcsec2_kms();
-    match hi.cube.unit {
+    match unit {
         CubeUnit::JyPerArcsec2 => Some(per_arcsec2),
-        CubeUnit::JyPerBeam => hi.cube.beam.map(|b| per_arcsec2 / b.area_arcsec2()),
+        CubeUnit::JyPerBeam => beam_area_arcsec2.filter(|a| *a > 0.0).map(|a| per_arcsec2 / a),
     }
 }
 
@@ -247,7 +249,7 @@ impl<'a> HiMaps<'a> {
             pixel_arcsec: hi.cube.grid.pixel_arcsec,
             beam_fwhm_arcsec: hi.cube.beam.map_or(0.0, |b| (b.bmaj_arcsec * b.bmin_arcsec).sqrt()),
             channel_kms: hi.cube.spectral.width_kms.abs(),
-            mom0_to_msun_pc2: mom0_to_msun_pc2(hi),
+            mom0_to_msun_pc2: mom0_factor(hi.cube.unit, hi.cube.beam.map(|b| b.area_arcsec2())),
             distance_mpc: hi.distance_mpc,
         }
     }
@@ -256,13 +258,12 @@ impl<'a> HiMaps<'a> {
 /// Moment 0 in `unit` (`Jy/arcsec2 km/s`, or `Jy/beam km/s` with a circular Gaussian beam of `beam_fwhm_arcsec`)
 /// to HI Msun/pc^2; `None` for any other unit or a per-beam unit without a beam.
 pub fn mom0_unit_to_msun_pc2(unit: &str, beam_fwhm_arcsec: f64) -> Option<f64> {
-    let per_arcsec2 = surface_density_msun_pc2_per_jy_arcsec2_kms();
-    let area = std::f64::consts::PI / (4.0 * std::f64::consts::LN_2) * beam_fwhm_arcsec * beam_fwhm_arcsec;
-    match unit.trim() {
-        u if u == format!("{} km/s", CubeUnit::JyPerArcsec2.as_str()) => Some(per_arcsec2),
-        u if u == format!("{} km/s", CubeUnit::JyPerBeam.as_str()) && area > 0.0 => Some(per_arcsec2 / area),
-        _ => None,
-    }
+    let cube_unit = [CubeUnit::JyPerArcsec2, CubeUnit::JyPerBeam]
+        .into_iter()
+        .find(|u| unit.trim() == format!("{} km/s", u.as_str()))?;
+    // The truncation does not enter the area.
+    let area = GaussianBeam::circular(beam_fwhm_arcsec, 1.0).ok().map(|b| b.area_arcsec2());
+    mom0_factor(cube_unit, area)
 }
 
 /// The rotation-curve baseline of the galaxy seen in `hi` (and `optical`, for the stellar disc).
