@@ -19,10 +19,12 @@
 //! no positive moment 0 is masked for the rings. The HI recipe (distance, beam, channels, pixel scale) comes from
 //! the input's `recipe` attribute; a pixel scale in R_HI (exposito2026) needs the `r_hi` scalar.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use galmass_core::stats::{percentile_sorted, sort_finite};
 use galmass_core::units::G_KPC_KMS2_PER_MSUN;
+use galmass_core::TruthProfiles;
 use galmass_estimators::rc::rings::ARCSEC_PER_RAD;
 use galmass_mock::hi::params::{BeamSize, HiParams, PixelScale};
 use galmass_mock::optical::sdss::{band_constants, SdssParams};
@@ -125,22 +127,39 @@ fn hi_recipe(data: &ExperimentData) -> Result<HiRecipe> {
     Ok(HiRecipe { params, pixel_axis, in_r_hi, unit: info.unit })
 }
 
-/// The g-band frame of one projection as an optical product, when the dataset has it.
-fn optical_of_row(data: &ExperimentData, row: usize, distance: &[f64]) -> Result<Option<OpticalProduct>> {
-    if !data.file.inputs().iter().any(|i| i == "g") || distance.is_empty() {
+/// The dataset's g-band frames and their distances, for the stellar disc.
+struct GBand {
+    /// The frames' recipe (JSON).
+    recipe: String,
+    params: SdssParams,
+    pixel_arcsec: f64,
+    /// Distance of every projection's frames, Mpc.
+    distance: Vec<f64>,
+}
+
+/// The g-band recipe, when the dataset has g-band frames and the `distance_mpc` scalar.
+fn g_band(data: &ExperimentData) -> Result<Option<GBand>> {
+    let has_scalar = data.file.scalars().iter().any(|s| s == "distance_mpc");
+    if !has_scalar || !data.file.inputs().iter().any(|i| i == "g") {
         return Ok(None);
     }
     let info = data.file.input_info("g")?;
     let params: SdssParams = serde_json::from_str(&info.recipe)
         .map_err(|e| PipelineError::invalid("inputs/g recipe", format!("not an SDSS frame recipe: {e}")))?;
-    let image = map_row(data, "g", row, 0)?;
-    let pixel_arcsec = (info.x_range[1] - info.x_range[0]) / (image.ncols().max(2) - 1) as f64;
+    let pixel_arcsec = (info.x_range[1] - info.x_range[0]) / (params.npix.max(2) - 1) as f64;
+    let distance = data.file.scalar("distance_mpc")?.to_vec();
+    Ok(Some(GBand { recipe: info.recipe, params, pixel_arcsec, distance }))
+}
+
+/// The g-band frame of one projection as an optical product.
+fn optical_of_row(data: &ExperimentData, row: usize, g: &GBand) -> Result<OpticalProduct> {
     let band = band_constants("g").ok_or_else(|| PipelineError::invalid("band", "no g-band constants"))?;
-    Ok(Some(OpticalProduct {
+    let (params, pixel_arcsec) = (&g.params, g.pixel_arcsec);
+    Ok(OpticalProduct {
         input: format!("{} row {row}", data.file.path().display()),
         preset: "dataset".into(),
-        params_json: info.recipe.clone(),
-        distance_mpc: distance[row],
+        params_json: g.recipe.clone(),
+        distance_mpc: g.distance[row],
         pixel_arcsec,
         seed: 0,
         psf: params.psf,
@@ -149,11 +168,11 @@ fn optical_of_row(data: &ExperimentData, row: usize, distance: &[f64]) -> Result
         luminosities: "dataset".into(),
         bands: vec![BandFrameProduct {
             band: "g".into(),
-            image,
+            image: map_row(data, "g", row, 0)?,
             psf_fwhm_arcsec: if params.psf { band.seeing_fwhm_arcsec } else { 0.0 },
             sky_rms_nanomaggies: if params.noise { band.sky_rms_nanomaggies(pixel_arcsec) } else { 0.0 },
         }],
-    }))
+    })
 }
 
 /// log v vs log r least-squares slope.
@@ -190,11 +209,12 @@ struct RowInputs<'a> {
     data: &'a ExperimentData,
     recipe: &'a HiRecipe,
     r_hi: Option<ndarray::Array1<f64>>,
-    distance: Vec<f64>,
+    g_band: Option<GBand>,
+    /// Every projection's galaxy file, and the truth of those read.
     galaxy_files: Vec<String>,
+    truths: BTreeMap<String, TruthProfiles>,
     targets: Vec<Target>,
     request: RcRequest,
-    truth: bool,
 }
 
 fn fit_row(inputs: &RowInputs<'_>, row: usize) -> Result<Fitted> {
@@ -240,7 +260,7 @@ fn fit_row(inputs: &RowInputs<'_>, row: usize) -> Result<Fitted> {
         mom0_to_msun_pc2: mom0_unit_to_msun_pc2(&recipe.unit, beam),
         distance_mpc: Some(p.distance_mpc),
     };
-    let optical = optical_of_row(data, row, &inputs.distance)?;
+    let optical = inputs.g_band.as_ref().map(|g| optical_of_row(data, row, g)).transpose()?;
     let mut request = inputs.request.clone();
     let mut radii = Vec::new();
     for t in &inputs.targets {
@@ -275,14 +295,7 @@ fn fit_row(inputs: &RowInputs<'_>, row: usize) -> Result<Fitted> {
     let (cr, cv): (Vec<f64>, Vec<f64>) = curve.iter().copied().unzip();
     let mut v_circ = vec![(f64::NAN, f64::NAN); V_CIRC_RADII_RH.len()];
     let mut slope = None;
-    if inputs.truth {
-        let path = Path::new(&inputs.galaxy_files[row]);
-        let galaxy = galaxy_file::read(path)?;
-        let truth = galaxy.truth.as_ref().ok_or_else(|| PipelineError::BadFile {
-            path: path.to_owned(),
-            field: "truth".into(),
-            reason: "no truth profiles".into(),
-        })?;
+    if let Some(truth) = inputs.truths.get(&inputs.galaxy_files[row]) {
         let v_true = |r: f64| -> f64 {
             truth.enclosed_mass_msun(None, r).map_or(f64::NAN, |m| (G_KPC_KMS2_PER_MSUN * m / r).sqrt())
         };
@@ -344,8 +357,8 @@ pub fn rotation_curve_records(
     let recipe = hi_recipe(data)?;
     let has = |name: &str| data.file.scalars().iter().any(|s| s == name);
     let r_hi = if has("r_hi") { Some(data.file.scalar("r_hi")?) } else { None };
-    let distance = if has("distance_mpc") { data.file.scalar("distance_mpc")?.to_vec() } else { Vec::new() };
-    let stellar_disc = !distance.is_empty() && data.file.inputs().iter().any(|i| i == "g");
+    let g_band = g_band(data)?;
+    let stellar_disc = g_band.is_some();
     let mut targets = Vec::new();
     for name in data.file.targets() {
         let info = data.file.target_info(name)?;
@@ -360,15 +373,35 @@ pub fn rotation_curve_records(
     let folder = data.file.path().parent().map(Path::to_path_buf).unwrap_or_default();
     let galaxy_files: Vec<String> =
         data.file.galaxy_file()?.into_iter().map(|f| folder.join(f).display().to_string()).collect();
-    let truth = galaxy_files.iter().take(1).all(|f| galaxy_file::read(Path::new(f)).is_ok_and(|g| g.truth.is_some()));
-    if !truth {
-        tracing::warn!("the dataset's galaxy files cannot be read: the rotation-curve biases are not measured");
-    }
+    let plan: Vec<(String, Vec<usize>)> = data
+        .suites()
+        .into_iter()
+        .map(|suite| {
+            let rows = chosen(classic_rows(data, run, &suite), settings.rotation_curve_projections);
+            (suite, rows)
+        })
+        .collect();
+    // The truth of each galaxy file the chosen rows come from, read once (a file that cannot be read, or has no
+    // truth, leaves its projections without the bias measurements, not without their masses).
+    let mut files: Vec<&String> = plan.iter().flat_map(|(_, rows)| rows.iter().map(|&r| &galaxy_files[r])).collect();
+    files.sort();
+    files.dedup();
+    let truths: BTreeMap<String, TruthProfiles> = files
+        .par_iter()
+        .filter_map(|f| match galaxy_file::read(Path::new(f.as_str())) {
+            Ok(g) => g.truth.map(|t| ((*f).clone(), t)),
+            Err(e) => {
+                tracing::warn!("{e}: its projections' rotation-curve biases are not measured");
+                None
+            }
+        })
+        .collect();
+    let truth = !truths.is_empty();
     let mut request = RcRequest::default();
     request.decomposition.mcmc.n_steps = settings.rotation_curve_steps;
     request.decomposition.burn_in = (settings.rotation_curve_steps / 4).max(1);
     request.decomposition.mcmc.seed = seed;
-    let inputs = RowInputs { data, recipe: &recipe, r_hi, distance, galaxy_files, targets, request, truth };
+    let inputs = RowInputs { data, recipe: &recipe, r_hi, g_band, galaxy_files, truths, targets, request };
 
     let mut records = Vec::new();
     let mut summary = RcBaselineSummary {
@@ -380,8 +413,7 @@ pub fn rotation_curve_records(
         slopes: Vec::new(),
         seconds: 0.0,
     };
-    for suite in data.suites() {
-        let rows = chosen(classic_rows(data, run, &suite), settings.rotation_curve_projections);
+    for (suite, rows) in plan {
         tracing::info!(suite, projections = rows.len(), "rotation-curve baseline");
         let results: Vec<(usize, Result<Fitted>)> = rows.par_iter().map(|&r| (r, fit_row(&inputs, r))).collect();
         let mut fitted = Vec::new();
