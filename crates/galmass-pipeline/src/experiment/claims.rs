@@ -112,6 +112,17 @@ fn in_suite<'a>(records: &'a [Record], model: &str, test: &str) -> Vec<&'a Recor
     candidates.into_iter().filter(|r| suites(&r.train_suite).len() == widest).collect()
 }
 
+/// The test suites of `records`, each once, in first-appearance order.
+fn test_suites<'a>(records: impl Iterator<Item = &'a Record>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for r in records {
+        if !out.contains(&r.test_suite.as_str()) {
+            out.push(&r.test_suite);
+        }
+    }
+    out
+}
+
 fn nearest<'a>(records: &[&'a Record], radius: f64, target: &str) -> Option<&'a Record> {
     records
         .iter()
@@ -127,14 +138,7 @@ fn sarrato(records: &[Record]) -> Vec<Claim> {
     let mut out = Vec::new();
     let mut verdicts = Vec::new();
     let mut evidence = Vec::new();
-    let mut test_suites: Vec<&str> = records.iter().map(|r| r.test_suite.as_str()).collect();
-    test_suites.dedup();
-    let mut seen = Vec::new();
-    for test in records.iter().map(|r| r.test_suite.as_str()) {
-        if seen.contains(&test) {
-            continue;
-        }
-        seen.push(test);
+    for test in test_suites(records.iter()) {
         let ours = in_suite(records, flow, test);
         for c in records.iter().filter(|r| r.estimate == "classic" && r.test_suite == test) {
             let Some(radius) = c.radius_over_rh else { continue };
@@ -246,12 +250,7 @@ fn degradation(records: &[Record], model: &str) -> Claim {
 fn exposito(records: &[Record]) -> Vec<Claim> {
     let mut verdicts = Vec::new();
     let mut evidence = Vec::new();
-    let mut seen = Vec::new();
-    for test in records.iter().map(|r| r.test_suite.as_str()) {
-        if seen.contains(&test) {
-            continue;
-        }
-        seen.push(test);
+    for test in test_suites(records.iter()) {
         let stargas = in_suite(records, "stargas", test);
         for other in ["star", "gas"] {
             let others = in_suite(records, other, test);
@@ -291,12 +290,7 @@ fn beats_rotation_curve(records: &[Record]) -> Vec<Claim> {
     let mut verdicts = Vec::new();
     let mut evidence = Vec::new();
     for model in models {
-        let mut seen = Vec::new();
-        for test in rc.iter().map(|r| r.test_suite.as_str()) {
-            if seen.contains(&test) {
-                continue;
-            }
-            seen.push(test);
+        for test in test_suites(rc.iter().copied()) {
             let ours = in_suite(records, model, test);
             let mut vs = Vec::new();
             let mut worst: Option<(f64, f64, f64)> = None;
