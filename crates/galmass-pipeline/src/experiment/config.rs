@@ -314,6 +314,9 @@ impl ExperimentConfig {
         if self.models.is_empty() {
             return Err("no [[models]]".into());
         }
+        if self.evaluation.rotation_curve && self.evaluation.rotation_curve_steps == 0 {
+            return Err("evaluation.rotation_curve_steps: the decomposition's chains need at least 1 step".into());
+        }
         for (i, m) in self.models.iter().enumerate() {
             if m.name.is_empty() || self.models[..i].iter().any(|o| o.name == m.name) {
                 return Err(format!("models[{i}]: empty or repeated name {:?}", m.name));
@@ -400,6 +403,9 @@ mod tests {
         assert!(ExperimentConfig::from_toml(&gbdt, "x").unwrap_err().to_string().contains("scalars"));
         let paper = ok.replace("sarrato2025\"\n[", "nobody\"\n[");
         assert!(ExperimentConfig::from_toml(&paper, "x").is_err());
+        let rc = format!("{ok}[evaluation]\nrotation_curve = true\nrotation_curve_steps = 0\n");
+        assert!(ExperimentConfig::from_toml(&rc, "x").unwrap_err().to_string().contains("rotation_curve_steps"));
+        assert!(ExperimentConfig::from_toml(&rc.replace("steps = 0", "steps = 10"), "x").is_ok());
     }
 
     #[test]
