@@ -36,9 +36,10 @@ Measured here (2026-12-04, 2 cores, defaults: 64 walkers x 200000 steps, discard
   thinned samples each, critical 0.035; each sampler vs the exact draws under its critical 0.0245;
 - acceptance 0.229 (galmass) vs 0.228 (emcee); tau 3482 / 2862 steps (galmass) vs 3695 / 3442 (emcee, which
   warns that its chain is just under 50 tau); n_eff 3308 vs 3118;
-- time: emcee 90.6 s (vectorize=False), 96.2 s (vectorize=True); galmass 11.4 s on one thread (8x faster),
-  18.7 s on two (this density costs nanoseconds: the threads' hand-over costs more than it saves); the output
-  is identical with 1 and 2 threads.
+- time (a second run, nothing else on the machine, after the sampler stopped using threads for cheap densities):
+  emcee 77.0 s (vectorize=False), 63.7 s (vectorize=True); galmass 4.26 s on one thread, 4.16 s on two (18 times
+  faster); the output is identical with 1 and 2 threads. The first run, sharing the cores with a release build and
+  before that change: emcee 90.6 s, galmass 11.4 s (one thread), 18.7 s (two).
 """
 import argparse
 import json
